@@ -1,0 +1,1 @@
+"""Benchmarks: speed and quality figures, run as scripts (never as timed tests)."""

@@ -1,0 +1,48 @@
+"""sirenkit: implicit neural representations with periodic activation functions (SIREN).
+
+The public API; everything else is reachable through the subpackages (``sirenkit.nets``,
+``sirenkit.derivatives``, ``sirenkit.signals``, ``sirenkit.tasks``, ``sirenkit.training``).
+"""
+
+__version__ = "0.1.0"
+
+from .derivatives import (
+    FieldDerivatives,
+    divergence,
+    gradient,
+    hessian,
+    jacobian,
+    laplacian,
+    value_and_derivatives,
+)
+from .errors import SirenkitError
+from .metrics import psnr, ssim
+from .nets import ModelConfig, SineLayer, Siren, build_model, list_models
+from .render import render
+from .signals import grid, load_image, save_image
+from .training import TrainConfig, load
+
+__all__ = [
+    "FieldDerivatives",
+    "ModelConfig",
+    "SineLayer",
+    "Siren",
+    "SirenkitError",
+    "TrainConfig",
+    "__version__",
+    "build_model",
+    "divergence",
+    "gradient",
+    "grid",
+    "hessian",
+    "jacobian",
+    "laplacian",
+    "list_models",
+    "load",
+    "load_image",
+    "psnr",
+    "render",
+    "save_image",
+    "ssim",
+    "value_and_derivatives",
+]

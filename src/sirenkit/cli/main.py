@@ -1,0 +1,95 @@
+"""``sirenkit``: dispatch to a command, parse its flags with tyro, report errors in one line."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+from .commands import COMMANDS, Command
+
+
+def _load(ref: str):
+    module, attr = ref.split(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def _usage(prefix: tuple[str, ...] = ()) -> str:
+    from .. import __version__
+
+    rows = [c for c in COMMANDS if c.words[: len(prefix)] == prefix]
+    width = max(len(" ".join(c.words)) for c in rows)
+    lines = [
+        f"sirenkit {__version__}: implicit neural representations with sine networks (SIREN)",
+        "",
+        "usage: sirenkit COMMAND [ARGS] (sirenkit COMMAND --help for its options)",
+        "",
+        "commands:",
+        *(f"  {' '.join(c.words):<{width}}  {c.summary}" for c in rows),
+    ]
+    return "\n".join(lines)
+
+
+def _find(argv: Sequence[str]) -> tuple[Command | None, int]:
+    best, n = None, 0
+    for c in COMMANDS:
+        k = len(c.words)
+        if tuple(argv[:k]) == c.words and k > n:
+            best, n = c, k
+    return best, n
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command named by ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    import tyro
+
+    from ..errors import SirenkitError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(_usage())
+        return 0
+    if argv[0] in ("-V", "--version"):
+        from .. import __version__
+
+        print(f"sirenkit {__version__}")
+        return 0
+    command, n = _find(argv)
+    if command is None:
+        group = tuple(w for w in argv[:1])
+        if any(c.words[:1] == group for c in COMMANDS):
+            print(_usage(group), file=sys.stderr if argv[1:2] else sys.stdout)
+            return 2 if argv[1:2] and argv[1] not in ("-h", "--help") else 0
+        print(f"sirenkit: error: unknown command {argv[0]!r}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    prog = "sirenkit " + " ".join(command.words)
+    try:
+        config_cls = _load(command.config)
+        cfg = tyro.cli(
+            config_cls,
+            args=argv[n:],
+            prog=prog,
+            description=(config_cls.__doc__ or command.summary).strip(),
+            config=(tyro.conf.OmitArgPrefixes, tyro.conf.FlagConversionOff),
+        )
+        _load(command.entry)(cfg)
+    except SirenkitError as e:
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        return 2
+    except _interrupted() as e:
+        print(
+            f"\n{prog}: interrupted at step {e.step}; checkpoint kept in {e.run_dir}. "
+            f"Continue with: {prog} --resume {e.run_dir}",
+            file=sys.stderr,
+        )
+        return 130
+    except KeyboardInterrupt:
+        print(f"\n{prog}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _interrupted():
+    from ..training.loop import Interrupted
+
+    return Interrupted

@@ -1,0 +1,58 @@
+"""``sirenkit render``: evaluate a trained image network at any resolution."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import tyro
+
+from ..errors import SirenkitError, require_positive
+
+
+@dataclass
+class RenderConfig:
+    """Render a trained image network (run folder or checkpoint) to a PNG at any size."""
+
+    checkpoint: Annotated[tyro.conf.Positional[Path], tyro.conf.arg(metavar="RUN|CKPT")]
+    """Run folder or checkpoint.pt of an image run."""
+    size: tuple[int, int] | None = None
+    """Output height and width in pixels."""
+    scale: float = 4.0
+    """Without --size: this multiple of the training resolution."""
+    out: Path | None = None
+    """Output file (default: render_HxW.png in the run folder, never overwriting)."""
+    chunk: int = 65536
+    """Points evaluated at once; lower it to bound memory."""
+    device: str = "auto"
+    """Torch device (auto: CUDA when available)."""
+
+
+def render_command(cfg: RenderConfig) -> Path:
+    from ..render import render
+    from ..signals.image import save_image
+    from ..training.checkpoint import model_from_checkpoint, read_checkpoint, resolve_checkpoint
+    from ..training.loop import resolve_device
+    from ..training.rundir import unique_path
+
+    path = resolve_checkpoint(cfg.checkpoint)
+    ckpt = read_checkpoint(path)
+    if ckpt.get("task") != "image":
+        raise SirenkitError(f"{path} is a {ckpt.get('task')!r} run; render draws image runs")
+    require_positive("--chunk", cfg.chunk)
+    if cfg.size is not None:
+        if min(cfg.size) < 1:
+            raise SirenkitError(f"--size must be two positive ints, got {cfg.size}")
+        shape = tuple(cfg.size)
+    else:
+        require_positive("--scale", cfg.scale)
+        h, w = ckpt["task_meta"]["shape"]
+        shape = (max(1, round(h * cfg.scale)), max(1, round(w * cfg.scale)))
+    model = model_from_checkpoint(ckpt, path).to(resolve_device(cfg.device)).eval()
+    img = render(model, shape, chunk=cfg.chunk).cpu().numpy()
+    out = cfg.out or path.parent / f"render_{shape[0]}x{shape[1]}.png"
+    out = unique_path(Path(out))
+    save_image(out, img)
+    print(out)
+    return out

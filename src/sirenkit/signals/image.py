@@ -1,0 +1,155 @@
+"""Reading and writing images as arrays of values in [-1, 1].
+
+Images are held as float32 arrays of shape ``(H, W, C)`` with C = 1 (gray), 3 (RGB) or 4 (RGBA,
+alpha kept as a fourth channel so nothing is lost). Integer images are scaled by their type's
+maximum (8-bit by 255, 16-bit by 65535), then mapped from [0, 1] to [-1, 1].
+Note: Pillow, which reads PNG, reduces 16-bit *colour* PNGs to 8 bits; 16-bit gray PNGs and
+16-bit TIFFs keep their full precision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import SirenkitError, require_file
+
+BUILTIN_IMAGES = (
+    "camera",
+    "astronaut",
+    "coffee",
+    "chelsea",
+    "rocket",
+    "retina",
+    "cat",
+    "brick",
+    "grass",
+    "gravel",
+    "moon",
+    "page",
+    "text",
+    "horse",
+    "coins",
+    "clock",
+    "hubble_deep_field",
+    "immunohistochemistry",
+)
+
+
+def to_unit(arr: np.ndarray, name: str = "image") -> np.ndarray:
+    """Scale an image array of any dtype to float32 in [0, 1], shape ``(H, W, C)``."""
+    a = np.asarray(arr)
+    if a.ndim == 2:
+        a = a[..., None]
+    if a.ndim != 3 or a.shape[-1] not in (1, 2, 3, 4):
+        raise SirenkitError(
+            f"{name}: expected a gray, RGB or RGBA image, got an array of shape {a.shape}"
+        )
+    if a.shape[-1] == 2:  # gray + alpha
+        a = np.concatenate([a[..., :1]] * 3 + [a[..., 1:]], axis=-1)
+    if a.shape[0] == 0 or a.shape[1] == 0:
+        raise SirenkitError(f"{name}: image is empty (shape {a.shape})")
+    if a.dtype == bool:
+        out = a.astype(np.float32)
+    elif np.issubdtype(a.dtype, np.integer):
+        out = a.astype(np.float32) / float(np.iinfo(a.dtype).max)
+    else:
+        out = a.astype(np.float32)
+        if not np.isfinite(out).all():
+            raise SirenkitError(f"{name}: image contains NaN or infinite values")
+        lo, hi = float(out.min()), float(out.max())
+        if lo < 0 or hi > 1:  # float data in another range: rescale, keeping contrast
+            out = (out - lo) / (hi - lo) if hi > lo else np.zeros_like(out)
+    return np.clip(out, 0.0, 1.0)
+
+
+def _read_file(path: Path) -> np.ndarray:
+    import imageio.v3 as iio
+
+    try:
+        arr = iio.imread(path)
+    except Exception as e:  # imageio raises many types for unreadable data
+        raise SirenkitError(f"cannot read image {path}: {type(e).__name__}: {e}") from None
+    if arr.ndim == 3 and arr.shape[-1] not in (1, 2, 3, 4) and arr.shape[0] in (1, 3, 4):
+        arr = np.moveaxis(arr, 0, -1)  # channel-first TIFF
+    return arr
+
+
+def _read_builtin(name: str) -> np.ndarray:
+    import skimage.data
+
+    if name not in BUILTIN_IMAGES:
+        raise SirenkitError(
+            f"no image file {name!r} and no built-in image of that name; built-ins: "
+            + ", ".join(BUILTIN_IMAGES)
+        )
+    return getattr(skimage.data, name)()
+
+
+def load_image(
+    source: str | Path,
+    size: int | Sequence[int] | None = None,
+) -> np.ndarray:
+    """Load an image file or a scikit-image built-in (``camera``, ``astronaut``, ...).
+
+    Arguments:
+        source: a path, or a built-in name when no such file exists.
+        size: resize target: ``(H, W)``, or one int for the longer side (aspect kept; a square
+            image becomes ``size x size``). None keeps the original size.
+
+    Returns:
+        ``(H, W, C)`` float32 array in [-1, 1].
+    """
+    p = Path(source)
+    if p.exists() or p.suffix or "/" in str(source) or "\\" in str(source):
+        arr = _read_file(require_file(p, "image file"))
+        name = str(p)
+    else:
+        arr = _read_builtin(str(source))
+        name = f"built-in image {source!r}"
+    img = to_unit(arr, name)
+    if size is not None:
+        img = resize(img, target_shape(img.shape[:2], size))
+    return img * 2.0 - 1.0
+
+
+def target_shape(shape: Sequence[int], size: int | Sequence[int]) -> tuple[int, int]:
+    """Resolve a ``size`` argument against an image shape (see :func:`load_image`)."""
+    if isinstance(size, int | np.integer):
+        if size < 1:
+            raise SirenkitError(f"image size must be positive, got {size}")
+        h, w = shape[:2]
+        scale = size / max(h, w)
+        return max(1, round(h * scale)), max(1, round(w * scale))
+    hw = tuple(int(s) for s in size)
+    if len(hw) != 2 or min(hw) < 1:
+        raise SirenkitError(f"image size must be two positive ints (H, W), got {tuple(size)}")
+    return hw  # type: ignore[return-value]
+
+
+def resize(img: np.ndarray, shape: Sequence[int]) -> np.ndarray:
+    """Anti-aliased resize of an ``(H, W, C)`` [0, 1] image."""
+    from skimage.transform import resize as sk_resize
+
+    if tuple(img.shape[:2]) == tuple(shape):
+        return img
+    out = sk_resize(img, (*shape, img.shape[-1]), order=3, anti_aliasing=True, mode="reflect")
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def to_uint8(img: np.ndarray) -> np.ndarray:
+    """[-1, 1] float image ``(H, W, C)`` -> uint8 ``(H, W)`` or ``(H, W, C)`` for saving."""
+    a = np.clip((np.asarray(img, dtype=np.float32) + 1.0) / 2.0, 0.0, 1.0)
+    a = np.round(a * 255.0).astype(np.uint8)
+    return a[..., 0] if a.shape[-1] == 1 else a
+
+
+def save_image(path: str | Path, img: np.ndarray) -> Path:
+    """Write a [-1, 1] image ``(H, W, C)`` as an 8-bit PNG (or any format imageio knows)."""
+    import imageio.v3 as iio
+
+    p = Path(path)
+    iio.imwrite(p, to_uint8(img))
+    return p

@@ -1,0 +1,62 @@
+"""The contract between a fitting problem and the shared training loop.
+
+A task owns its data and knows what to minimise, what to measure and what to write; the
+trainer (:mod:`sirenkit.training.loop`) owns optimisation, logging, checkpoints and resuming.
+Adding a signal type or a PDE means writing one :class:`Task`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from ..nets.registry import TaskShape
+
+
+class Task(ABC):
+    """A fitting problem for one coordinate network."""
+
+    name: ClassVar[str]
+    """Short task name ('image'); stored in checkpoints and used for run-folder names."""
+    headline: ClassVar[str] = "loss"
+    """Scalar from :meth:`loss` shown on the progress bar next to the loss (e.g. 'psnr')."""
+
+    @property
+    @abstractmethod
+    def shape(self) -> TaskShape:
+        """Input/output sizes (and resolution, default w0) the network must have."""
+
+    @property
+    def label(self) -> str:
+        """Short description of the signal for run-folder names ('camera')."""
+        return self.name
+
+    def to(self, device: torch.device) -> Task:
+        """Move the task's tensors to ``device``; tasks holding tensors override this."""
+        return self
+
+    @abstractmethod
+    def batch(self, step: int, generator: torch.Generator, batch_size: int | None) -> Any:
+        """The training batch of ``step``; random draws must use ``generator`` (reproducible).
+
+        ``batch_size`` None means the task's natural full batch.
+        """
+
+    @abstractmethod
+    def loss(self, model: nn.Module, batch: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Scalar loss and detached scalar tensors to log (converted only when logged)."""
+
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        """Full-quality metrics of the current model (run every ``eval_every`` steps)."""
+        return {}
+
+    def write_outputs(self, model: nn.Module, run_dir: Path) -> None:  # noqa: B027
+        """Write the final pictures, files and figures into ``run_dir``."""
+
+    def meta(self) -> dict[str, Any]:
+        """JSON-able facts stored in the checkpoint (e.g. image shape) for later rendering."""
+        return {}

@@ -1,0 +1,100 @@
+"""Configuration shared by every training command (fields become CLI flags)."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ..nets.config import ModelConfig
+
+
+@dataclass
+class TrainConfig:
+    """How to optimise."""
+
+    steps: int = 500
+    """Optimisation steps."""
+    lr: float = 1e-3
+    """Peak learning rate of Adam."""
+    schedule: Literal["constant", "cosine", "exponential"] = "cosine"
+    """Learning-rate schedule after warm-up: constant, cosine (to lr * final_lr_factor) or
+    exponential (geometric decay to lr * final_lr_factor)."""
+    warmup: int = 0
+    """Linear warm-up steps."""
+    final_lr_factor: float = 0.01
+    """The schedule's last learning rate, as a fraction of lr."""
+    batch_size: int | None = None
+    """Points per step; None means the task's full batch (every pixel of an image)."""
+    seed: int = 0
+    """Seed of the network's init and of every random batch, for reproducible runs."""
+    log_every: int = 10
+    """Steps between metric records (metrics.jsonl) and progress-bar updates."""
+    eval_every: int = 100
+    """Steps between full evaluations (e.g. PSNR and SSIM over the whole image); 0: end only."""
+    checkpoint_every: int = 100
+    """Steps between checkpoints (written atomically); 0: end (and interrupt) only."""
+    device: str = "auto"
+    """Torch device: auto (CUDA when available), cpu, cuda, cuda:1, mps."""
+    progress: bool = True
+    """Show a progress bar."""
+
+
+@dataclass
+class RunOptions:
+    """Fields every training command has: the network, the optimiser and the run folder."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    out: Path = Path("runs")
+    """Folder that holds run folders; each run gets a new one, never reusing an old one."""
+    name: str | None = None
+    """Run folder name (default: task and signal name); a suffix is added if it exists."""
+    resume: Path | None = None
+    """Continue the interrupted run in this folder with its saved configuration."""
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    """A dataclass config as a JSON-able dict (paths become strings)."""
+
+    def conv(v: Any) -> Any:
+        if dataclasses.is_dataclass(v):
+            return {f.name: conv(getattr(v, f.name)) for f in dataclasses.fields(v)}
+        if isinstance(v, Path):
+            return str(v)
+        if isinstance(v, tuple | list):
+            return [conv(x) for x in v]
+        return v
+
+    return conv(cfg)
+
+
+def from_dict(cls: type, data: dict[str, Any]) -> Any:
+    """Rebuild a (nested) dataclass config from :func:`to_dict`'s output."""
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if f.name in data:
+            kwargs[f.name] = _convert(hints[f.name], data[f.name])
+    return cls(**kwargs)
+
+
+def _convert(tp: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _convert(typing.get_args(tp)[0], value)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _convert(args[0], value) if len(args) == 1 else value
+    if dataclasses.is_dataclass(tp):
+        return from_dict(tp, value)
+    if tp is Path:
+        return Path(value)
+    if origin is tuple:
+        return tuple(value)
+    return value

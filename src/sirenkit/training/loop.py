@@ -1,0 +1,182 @@
+"""The training loop every task shares: Adam, schedule, logging, checkpoints, resume."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from ..tasks.base import Task
+from .checkpoint import CHECKPOINT_NAME, save_checkpoint
+from .config import TrainConfig
+from .metrics_log import MetricsLog
+from .schedule import learning_rate
+
+Callback = Callable[[int, nn.Module], None]
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks CUDA, then Apple's MPS, then the CPU."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    return torch.device(name)
+
+
+@dataclass
+class TrainState:
+    """What a checkpoint needs beyond the weights to continue exactly where it stopped."""
+
+    step: int = 0
+    train_time: float = 0.0
+    optimizer: dict[str, Any] | None = None
+    generator: torch.Tensor | None = None
+
+
+@dataclass
+class TrainResult:
+    steps: int
+    train_time: float
+    final: dict[str, float] = field(default_factory=dict)
+
+
+class Interrupted(Exception):
+    """Training stopped by the user; a checkpoint at ``step`` was written."""
+
+    def __init__(self, step: int, run_dir: Path) -> None:
+        super().__init__(f"interrupted at step {step}")
+        self.step = step
+        self.run_dir = run_dir
+
+
+def train(
+    task: Task,
+    model: nn.Module,
+    cfg: TrainConfig,
+    run_dir: Path,
+    *,
+    resume: TrainState | None = None,
+    checkpoint_extra: dict[str, Any] | None = None,
+    callbacks: Sequence[Callback] = (),
+) -> TrainResult:
+    """Optimise ``model`` on ``task`` for ``cfg.steps`` steps, writing into ``run_dir``.
+
+    Arguments:
+        task: the problem (batches, loss, metrics, outputs).
+        model: the network, already seeded and built; moved to ``cfg.device``.
+        cfg: optimiser, schedule, logging and checkpoint settings.
+        run_dir: an existing folder for ``metrics.jsonl`` and ``checkpoint.pt``.
+        resume: state read from a checkpoint of this run, to continue it.
+        checkpoint_extra: JSON-able data stored in every checkpoint (the run's config).
+        callbacks: called as ``fn(step, model)`` after each completed step (1-based count).
+
+    Returns:
+        Steps done, training seconds (evaluation and I/O excluded) and the final metrics.
+
+    Raises:
+        Interrupted: on Ctrl-C, after writing a checkpoint of the last completed step.
+    """
+    device = resolve_device(cfg.device)
+    model.to(device)
+    task.to(device)
+    model.train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    generator = torch.Generator().manual_seed(cfg.seed)
+    state = resume or TrainState()
+    if resume is not None:
+        if resume.optimizer is not None:
+            optimizer.load_state_dict(resume.optimizer)
+        if resume.generator is not None:
+            generator.set_state(resume.generator)
+    log = MetricsLog(run_dir / "metrics.jsonl", resume_step=state.step if resume else None)
+
+    def checkpoint(step: int) -> None:
+        save_checkpoint(
+            run_dir / CHECKPOINT_NAME,
+            model,
+            step=step,
+            train_time=state.train_time,
+            optimizer=optimizer.state_dict(),
+            generator=generator.get_state(),
+            task=task.name,
+            task_meta=task.meta(),
+            **(checkpoint_extra or {}),
+        )
+
+    def evaluate(step: int) -> dict[str, float]:
+        model.eval()
+        metrics = task.evaluate(model)
+        model.train()
+        log.write({"step": step, "time": state.train_time, "eval": True, **metrics})
+        return metrics
+
+    bar = tqdm(
+        total=cfg.steps,
+        initial=state.step,
+        disable=not cfg.progress,
+        dynamic_ncols=True,
+        desc=f"{task.name}:{task.label}",
+        unit="step",
+    )
+    step = state.step
+    consistent = True  # weights and optimizer match `step` (False only inside optimizer.step)
+    gen_before = generator.get_state()
+    try:
+        while step < cfg.steps:
+            t0 = time.perf_counter()
+            gen_before = generator.get_state()
+            lr = learning_rate(cfg, step)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            batch = task.batch(step, generator, cfg.batch_size)
+            loss, scalars = task.loss(model, batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            consistent = False
+            optimizer.step()
+            consistent = True
+            gen_before = generator.get_state()
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            state.train_time += time.perf_counter() - t0
+            step += 1
+            state.step = step
+            if step % cfg.log_every == 0 or step == cfg.steps:
+                record = {
+                    "step": step,
+                    "time": state.train_time,
+                    "lr": lr,
+                    "loss": float(loss.detach()),
+                }
+                record.update({k: float(v) for k, v in scalars.items()})
+                log.write(record)
+                shown = {"loss": f"{record['loss']:.3e}"}
+                if task.headline in record:
+                    shown[task.headline] = f"{record[task.headline]:.2f}"
+                bar.set_postfix(shown, refresh=False)
+            bar.update(1)
+            if cfg.eval_every and step % cfg.eval_every == 0 and step < cfg.steps:
+                evaluate(step)
+            if cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
+                checkpoint(step)
+            for fn in callbacks:
+                fn(step, model)
+    except KeyboardInterrupt:
+        bar.close()
+        if consistent:  # else keep the last periodic checkpoint: the weights are half-updated
+            generator.set_state(gen_before)
+            checkpoint(step)
+        raise Interrupted(step, run_dir) from None
+    bar.close()
+    final = evaluate(step)
+    checkpoint(step)
+    return TrainResult(steps=step, train_time=state.train_time, final=final)

@@ -1,0 +1,121 @@
+"""From a command's config to a finished run folder: the driver every ``fit`` command uses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import torch
+from torch import nn
+
+from ..errors import SirenkitError, require_positive
+from ..nets.registry import model_from_config
+from ..tasks.base import Task
+from .checkpoint import model_from_checkpoint, read_checkpoint
+from .config import RunOptions, from_dict, to_dict
+from .loop import Callback, TrainState, train
+from .metrics_log import read_metrics
+from .rundir import new_run_dir
+
+C = TypeVar("C", bound=RunOptions)
+
+
+@dataclass
+class RunOutcome:
+    """A finished run: where it is, the trained model and its final metrics."""
+
+    run_dir: Path
+    model: nn.Module
+    task: Task
+    final: dict[str, float]
+    train_time: float
+
+
+def check_train_config(cfg: RunOptions) -> None:
+    """Reject nonsensical optimisation settings before any work is done."""
+    t = cfg.train
+    require_positive("--steps", t.steps)
+    require_positive("--lr", t.lr)
+    require_positive("--batch-size", t.batch_size, allow_none=True)
+    require_positive("--log-every", t.log_every)
+    if t.eval_every < 0 or t.checkpoint_every < 0 or t.warmup < 0:
+        raise SirenkitError("--eval-every, --checkpoint-every and --warmup must be >= 0")
+    if not 0 < t.final_lr_factor <= 1:
+        raise SirenkitError(f"--final-lr-factor must be in (0, 1], got {t.final_lr_factor}")
+
+
+def run(
+    cfg: C,
+    make_task: Callable[[C], Task],
+    *,
+    callbacks: Sequence[Callback] = (),
+) -> RunOutcome:
+    """Build the task and network of ``cfg``, train, and write the run folder.
+
+    With ``cfg.resume`` set, the run folder's saved config replaces ``cfg`` and training goes
+    on from its checkpoint, ending exactly where an uninterrupted run would.
+    """
+    resume_state: TrainState | None = None
+    ckpt: dict[str, Any] | None = None
+    if cfg.resume is not None:
+        run_dir = Path(cfg.resume)
+        cfg_path = run_dir / "config.json"
+        if not cfg_path.is_file():
+            raise SirenkitError(f"--resume: {run_dir} is not a run folder (no config.json)")
+        cfg = from_dict(type(cfg), json.loads(cfg_path.read_text()))
+        cfg.resume = run_dir
+        ckpt = read_checkpoint(run_dir)
+        resume_state = TrainState(
+            step=int(ckpt["step"]),
+            train_time=float(ckpt.get("train_time", 0.0)),
+            optimizer=ckpt.get("optimizer"),
+            generator=ckpt.get("generator"),
+        )
+    check_train_config(cfg)
+    task = make_task(cfg)
+    if ckpt is not None:
+        if ckpt.get("task") != task.name:
+            raise SirenkitError(f"--resume: {cfg.resume} is a {ckpt.get('task')!r} run")
+        model = model_from_checkpoint(ckpt, cfg.resume)
+        if resume_state.step >= cfg.train.steps:
+            print(f"{cfg.resume} already finished ({resume_state.step} steps)")
+    else:
+        torch.manual_seed(cfg.train.seed)
+        model = model_from_config(cfg.model, task.shape)
+        run_dir = new_run_dir(cfg.out, cfg.name or f"{task.name}-{task.label}")
+        (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2) + "\n")
+    result = train(
+        task,
+        model,
+        cfg.train,
+        run_dir,
+        resume=resume_state,
+        checkpoint_extra={"config": to_dict(cfg)},
+        callbacks=callbacks,
+    )
+    model.eval()
+    task.write_outputs(model, run_dir)
+    summary = {
+        "task": task.name,
+        "signal": task.label,
+        "model": cfg.model.name,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "steps": result.steps,
+        "train_seconds": round(result.train_time, 3),
+        "seconds_per_step": round(result.train_time / max(1, result.steps), 5),
+        **result.final,
+    }
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    _plot_history(run_dir, task.headline)
+    return RunOutcome(run_dir, model, task, result.final, result.train_time)
+
+
+def _plot_history(run_dir: Path, headline: str) -> None:
+    from ..viz.figures import plot_history
+
+    records = read_metrics(run_dir / "metrics.jsonl")
+    if records:
+        plot_history(run_dir / "history.png", records, headline)

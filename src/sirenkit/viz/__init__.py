@@ -1,0 +1,5 @@
+"""Figures for run folders."""
+
+from .figures import Panel, plot_history, save_panels
+
+__all__ = ["Panel", "plot_history", "save_panels"]
