@@ -185,9 +185,13 @@ def cases(quick: bool) -> list[dict[str, Any]]:
     (above 1 is better for both).
     """
     points, steps = _settings(quick)
+    # One CPU thread: on a shared machine a second thread mostly spins, blurring the ratios.
+    threads = 0 if torch.cuda.is_available() else 1
     out = []
-    for r in run_all(points, steps, (2, 3)):
+    for r in run_all(points, steps, (2, 3), threads):
         note = f"{points} pts, 5x256 SIREN, median of {steps} steps"
+        if threads:
+            note += ", 1 CPU thread"
         name = f"{r['loss']} step {r['dim']}-D"
         out.append(
             {
