@@ -16,7 +16,7 @@ from torch import nn
 
 from ..errors import SirenkitError
 from . import autograd as ad
-from .chain import sine_chain
+from .chain import AffineSine, sine_chain
 from .closed_form import SecondOrder, forward_rows
 
 Engine = Literal["auto", "closed_form", "autograd"]
@@ -33,7 +33,8 @@ class FieldDerivatives:
         laplacian: ``(N, m)`` Laplacian of every output, or None.
         hessian_diagonal: ``(N, m, d)`` pure second derivatives ``d2y/dx_k^2``, or None.
         hessian: ``(N, m, d, d)`` all second derivatives, or None.
-        engine: which engine computed them, ``"closed_form"`` or ``"autograd"``.
+        engine: which engine computed the derivatives, ``"closed_form"`` or ``"autograd"``
+            (``"none"`` when only the value was asked for).
     """
 
     value: torch.Tensor
@@ -52,7 +53,9 @@ def _second_kind(laplacian: bool, hessian_diagonal: bool, hessian: bool) -> Seco
     return "laplacian" if laplacian else "none"
 
 
-def _pick_engine(model: nn.Module, d: int, kind: SecondOrder, engine: str):
+def _pick_engine(
+    model: nn.Module, d: int, kind: SecondOrder, engine: str
+) -> list[AffineSine] | None:
     """The sine chain to run in closed form, or None for autograd."""
     if engine not in ENGINES:
         raise SirenkitError(f"unknown derivative engine {engine!r}; expected one of {ENGINES}")
@@ -73,7 +76,7 @@ def _pick_engine(model: nn.Module, d: int, kind: SecondOrder, engine: str):
     return layers
 
 
-def _closed_form(layers, x: torch.Tensor, kind: SecondOrder) -> FieldDerivatives:
+def _closed_form(layers: list[AffineSine], x: torch.Tensor, kind: SecondOrder) -> FieldDerivatives:
     value, jac, rows = forward_rows(layers, x, kind)
     out = FieldDerivatives(value, jac, engine="closed_form")
     d = x.shape[-1]
@@ -91,7 +94,9 @@ def _closed_form(layers, x: torch.Tensor, kind: SecondOrder) -> FieldDerivatives
     return out
 
 
-def _autograd(model: nn.Module, coords: torch.Tensor, kind: SecondOrder, cg: bool):
+def _autograd(
+    model: nn.Module, coords: torch.Tensor, kind: SecondOrder, cg: bool
+) -> FieldDerivatives:
     with torch.enable_grad():
         x = coords.detach().requires_grad_(True)
         y = model(x)
@@ -144,7 +149,7 @@ def value_and_derivatives(
         raise SirenkitError(f"coords must be (N, d), got shape {tuple(coords.shape)}")
     cg = torch.is_grad_enabled() if create_graph is None else create_graph
     if not (gradient or laplacian or hessian_diagonal or hessian):
-        return FieldDerivatives(model(coords))
+        return FieldDerivatives(model(coords), engine="none")
     kind = _second_kind(laplacian, hessian_diagonal, hessian)
     layers = _pick_engine(model, coords.shape[-1], kind, engine)
     if layers is None:
