@@ -1,17 +1,26 @@
 """One entry point for a network's value and its input derivatives.
 
 Tasks ask :func:`value_and_derivatives` for what their loss needs; which engine computes it is
-not their concern.
+not their concern. Sine networks (every :class:`~sirenkit.nets.siren.Siren`) take the
+closed-form forward pass of :mod:`.closed_form` when second derivatives are asked for, or when
+the input is one-dimensional; everything else goes through autograd (:mod:`.autograd`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 from torch import nn
 
+from ..errors import SirenkitError
 from . import autograd as ad
+from .chain import AffineSine, sine_chain
+from .closed_form import SecondOrder, forward_rows
+
+Engine = Literal["auto", "closed_form", "autograd"]
+ENGINES: tuple[str, ...] = ("auto", "closed_form", "autograd")
 
 
 @dataclass
@@ -22,11 +31,87 @@ class FieldDerivatives:
         value: ``(N, m)`` outputs.
         gradient: ``(N, m, d)`` Jacobian with respect to the coordinates, or None.
         laplacian: ``(N, m)`` Laplacian of every output, or None.
+        hessian_diagonal: ``(N, m, d)`` pure second derivatives ``d2y/dx_k^2``, or None.
+        hessian: ``(N, m, d, d)`` all second derivatives, or None.
+        engine: which engine computed the derivatives, ``"closed_form"`` or ``"autograd"``
+            (``"none"`` when only the value was asked for).
     """
 
     value: torch.Tensor
     gradient: torch.Tensor | None = None
     laplacian: torch.Tensor | None = None
+    hessian_diagonal: torch.Tensor | None = None
+    hessian: torch.Tensor | None = None
+    engine: str = "autograd"
+
+
+def _second_kind(laplacian: bool, hessian_diagonal: bool, hessian: bool) -> SecondOrder:
+    if hessian:
+        return "full"
+    if hessian_diagonal:
+        return "diagonal"
+    return "laplacian" if laplacian else "none"
+
+
+def _pick_engine(
+    model: nn.Module, d: int, kind: SecondOrder, engine: str
+) -> list[AffineSine] | None:
+    """The sine chain to run in closed form, or None for autograd."""
+    if engine not in ENGINES:
+        raise SirenkitError(f"unknown derivative engine {engine!r}; expected one of {ENGINES}")
+    if engine == "autograd":
+        return None
+    layers = sine_chain(model)
+    if engine == "closed_form":
+        if layers is None:
+            raise SirenkitError(
+                f"engine='closed_form' needs a sine network (Siren, SineLayer, nn.Linear in "
+                f"nn.Sequential); got {type(model).__name__}"
+            )
+        return layers
+    # Forward mode carries 1 + d rows for the gradient, reverse mode costs about 2: for a
+    # gradient alone it only pays in one dimension. Second derivatives always pay.
+    if kind == "none" and d > 1:
+        return None
+    return layers
+
+
+def _closed_form(layers: list[AffineSine], x: torch.Tensor, kind: SecondOrder) -> FieldDerivatives:
+    value, jac, rows = forward_rows(layers, x, kind)
+    out = FieldDerivatives(value, jac, engine="closed_form")
+    d = x.shape[-1]
+    if kind == "laplacian":
+        out.laplacian = rows[0]
+    elif kind == "diagonal":
+        out.hessian_diagonal = rows.permute(1, 2, 0).contiguous()
+    elif kind == "full":
+        n, m = value.shape
+        iu = torch.triu_indices(d, d, device=x.device)
+        hess = value.new_empty((n, m, d, d))
+        hess[:, :, iu[0], iu[1]] = rows.permute(1, 2, 0)
+        hess[:, :, iu[1], iu[0]] = rows.permute(1, 2, 0)
+        out.hessian = hess
+    return out
+
+
+def _autograd(
+    model: nn.Module, coords: torch.Tensor, kind: SecondOrder, cg: bool
+) -> FieldDerivatives:
+    with torch.enable_grad():
+        x = coords.detach().requires_grad_(True)
+        y = model(x)
+        jac = ad.jacobian(y, x, create_graph=cg or kind != "none")
+        out = FieldDerivatives(y, jac, engine="autograd")
+        if kind == "laplacian":
+            out.laplacian = ad.laplacian_of_jacobian(jac, x, cg)
+        elif kind != "none":
+            n, m, d = jac.shape
+            hess = ad.jacobian(jac.reshape(n, m * d), x, cg).reshape(n, m, d, d)
+            if kind == "full":
+                out.hessian = hess
+            else:
+                out.hessian_diagonal = hess.diagonal(dim1=-2, dim2=-1)
+    return out
 
 
 def value_and_derivatives(
@@ -35,41 +120,61 @@ def value_and_derivatives(
     *,
     gradient: bool = True,
     laplacian: bool = False,
+    hessian_diagonal: bool = False,
+    hessian: bool = False,
     create_graph: bool | None = None,
+    engine: Engine = "auto",
 ) -> FieldDerivatives:
-    """Evaluate ``model`` at ``coords`` ``(N, d)`` with its gradient and/or Laplacian.
+    """Evaluate ``model`` at ``coords`` ``(N, d)`` with its input derivatives, in one call.
 
     Arguments:
         model: any coordinate network mapping ``(N, d) -> (N, m)``.
-        coords: evaluation points.
-        gradient: also return the Jacobian.
-        laplacian: also return the Laplacian.
+        coords: evaluation points ``(N, d)``.
+        gradient: also return the Jacobian ``(N, m, d)``.
+        laplacian: also return the Laplacian ``(N, m)``.
+        hessian_diagonal: also return ``d2y/dx_k^2`` as ``(N, m, d)`` (e.g. to split time from
+            space in a wave equation).
+        hessian: also return the full Hessian ``(N, m, d, d)``.
         create_graph: keep the graph so the results can be differentiated with respect to the
             parameters (for a loss). Defaults to ``torch.is_grad_enabled()``, so under
             ``torch.no_grad()`` nothing is kept (for rendering).
+        engine: ``auto`` (closed form for sine networks where it is faster, else autograd),
+            ``closed_form`` (sine networks only; an error otherwise) or ``autograd``. The
+            results agree to rounding; the choice is for tests and benchmarks.
 
     Returns:
-        A :class:`FieldDerivatives`.
+        A :class:`FieldDerivatives`; fields not asked for are None.
     """
+    if coords.dim() != 2:
+        raise SirenkitError(f"coords must be (N, d), got shape {tuple(coords.shape)}")
     cg = torch.is_grad_enabled() if create_graph is None else create_graph
-    if not (gradient or laplacian):
-        return FieldDerivatives(model(coords))
-    with torch.enable_grad():
-        x = coords.detach().requires_grad_(True)
-        y = model(x)
-        jac = ad.jacobian(y, x, create_graph=cg or laplacian) if gradient or laplacian else None
-        lap = None
-        if laplacian:
-            d = x.shape[-1]
-            lap = torch.stack(
-                [
-                    sum(ad._grad(jac[:, k, i], x, cg)[:, i] for i in range(d))
-                    for k in range(y.shape[-1])
-                ],
-                dim=-1,
-            )
+    if not (gradient or laplacian or hessian_diagonal or hessian):
+        return FieldDerivatives(model(coords), engine="none")
+    kind = _second_kind(laplacian, hessian_diagonal, hessian)
+    layers = _pick_engine(model, coords.shape[-1], kind, engine)
+    if layers is None:
+        out = _autograd(model, coords, kind, cg)
+    else:
+        with torch.set_grad_enabled(cg):
+            out = _closed_form(layers, coords, kind)
+    _fill_second_order(out, laplacian, hessian_diagonal)
+    if not gradient:
+        out.gradient = None
+    if not hessian:
+        out.hessian = None
     if not cg:
-        y = y.detach()
-        jac = jac.detach() if jac is not None else None
-        lap = lap.detach() if lap is not None else None
-    return FieldDerivatives(y, jac if gradient else None, lap)
+        for name in ("value", "gradient", "laplacian", "hessian_diagonal", "hessian"):
+            t = getattr(out, name)
+            if t is not None:
+                setattr(out, name, t.detach())
+    return out
+
+
+def _fill_second_order(out: FieldDerivatives, laplacian: bool, diagonal: bool) -> None:
+    """Derive the requested Laplacian / diagonal from the richest second-order result."""
+    if out.hessian_diagonal is None and out.hessian is not None:
+        out.hessian_diagonal = out.hessian.diagonal(dim1=-2, dim2=-1)
+    if laplacian and out.laplacian is None:
+        out.laplacian = out.hessian_diagonal.sum(-1)
+    if not diagonal:
+        out.hessian_diagonal = None

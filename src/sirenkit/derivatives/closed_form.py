@@ -1,0 +1,207 @@
+"""Closed-form forward derivatives of sine networks: value, Jacobian and second derivatives.
+
+Every derivative of a sine network is again built from sines and cosines of the same
+pre-activations, so the derivatives with respect to the ``d`` input coordinates can be carried
+forward through the layers together with the value. For a layer ``h' = sin(z)``,
+``z = w0 (W h + b)``, with ``J`` the Jacobian of ``h`` and ``S_p`` a second-order quantity
+``sum_ij M_p[i, j] d2h/dx_i dx_j`` (the Laplacian for ``M = I``)::
+
+    Jz = w0 W J                  Sz_p = w0 W S_p
+    J' = cos(z) * Jz             S'_p = cos(z) * Sz_p - sin(z) * sum_ij M_p[i, j] Jz_i Jz_j
+
+and a linear layer maps ``J`` and ``S`` by ``W`` alone. The value, the ``d`` Jacobian rows and
+the ``P`` second-order rows are stacked along a leading "row" axis, ``(1 + d + P, N, width)``,
+so each layer is ONE matrix product with ``W`` (the bias enters the value row only) and ``sin``
+and ``cos`` are evaluated once per point and unit.
+
+Each layer is a :class:`torch.autograd.Function` with a hand-written backward that keeps only
+the layer's input rows and pre-activation rows, so the result is an ordinary autograd graph,
+differentiable once with respect to the parameters (a loss on the Laplacian trains the network;
+derivatives of those parameter gradients are not supported).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch.autograd.function import once_differentiable
+
+from .chain import AffineSine
+
+SecondOrder = Literal["none", "laplacian", "diagonal", "full"]
+Terms = tuple[tuple[int, int, int], ...]
+"""``(p, i, j)``: second-order row ``p`` gains ``Jz_i * Jz_j`` (``i <= j``)."""
+
+
+def second_order_terms(d: int, kind: SecondOrder) -> Terms:
+    """The quadratic terms of each second-order row for ``d`` inputs.
+
+    ``laplacian``: one row, ``sum_k d2/dx_k^2``; ``diagonal``: ``d`` rows, ``d2/dx_k^2``;
+    ``full``: ``d (d + 1) / 2`` rows, ``d2/dx_i dx_j`` for ``i <= j`` in row-major order.
+    """
+    if kind == "none":
+        return ()
+    if kind == "laplacian":
+        return tuple((0, k, k) for k in range(d))
+    if kind == "diagonal":
+        return tuple((k, k, k) for k in range(d))
+    pairs = [(i, j) for i in range(d) for j in range(i, d)]
+    return tuple((p, i, j) for p, (i, j) in enumerate(pairs))
+
+
+def _quadratic(z: torch.Tensor, d: int, terms: Terms, rows: int) -> torch.Tensor:
+    """``q_p = sum over p's terms of Jz_i * Jz_j``, ``(rows, N, n)``, from stacked ``z``."""
+    q = z.new_empty((rows, *z.shape[1:]))
+    started: set[int] = set()
+    for p, i, j in terms:
+        if p in started:
+            q[p].addcmul_(z[1 + i], z[1 + j])
+        else:
+            torch.mul(z[1 + i], z[1 + j], out=q[p])
+            started.add(p)
+    return q
+
+
+def _affine(rows: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """``rows @ W^T`` with ``b`` added to the value row only (written in place, no copy)."""
+    r, n, n_in = rows.shape
+    z = rows.new_empty((r, n, weight.shape[0]))
+    wt = weight.t()
+    if bias is None:
+        torch.mm(rows[0], wt, out=z[0])
+    else:
+        torch.addmm(bias, rows[0], wt, out=z[0])
+    if r > 1:
+        torch.mm(rows[1:].reshape(-1, n_in), wt, out=z[1:].view(-1, z.shape[-1]))
+    return z
+
+
+class _StackedLayer(torch.autograd.Function):
+    """One layer applied to stacked rows ``(R, N, n_in)`` -> ``(R, N, n_out)``.
+
+    Saved for backward: the input rows, the pre-activation rows with row 0 overwritten by
+    ``cos(z)``, the output (whose row 0 is ``sin(z)``; the next layer holds it anyway) and the
+    quadratic terms ``q``; so backward evaluates no transcendental functions.
+    """
+
+    @staticmethod
+    def forward(
+        ctx,
+        rows: torch.Tensor,
+        weight: torch.Tensor,
+        bias: torch.Tensor | None,
+        sine: bool,
+        d: int,
+        terms: Terms,
+    ) -> torch.Tensor:
+        rows = rows.contiguous()
+        z = _affine(rows, weight, bias)
+        ctx.sine, ctx.d, ctx.terms = sine, d, terms
+        ctx.has_bias = bias is not None
+        if not sine:
+            ctx.save_for_backward(rows, weight)
+            return z
+        out = torch.empty_like(z)
+        s = torch.sin(z[0], out=out[0])
+        c = z[0].cos_()
+        torch.mul(z[1:], c, out=out[1:])
+        q = None
+        if terms:
+            q = _quadratic(z, d, terms, z.shape[0] - 1 - d)
+            out[1 + d :].addcmul_(q, s, value=-1.0)
+        ctx.save_for_backward(rows, weight, z, out, q)
+        return out
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad: torch.Tensor):
+        grad = grad.contiguous()
+        if ctx.sine:
+            rows, weight, z, out, q = ctx.saved_tensors
+            dz = _sine_backward(z, out[0], q, grad, ctx.d, ctx.terms)
+        else:
+            rows, weight = ctx.saved_tensors
+            dz = grad
+        r, n, n_in = rows.shape
+        flat = dz.view(r * n, -1)
+        d_rows = d_weight = d_bias = None
+        if ctx.needs_input_grad[0]:
+            d_rows = torch.mm(flat, weight).view(r, n, n_in)
+        if ctx.needs_input_grad[1]:
+            d_weight = torch.mm(flat.t(), rows.view(r * n, n_in))
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            d_bias = dz[0].sum(0)
+        return d_rows, d_weight, d_bias, None, None, None
+
+
+def _sine_backward(
+    zc: torch.Tensor,
+    s: torch.Tensor,
+    q: torch.Tensor | None,
+    g: torch.Tensor,
+    d: int,
+    terms: Terms,
+) -> torch.Tensor:
+    """Cotangent of the stacked pre-activations given that of the sine rows ``g``.
+
+    ``zc`` holds ``cos(z_0)`` in row 0 and the derivative rows ``z_r`` after it; ``s`` is
+    ``sin(z_0)``. With ``out_0 = s``, ``out_r = c z_r`` (r >= 1) and ``out_{1+d+p} -= s q_p``::
+
+        dz_r   = c g_r - s g_{1+d+p} dq_p/dz_r       (r >= 1)
+        dz_0   = c (g_0 - sum_p q_p g_{1+d+p}) - s sum_{r>=1} z_r g_r
+    """
+    c = zc[0]
+    dz = torch.empty_like(zc)
+    torch.mul(g[1:], c, out=dz[1:])
+    zg = torch.mul(zc[1], g[1])
+    for r in range(2, zc.shape[0]):
+        zg.addcmul_(zc[r], g[r])
+    d0 = dz[0].copy_(g[0])
+    if q is not None:
+        for p in range(q.shape[0]):
+            d0.addcmul_(q[p], g[1 + d + p], value=-1.0)
+    d0.mul_(c).addcmul_(zg, s, value=-1.0)
+    if terms:
+        sg = torch.mul(g[1 + d :], s, out=zg.new_empty(g[1 + d :].shape))
+        for p, i, j in terms:
+            if i == j:
+                dz[1 + i].addcmul_(sg[p], zc[1 + i], value=-2.0)
+            else:
+                dz[1 + i].addcmul_(sg[p], zc[1 + j], value=-1.0)
+                dz[1 + j].addcmul_(sg[p], zc[1 + i], value=-1.0)
+    return dz
+
+
+def input_rows(x: torch.Tensor, second: int) -> torch.Tensor:
+    """The stacked rows of the coordinates themselves: ``[x, e_1 .. e_d, 0 * second]``."""
+    n, d = x.shape
+    eye = torch.eye(d, dtype=x.dtype, device=x.device).unsqueeze(1).expand(d, n, d)
+    zero = x.new_zeros((second, n, d))
+    return torch.cat([x.unsqueeze(0), eye, zero])
+
+
+def forward_rows(
+    layers: list[AffineSine], x: torch.Tensor, kind: SecondOrder
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Value, Jacobian and second-order rows of a sine chain at ``x`` ``(N, d)`` in one pass.
+
+    Arguments:
+        layers: from :func:`~sirenkit.derivatives.chain.sine_chain`.
+        x: coordinates ``(N, d)``.
+        kind: which second-order rows to carry (see :func:`second_order_terms`).
+
+    Returns:
+        ``value`` ``(N, m)``, ``jacobian`` ``(N, m, d)`` and the second-order rows
+        ``(P, N, m)`` (``P = 0`` for ``kind="none"``).
+    """
+    d = x.shape[-1]
+    terms = second_order_terms(d, kind)
+    n_second = 1 + max((p for p, _, _ in terms), default=-1)
+    rows = input_rows(x, n_second)
+    for layer in layers:
+        weight, bias = layer.scaled()
+        rows = _StackedLayer.apply(rows, weight, bias, layer.sine, d, terms)
+    value = rows[0]
+    jac = rows[1 : 1 + d].permute(1, 2, 0).contiguous()
+    return value, jac, rows[1 + d :]

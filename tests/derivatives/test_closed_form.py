@@ -1,0 +1,216 @@
+"""The closed-form forward derivatives of sine networks against the autograd operators."""
+
+import pytest
+import torch
+from torch import nn
+
+from sirenkit import SineLayer, Siren, SirenkitError
+from sirenkit.derivatives import value_and_derivatives
+from sirenkit.derivatives.chain import sine_chain
+from sirenkit.render import in_chunks
+
+ALL = {"gradient": True, "laplacian": True, "hessian_diagonal": True, "hessian": True}
+FIELDS = ("value", "gradient", "laplacian", "hessian_diagonal", "hessian")
+
+
+def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
+    return ((a - b).abs().max() / b.abs().max().clamp_min(1e-30)).item()
+
+
+def _param_grads(net: nn.Module, loss) -> torch.Tensor:
+    net.zero_grad()
+    loss().backward()
+    return torch.cat([p.grad.flatten() for p in net.parameters()])
+
+
+def _siren(d, m, hidden_layers, width, outermost_linear=True, seed=0):
+    torch.manual_seed(seed)
+    return Siren(
+        d,
+        width,
+        hidden_layers,
+        m,
+        first_omega_0=12.0,
+        hidden_omega_0=25.0,
+        outermost_linear=outermost_linear,
+    ).double()
+
+
+def _points(n, d, seed=1):
+    gen = torch.Generator().manual_seed(seed)
+    return torch.rand(n, d, dtype=torch.float64, generator=gen) * 2 - 1
+
+
+def _assert_engines_agree(net: nn.Module, x: torch.Tensor) -> None:
+    ag = value_and_derivatives(net, x, engine="autograd", **ALL)
+    cf = value_and_derivatives(net, x, engine="closed_form", **ALL)
+    assert (ag.engine, cf.engine) == ("autograd", "closed_form")
+    for name in FIELDS:
+        assert _rel(getattr(cf, name), getattr(ag, name)) < 1e-8, name
+    for target in ("gradient", "laplacian"):
+
+        def loss(engine, target=target):
+            out = value_and_derivatives(
+                net, x, gradient=True, laplacian=target == "laplacian", engine=engine
+            )
+            return getattr(out, target).pow(2).mean() + out.value.pow(2).mean()
+
+        assert (
+            _rel(
+                _param_grads(net, lambda: loss("closed_form")),
+                _param_grads(net, lambda: loss("autograd")),
+            )
+            < 1e-8
+        )
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 4])
+@pytest.mark.parametrize("m", [1, 2, 3])
+def test_agrees_with_autograd_for_any_input_and_output_dims(d, m):
+    net = _siren(d, m, hidden_layers=1 + (d + m) % 3, width=16 + 8 * m, seed=d + 10 * m)
+    _assert_engines_agree(net, _points(25, d))
+
+
+@pytest.mark.parametrize(
+    ("hidden_layers", "width", "outermost_linear"),
+    [(0, 8, True), (2, 32, False), (4, 24, True)],
+)
+def test_agrees_for_several_depths_widths_and_a_sine_output(hidden_layers, width, outermost_linear):
+    net = _siren(2, 2, hidden_layers, width, outermost_linear=outermost_linear)
+    _assert_engines_agree(net, _points(30, 2))
+
+
+def test_agrees_without_biases_and_for_bare_sine_layers():
+    torch.manual_seed(3)
+    seq = nn.Sequential(
+        SineLayer(3, 16, omega_0=5.0, is_first=True, bias=False),
+        nn.Linear(16, 16, bias=False),  # a linear layer in the middle is fine too
+        SineLayer(16, 16, omega_0=2.0, bias=False),
+        nn.Linear(16, 2, bias=False),
+    ).double()
+    assert [layer.sine for layer in sine_chain(seq)] == [True, False, True, False]
+    _assert_engines_agree(seq, _points(20, 3))
+    _assert_engines_agree(SineLayer(2, 3, omega_0=4.0, is_first=True).double(), _points(20, 2))
+
+
+def test_parameter_gradients_match_finite_differences():
+    """gradcheck of the hand-written backward, independent of the autograd engine."""
+    net = _siren(2, 1, hidden_layers=1, width=6)
+    x = _points(5, 2)
+    layers = list(net.net)
+    params = [p.detach().clone().requires_grad_(True) for p in net.parameters()]
+
+    def f(*ps):
+        for (mod, name), p in zip(
+            [(m, n) for m in layers for n in ("weight", "bias")], ps, strict=True
+        ):
+            setattr(mod, name, p)
+        out = value_and_derivatives(net, x, laplacian=True, hessian=True, engine="closed_form")
+        return out.value, out.gradient, out.laplacian, out.hessian
+
+    for mod in layers:  # plain tensors in place of the Parameters, for gradcheck
+        del mod.weight, mod.bias
+    assert torch.autograd.gradcheck(f, params)
+
+
+def test_auto_engine_choice_and_fallback():
+    net = _siren(2, 1, 1, 16)
+    x = _points(10, 2)
+    assert value_and_derivatives(net, x, laplacian=True).engine == "closed_form"
+    assert value_and_derivatives(net, x, engine="autograd", laplacian=True).engine == "autograd"
+    line = _siren(1, 1, 1, 16)
+    assert value_and_derivatives(line, x[:, :1]).engine == "closed_form"
+    tanh = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 2)).double()
+    out = value_and_derivatives(tanh, x, laplacian=True, hessian=True)
+    assert out.engine == "autograd"
+    assert out.value.shape == (10, 2) and out.gradient.shape == (10, 2, 2)
+    assert out.laplacian.shape == (10, 2) and out.hessian.shape == (10, 2, 2, 2)
+    # tanh'' = -2 tanh (1 - tanh^2): check the Laplacian against the formula
+    w1, b1, w2 = tanh[0].weight, tanh[0].bias, tanh[2].weight
+    t = torch.tanh(x @ w1.T + b1)
+    expected = (-2 * t * (1 - t**2)) @ (w2 * (w1**2).sum(-1)).T
+    torch.testing.assert_close(out.laplacian, expected)
+    with pytest.raises(SirenkitError, match="closed_form"):
+        value_and_derivatives(tanh, x, engine="closed_form")
+    with pytest.raises(SirenkitError, match="engine"):
+        value_and_derivatives(net, x, engine="fast")
+
+
+def test_modified_sirens_are_not_taken_for_sine_chains():
+    class Shifted(Siren):
+        def forward(self, coords):
+            return super().forward(coords) + 1.0
+
+    net = Shifted(2, 8, 1, 1).double()
+    assert sine_chain(net) is None
+    plain = Siren(2, 8, 1, 1).double()
+    handle = plain.net[1].register_forward_hook(lambda mod, inp, out: out * 2)
+    assert sine_chain(plain) is None
+    handle.remove()
+    assert sine_chain(plain) is not None
+    x = _points(10, 2)
+    out = value_and_derivatives(net, x, laplacian=True)
+    torch.testing.assert_close(out.value, net(x).detach())
+
+
+@pytest.mark.parametrize("engine", ["closed_form", "autograd"])
+def test_no_graph_is_kept_under_no_grad(engine):
+    net = _siren(3, 2, 1, 16)
+    x = _points(12, 3)
+    with torch.no_grad():
+        out = value_and_derivatives(net, x, engine=engine, **ALL)
+    for name in FIELDS:
+        t = getattr(out, name)
+        assert t is not None and not t.requires_grad and t.grad_fn is None, name
+    lean = value_and_derivatives(net, x, laplacian=True, create_graph=False, engine=engine)
+    assert lean.laplacian.grad_fn is None
+    kept = value_and_derivatives(net, x, laplacian=True, engine=engine)
+    assert kept.laplacian.requires_grad
+    torch.testing.assert_close(out.laplacian, kept.laplacian.detach())
+
+
+def test_only_what_is_asked_for_is_returned():
+    net = _siren(2, 1, 1, 16)
+    x = _points(10, 2)
+    out = value_and_derivatives(net, x, gradient=False, laplacian=True)
+    assert out.gradient is None and out.hessian is None and out.hessian_diagonal is None
+    assert out.laplacian.shape == (10, 1)
+    diag = value_and_derivatives(net, x, gradient=False, hessian_diagonal=True)
+    assert diag.laplacian is None and diag.hessian_diagonal.shape == (10, 1, 2)
+    plain = value_and_derivatives(net, x, gradient=False)
+    assert plain.gradient is None and plain.laplacian is None
+    with pytest.raises(SirenkitError, match="coords"):
+        value_and_derivatives(net, x[0])
+
+
+def test_chunked_evaluation_matches_one_pass():
+    net = _siren(2, 3, 2, 16)
+    x = _points(100, 2)
+
+    def fields(chunk: torch.Tensor):
+        with torch.no_grad():
+            out = value_and_derivatives(net, chunk, laplacian=True, engine="closed_form")
+        return out.value, out.gradient, out.laplacian
+
+    whole = fields(x)
+    for part, full in zip(in_chunks(fields, x, chunk=32), whole, strict=True):
+        torch.testing.assert_close(part, full)
+
+
+def test_float32_training_step_decreases_a_laplacian_loss():
+    """A Poisson-style fit: the closed-form Laplacian trains the network."""
+    torch.manual_seed(0)
+    net = Siren(2, 32, 2, 1, first_omega_0=5.0)
+    x = torch.rand(256, 2) * 2 - 1
+    target = -2 * torch.ones(256, 1)  # Laplacian of x0^2 + const
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    losses = []
+    for _ in range(30):
+        out = value_and_derivatives(net, x, gradient=False, laplacian=True)
+        assert out.engine == "closed_form"
+        loss = (out.laplacian - target).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]
