@@ -69,6 +69,8 @@ def test_fit_cli_reaches_a_chamfer_bound_and_remeshes_in_input_coordinates(tmp_p
     first = trimesh.load(run / "mesh_40.ply")
     second = trimesh.load(run / "mesh_40-2.ply")  # never overwrites
     assert len(first.faces) == len(second.faces)
+    assert main(["mesh", str(run), "--resolution", "16", "--out", str(tmp_path / "m.obj")]) == 0
+    assert len(trimesh.load(tmp_path / "m.obj").faces) > 0
     # back in the input's coordinates: the input points lie on the mesh
     dist, _ = cKDTree(first.vertices).query(cloud.points)
     assert np.median(dist) < 0.1

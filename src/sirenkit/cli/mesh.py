@@ -25,7 +25,7 @@ class MeshConfig:
     lipschitz: float | None = 2.0
     """Skip blocks whose centre value exceeds this times their half diagonal (None: evaluate
     every grid point, slower)."""
-    block: int = 32
+    block: int = 8
     """Cells per block side."""
     chunk: int = 65536
     """Points per network call; lower it to bound memory."""

@@ -76,7 +76,7 @@ def extract_mesh(
     *,
     bound: float = 1.0,
     level: float = 0.0,
-    block: int = 32,
+    block: int = 8,
     lipschitz: float | None = 2.0,
     chunk: int = 65536,
     batch_points: int = 1 << 19,
