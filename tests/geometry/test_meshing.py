@@ -69,3 +69,20 @@ def test_no_crossing_gives_an_empty_mesh_and_bad_resolution_errors():
     assert empty.faces.shape == (0, 3)
     with pytest.raises(SirenkitError, match="resolution"):
         extract_mesh(Sphere(), 1)
+
+
+def test_resolution_512_stays_in_bounded_memory():
+    import tracemalloc
+
+    sphere = Sphere((0.3, 0.0, 0.0), 0.1)
+    tracemalloc.start()
+    try:
+        mesh = extract_mesh(sphere, 512, lipschitz=1.0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 2**20  # a dense float32 512^3 volume alone is 512 MiB
+    assert mesh.stats.evaluated_points < 0.01 * 512**3
+    h = 2 / 511
+    np.testing.assert_allclose(mesh.vertices.min(0), [0.2, -0.1, -0.1], atol=h)
+    np.testing.assert_allclose(mesh.vertices.max(0), [0.4, 0.1, 0.1], atol=h)

@@ -112,14 +112,7 @@ def extract_mesh(
     h = 2.0 * bound / (resolution - 1)
     starts = np.arange(0, resolution - 1, block)
     sizes = np.minimum(starts + block, resolution - 1) - starts  # cells per block per axis
-    blocks = [
-        (i, j, k)
-        for i in range(len(starts))
-        for j in range(len(starts))
-        for k in range(len(starts))
-    ]
-    if lipschitz is not None:
-        blocks = _screen(fn, blocks, starts, sizes, h, bound, level, lipschitz, device)
+    blocks = _active_blocks(fn, starts, sizes, h, bound, level, lipschitz, device)
     stats = MeshStats(len(starts) ** 3, len(blocks), 0)
     verts: list[np.ndarray] = []
     faces: list[np.ndarray] = []
@@ -150,15 +143,25 @@ def _block_axes(b, starts, sizes, h, bound, device) -> list[torch.Tensor]:
     ]
 
 
-def _screen(fn, blocks, starts, sizes, h, bound, level, lipschitz, device):
-    """The blocks whose centre value does not rule out a crossing of ``level``."""
-    centres = np.array(
-        [[-bound + h * (starts[a] + sizes[a] / 2) for a in b] for b in blocks], dtype=np.float64
-    )
-    radii = np.array([0.5 * h * math.sqrt(sum(sizes[a] ** 2 for a in b)) for b in blocks])
-    values = fn(torch.from_numpy(centres).float().to(device)).double().cpu().numpy()
-    keep = np.abs(values - level) <= lipschitz * radii
-    return [b for b, k in zip(blocks, keep, strict=True) if k]
+def _active_blocks(fn, starts, sizes, h, bound, level, lipschitz, device) -> list[tuple]:
+    """Block indices ``(i, j, k)`` whose centre value does not rule out a crossing of ``level``.
+
+    Screened one slab of blocks at a time, so memory stays at one slab's centres.
+    """
+    nb = len(starts)
+    jk = np.stack(np.meshgrid(np.arange(nb), np.arange(nb), indexing="ij"), -1).reshape(-1, 2)
+    active: list[tuple] = []
+    for i in range(nb):
+        idx = np.column_stack([np.full(len(jk), i), jk])
+        if lipschitz is None:
+            active.extend(map(tuple, idx.tolist()))
+            continue
+        centres = -bound + h * (starts[idx] + sizes[idx] / 2)
+        radii = 0.5 * h * np.sqrt((sizes[idx].astype(np.float64) ** 2).sum(1))
+        values = fn(torch.from_numpy(centres).float().to(device)).double().cpu().numpy()
+        keep = np.abs(values - level) <= lipschitz * radii
+        active.extend(map(tuple, idx[keep].tolist()))
+    return active
 
 
 def _mesh_batch(fn, batch, starts, sizes, h, bound, level, device):
