@@ -28,6 +28,18 @@ COMMANDS: tuple[Command, ...] = (
         "fit a network to an image",
     ),
     Command(
+        ("fit", "sdf"),
+        "sirenkit.tasks.sdf:FitSdfConfig",
+        "sirenkit.tasks.sdf:fit_sdf",
+        "fit a signed distance function to an oriented point cloud or mesh",
+    ),
+    Command(
+        ("mesh",),
+        "sirenkit.cli.mesh:MeshConfig",
+        "sirenkit.cli.mesh:mesh_command",
+        "mesh a trained SDF",
+    ),
+    Command(
         ("render",),
         "sirenkit.cli.render:RenderConfig",
         "sirenkit.cli.render:render_command",

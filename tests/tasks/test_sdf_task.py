@@ -1,0 +1,86 @@
+"""SDF fitting: the loss on exact SDFs, a short fit to a bound, the CLI and re-meshing."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from scipy.spatial import cKDTree
+
+from sirenkit.cli import main
+from sirenkit.geometry.shapes import Sphere
+from sirenkit.signals.pointcloud import OrientedPoints, save_oriented_points
+from sirenkit.tasks.sdf import FitSdfConfig, SdfTask
+
+pytest.importorskip("trimesh")
+
+
+@pytest.fixture(autouse=True)
+def _one_thread(_fast_torch):
+    # tiny networks: one thread avoids contention on a shared machine
+    torch.set_num_threads(1)
+
+
+def _sphere_cloud(n: int = 3000, centre=(3.0, 3.0, 3.0), radius: float = 2.0) -> OrientedPoints:
+    d = np.random.default_rng(0).normal(size=(n, 3))
+    d /= np.linalg.norm(d, axis=1, keepdims=True)
+    return OrientedPoints(
+        (np.asarray(centre) + radius * d).astype(np.float32), d.astype(np.float32)
+    )
+
+
+def test_loss_vanishes_on_the_exact_sdf_and_catches_a_flipped_sign():
+    task = SdfTask(_sphere_cloud())
+    batch = task.batch(0, torch.Generator().manual_seed(0), 1000)
+    # the sphere in the task's cube coordinates
+    sphere = Sphere(task.norm.to_cube(np.full(3, 3.0)), 2.0 / task.norm.scale)
+    _, exact = task.loss(sphere, batch)
+    assert float(exact["surface"]) < 1e-5
+    assert float(exact["normal"]) < 1e-5
+    assert float(exact["eikonal"]) < 1e-4
+    assert float(exact["off_surface"]) < 0.05
+    _, wrong = task.loss(lambda x: -sphere(x), batch)
+    assert float(wrong["normal"]) == pytest.approx(1.0, abs=1e-4)  # 2 on the half on-surface
+
+
+def test_fit_cli_reaches_a_chamfer_bound_and_remeshes_in_input_coordinates(tmp_path, capsys):
+    cloud = _sphere_cloud()
+    src = save_oriented_points(tmp_path / "ball.xyz", cloud)
+    args = ["fit", "sdf", str(src), "--out", str(tmp_path / "runs"), "--hidden", "32"]
+    args += ["--layers", "3", "--w0", "10", "--steps", "300", "--batch-size", "512"]
+    args += ["--lr", "1e-3", "--eval-every", "150", "--checkpoint-every", "0"]
+    args += ["--resolution", "32", "--eval-resolution", "32", "--eval-points", "3000"]
+    args += ["--progress", "False"]
+    assert main(args) == 0
+    run = tmp_path / "runs" / "sdf-ball"
+    for name in ("mesh.ply", "views.png", "slices.png", "history.png", "mesh_metrics.json"):
+        assert (run / name).is_file(), name
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["chamfer"] < 0.03  # unit frame: the sphere's diameter is 1
+    evals = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in evals if r.get("eval")] == [150, 300]
+
+    assert main(["mesh", str(run), "--resolution", "40"]) == 0
+    assert main(["mesh", str(run), "--resolution", "40", "--lipschitz", "None"]) == 0
+    import trimesh
+
+    first = trimesh.load(run / "mesh_40.ply")
+    second = trimesh.load(run / "mesh_40-2.ply")  # never overwrites
+    assert len(first.faces) == len(second.faces)
+    assert main(["mesh", str(run), "--resolution", "16", "--out", str(tmp_path / "m.obj")]) == 0
+    assert len(trimesh.load(tmp_path / "m.obj").faces) > 0
+    # back in the input's coordinates: the input points lie on the mesh
+    dist, _ = cKDTree(first.vertices).query(cloud.points)
+    assert np.median(dist) < 0.1
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.xyz"
+    bad.write_text("0 0 0 0 0 0\n" * 20)
+    assert main(["fit", "sdf", str(bad), "--out", str(tmp_path)]) == 2
+    assert "normals are zero" in capsys.readouterr().err
+    assert main(["mesh", str(tmp_path / "nothing")]) == 2
+    assert "checkpoint not found" in capsys.readouterr().err
+    assert FitSdfConfig().source == "chair"  # no argument: the built-in chair
