@@ -10,7 +10,14 @@ from typing import Any
 
 import torch
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+def _shared() -> Path:
+    """``<repo>/../shared/data``, falling back to ``/work/shared/data`` (worktrees live deeper)."""
+    near = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    return near if near.is_dir() else Path("/work/shared/data")
+
+
+SHARED = _shared()
 
 
 def machine() -> str:

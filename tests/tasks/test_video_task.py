@@ -84,7 +84,9 @@ def test_sources_subsampling_and_errors(tmp_path, clip_file, capsys):
     cfg = FitVideoConfig(source=str(clip_file), frame_step=2, downsample=2, start=1)
     task = VideoTask.from_config(cfg)
     assert task.video.shape == (4, 8, 12) and task.label == "clip"
-    assert VideoTask.from_config(FitVideoConfig(source="synthetic")).video.shape == (24, 48, 64)
+    auto = FitVideoConfig(source="synthetic")
+    assert VideoTask.from_config(auto).video.shape == (24, 48, 64)
+    assert (auto.frame_step, auto.downsample) == (1, 1)  # resolved in place for config.json
     assert resolve_source("auto") in ("synthetic", resolve_source("bikes"))
     with pytest.raises(SystemExit):
         main(["fit", "video", "--help"])

@@ -33,9 +33,7 @@ SYNTHETIC = "synthetic"
 
 @dataclass
 class FitAudioConfig(RunOptions):
-    """Fit a SIREN to an audio clip (time -> amplitude) and write a run folder: the fitted WAV,
-    waveform and spectrogram figures, metrics (MSE on [-1, 1], SNR) and a checkpoint. The
-    first-layer frequency defaults to 3000 (the paper's) for audio; change it with --w0."""
+    """Fit a SIREN to an audio clip, t -> amplitude in [-1, 1]; --w0 defaults to 3000 here."""
 
     source: Annotated[tyro.conf.Positional[str], tyro.conf.arg(metavar="PATH")] = SYNTHETIC
     """WAV, FLAC or OGG file (int or float samples, mono or multichannel); 'synthetic' (the

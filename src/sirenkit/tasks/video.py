@@ -41,11 +41,7 @@ PAPER_FRACTION = 0.0038
 
 @dataclass
 class FitVideoConfig(RunOptions):
-    """Fit a SIREN to a video ((t, y, x) -> RGB) and write a run folder: the fitted MP4, a strip
-    of frames (truth / fit / error), per-frame PSNR and SSIM (mean and std) and a checkpoint.
-    CPU-sensible by default: unless --downsample and --frame-step are given, videos are
-    reduced to at most 160 pixels on the longer side and 50 frames (bikes, 250 frames of
-    272x640, becomes 50 frames of 68x160); pass --downsample 1 --frame-step 1 for full size."""
+    """Fit a SIREN to a video, (t, y, x) -> RGB. CPU-sized by default: see --downsample."""
 
     source: Annotated[tyro.conf.Positional[str], tyro.conf.arg(metavar="PATH")] = "auto"
     """Video file (MP4, AVI, MOV, GIF...) or .npy array (T, H, W[, C]); 'bikes' is the paper's
@@ -56,9 +52,10 @@ class FitVideoConfig(RunOptions):
     stop: int | None = None
     """Source frame after the last one used (None: to the end)."""
     frame_step: int | None = None
-    """Keep every k-th frame (None: auto, at most 50 frames)."""
+    """Keep every k-th frame. None: auto, at most 50 frames (bikes: every 5th); 1: all."""
     downsample: int | None = None
-    """Average k x k pixel blocks (None: auto, longer side at most 160 pixels)."""
+    """Average k x k pixel blocks. None: auto, a CPU-sensible size with the longer side at most
+    160 pixels (bikes, 272x640, becomes 68x160); 1: full resolution."""
     fps: float = 25.0
     """Frame rate of a .npy source (files carry their own)."""
     sample_fraction: float = PAPER_FRACTION
@@ -92,36 +89,29 @@ def resolve_source(source: str) -> str:
 
 
 def load_source(cfg: FitVideoConfig) -> tuple[Video, str]:
-    """The video a config names, subsampled as it asks (auto steps resolved), and its label."""
-    src = resolve_source(cfg.source)
-    if src == "synthetic" and not Path(src).exists():
-        v = synthetic_video()
-        n, h, w = v.shape
-        n = len(range(n)[cfg.start : cfg.stop])
-        t, s = auto_steps(n, h, w)
-        video = video_from_array(
-            (v.frames + 1) / 2,
-            v.fps,
-            start=cfg.start,
-            stop=cfg.stop,
-            time_step=cfg.frame_step or t,
-            space_step=cfg.downsample or s,
-            name="synthetic video",
-        )
-        return video, "synthetic"
-    p = Path(src)
-    n, h, w = probe_video(p)
+    """The video a config names, subsampled as it asks, and its label.
+
+    Resolves ``cfg`` in place ('auto'/'bikes' to a path, auto steps to numbers), so the run's
+    config.json records what was fitted and a resumed run reads the same frames.
+    """
+    cfg.source = resolve_source(cfg.source)
+    generated = cfg.source == "synthetic" and not Path(cfg.source).exists()
+    clip = synthetic_video() if generated else None
+    n, h, w = clip.shape if clip is not None else probe_video(cfg.source)
     n = len(range(n)[cfg.start : cfg.stop]) if n else 0
     t, s = auto_steps(n, h, w)
-    video = load_video(
-        p,
-        start=cfg.start,
-        stop=cfg.stop,
-        time_step=cfg.frame_step or t,
-        space_step=cfg.downsample or s,
-        fps=cfg.fps,
-    )
-    return video, p.stem
+    cfg.frame_step = t if cfg.frame_step is None else cfg.frame_step
+    cfg.downsample = s if cfg.downsample is None else cfg.downsample
+    steps = {
+        "start": cfg.start,
+        "stop": cfg.stop,
+        "time_step": cfg.frame_step,
+        "space_step": cfg.downsample,
+    }
+    if clip is not None:
+        frames = (clip.frames + 1) / 2
+        return video_from_array(frames, clip.fps, name="synthetic video", **steps), "synthetic"
+    return load_video(cfg.source, fps=cfg.fps, **steps), Path(cfg.source).stem
 
 
 class VideoTask(Task):
