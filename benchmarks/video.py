@@ -64,7 +64,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=500)
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--layers", type=int, default=5)
-    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--lr", type=float, default=3e-4, help="peak Adam lr (sirenkit's default)")
     ap.add_argument("--fraction", type=float, default=PAPER_FRACTION, help="pixels per step")
     ap.add_argument("--frame-step", type=int, default=5)
     ap.add_argument("--downsample", type=int, default=4)

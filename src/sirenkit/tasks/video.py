@@ -66,7 +66,7 @@ class FitVideoConfig(RunOptions):
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
             steps=2000,
-            lr=1e-3,
+            lr=3e-4,
             eval_every=500,
             checkpoint_every=250,
             log_every=20,
