@@ -20,6 +20,8 @@ from .metrics import psnr, ssim
 from .nets import ModelConfig, SineLayer, Siren, build_model, list_models
 from .render import render
 from .signals import grid, load_image, save_image
+from .signals.audio import load_audio, save_audio
+from .signals.video import load_video, save_video
 from .training import TrainConfig, load
 
 __all__ = [
@@ -39,10 +41,14 @@ __all__ = [
     "laplacian",
     "list_models",
     "load",
+    "load_audio",
     "load_image",
+    "load_video",
     "psnr",
     "render",
+    "save_audio",
     "save_image",
+    "save_video",
     "ssim",
     "value_and_derivatives",
 ]

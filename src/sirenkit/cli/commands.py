@@ -40,10 +40,22 @@ COMMANDS: tuple[Command, ...] = (
         "mesh a trained SDF",
     ),
     Command(
+        ("fit", "audio"),
+        "sirenkit.tasks.audio:FitAudioConfig",
+        "sirenkit.tasks.audio:fit_audio",
+        "fit a network to an audio clip (WAV, FLAC, OGG)",
+    ),
+    Command(
+        ("fit", "video"),
+        "sirenkit.tasks.video:FitVideoConfig",
+        "sirenkit.tasks.video:fit_video",
+        "fit a network to a video (MP4, AVI, MOV, GIF, .npy)",
+    ),
+    Command(
         ("render",),
         "sirenkit.cli.render:RenderConfig",
         "sirenkit.cli.render:render_command",
-        "render a trained image model at any size",
+        "render a trained image model at any size, or audio at any rate",
     ),
     Command(
         ("models",),

@@ -1,4 +1,5 @@
-"""``sirenkit render``: evaluate a trained image network at any resolution."""
+"""``sirenkit render``: evaluate a trained image network at any resolution, or an audio
+network at any sample rate."""
 
 from __future__ import annotations
 
@@ -13,14 +14,18 @@ from ..errors import SirenkitError, require_positive
 
 @dataclass
 class RenderConfig:
-    """Render a trained image network (run folder or checkpoint) to a PNG at any size."""
+    """Render a trained image network (run folder or checkpoint) to a PNG at any size, or an
+    audio network to a WAV at any sample rate (--rate)."""
 
     checkpoint: Annotated[tyro.conf.Positional[Path], tyro.conf.arg(metavar="RUN|CKPT")]
-    """Run folder or checkpoint.pt of an image run."""
+    """Run folder or checkpoint.pt of an image or audio run."""
     size: tuple[int, int] | None = None
     """Output height and width in pixels."""
     scale: float = 4.0
     """Without --size: this multiple of the training resolution."""
+    rate: int | None = None
+    """Audio runs: sample rate of the rendered WAV in Hz (default: the training rate); the clip
+    keeps its duration."""
     out: Path | None = None
     """Output file (default: render_HxW.png in the run folder, never overwriting)."""
     chunk: int = 65536
@@ -38,9 +43,13 @@ def render_command(cfg: RenderConfig) -> Path:
 
     path = resolve_checkpoint(cfg.checkpoint)
     ckpt = read_checkpoint(path)
-    if ckpt.get("task") != "image":
-        raise SirenkitError(f"{path} is a {ckpt.get('task')!r} run; render draws image runs")
     require_positive("--chunk", cfg.chunk)
+    if ckpt.get("task") == "audio":
+        return _render_audio(cfg, ckpt, path)
+    if ckpt.get("task") != "image":
+        raise SirenkitError(
+            f"{path} is a {ckpt.get('task')!r} run; render draws image and audio runs"
+        )
     if cfg.size is not None:
         if min(cfg.size) < 1:
             raise SirenkitError(f"--size must be two positive ints, got {cfg.size}")
@@ -54,5 +63,23 @@ def render_command(cfg: RenderConfig) -> Path:
     out = cfg.out or path.parent / f"render_{shape[0]}x{shape[1]}.png"
     out = unique_path(Path(out))
     save_image(out, img)
+    print(out)
+    return out
+
+
+def _render_audio(cfg: RenderConfig, ckpt: dict, path: Path) -> Path:
+    """Write an audio run's network sampled at ``cfg.rate`` as a WAV at file amplitude."""
+    from ..signals.audio import save_audio
+    from ..tasks.audio import render_audio
+    from ..training.checkpoint import model_from_checkpoint
+    from ..training.loop import resolve_device
+    from ..training.rundir import unique_path
+
+    meta = ckpt["task_meta"]
+    rate = int(meta["rate"]) if cfg.rate is None else cfg.rate
+    model = model_from_checkpoint(ckpt, path).to(resolve_device(cfg.device)).eval()
+    samples = render_audio(model, meta, rate, cfg.chunk)
+    out = unique_path(Path(cfg.out or path.parent / f"render_{rate}Hz.wav"))
+    save_audio(out, samples, rate, scale=float(meta["scale"]))
     print(out)
     return out

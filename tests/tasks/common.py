@@ -1,0 +1,42 @@
+"""Helpers shared by the task tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import torch
+
+from sirenkit.training import Interrupted, TrainConfig, run
+
+
+def tiny_train(**overrides) -> TrainConfig:
+    """A dozen quiet steps with frequent evaluations and checkpoints."""
+    settings = {
+        "steps": 12,
+        "lr": 1e-3,
+        "log_every": 2,
+        "eval_every": 4,
+        "checkpoint_every": 4,
+        "progress": False,
+        **overrides,
+    }
+    return TrainConfig(**settings)
+
+
+def assert_resume_matches_full_run(make_cfg: Callable, make_task: Callable) -> None:
+    """A run stopped by Ctrl-C at step 5 and resumed ends with the uninterrupted run's weights."""
+    full = run(make_cfg(), make_task)
+
+    def stop_at_5(step, model):
+        if step == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted) as info:
+        run(make_cfg(), make_task, callbacks=[stop_at_5])
+    cfg = make_cfg()
+    cfg.resume = info.value.run_dir
+    resumed = run(cfg, make_task)
+    assert resumed.run_dir == info.value.run_dir
+    for p, q in zip(full.model.parameters(), resumed.model.parameters(), strict=True):
+        assert torch.equal(p, q)

@@ -1,0 +1,121 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from sirenkit import load
+from sirenkit.cli import main
+from sirenkit.nets.registry import model_from_config
+from sirenkit.signals.audio import synthetic_audio
+from sirenkit.tasks.audio import AUDIO_W0, AudioTask, FitAudioConfig, render_audio, snr_db
+from sirenkit.training import run
+from tests.tasks.common import assert_resume_matches_full_run, tiny_train
+
+sf = pytest.importorskip("soundfile")
+
+
+@pytest.fixture
+def clip_file(tmp_path):
+    """A 0.25 s, 2 kHz stereo int16 WAV (500 samples)."""
+    clip = synthetic_audio(rate=2000, seconds=0.25)
+    data = np.concatenate([clip.samples, 0.5 * clip.samples[::-1]], axis=1) * 0.8
+    path = tmp_path / "clip.wav"
+    sf.write(path, data, 2000, subtype="PCM_16")
+    return path
+
+
+def tiny_config(tmp_path, source, **train) -> FitAudioConfig:
+    cfg = FitAudioConfig(source=str(source), out=tmp_path / "runs")
+    cfg.model.hidden = 32
+    cfg.model.layers = 3
+    # 3000 suits clips of ~1e5 samples; this one has 500 (w0 is an explicit parameter)
+    cfg.model.w0 = 300.0
+    cfg.train = tiny_train(**train)
+    return cfg
+
+
+def test_task_shape_batches_and_default_w0():
+    task = AudioTask(synthetic_audio(rate=1000, seconds=0.2), "s")
+    assert task.shape.in_features == 1 and task.shape.out_features == 1
+    assert task.shape.w0 == AUDIO_W0 and task.shape.resolution == (200,)
+    coords, values = task.batch(0, torch.Generator(), None)
+    assert values.shape == (200, 1) and coords.shape == (200, 1)
+    assert coords[0, 0] == -1 and coords[-1, 0] == 1
+    a = task.batch(0, torch.Generator().manual_seed(3), 50)
+    b = task.batch(0, torch.Generator().manual_seed(3), 50)
+    assert torch.equal(a[0], b[0]) and a[1].shape == (50, 1)
+
+
+def test_snr_and_loss_agree_with_evaluation():
+    task = AudioTask(synthetic_audio(rate=1000, seconds=0.2))
+    torch.manual_seed(0)
+    net = torch.nn.Linear(1, 1)
+    _, scalars = task.loss(net, task.batch(0, torch.Generator(), None))
+    metrics = task.evaluate(net)
+    assert float(scalars["snr"]) == pytest.approx(metrics["snr"], abs=1e-3)
+    target = task.audio.samples
+    assert snr_db(target * 0.9, target) == pytest.approx(20.0)  # residual 0.1 x signal
+
+
+def test_fit_writes_outputs_and_improves_snr(tmp_path, clip_file):
+    cfg = tiny_config(tmp_path, clip_file)
+    cfg.train.steps = 60
+    cfg.train.eval_every = 30
+    task = AudioTask.from_config(cfg)
+    torch.manual_seed(cfg.train.seed)
+    before = task.evaluate(model_from_config(cfg.model, task.shape))  # the run's initial model
+    out = run(cfg, AudioTask.from_config)
+    evals = [r for r in map(json.loads, (out.run_dir / "metrics.jsonl").open()) if r.get("eval")]
+    assert [r["step"] for r in evals] == [30, 60]
+    assert evals[-1]["snr"] > before["snr"] + 6 and evals[-1]["mse"] < before["mse"] / 4
+    for name in ("fit.wav", "ground_truth.wav", "waveform.png", "spectrogram.png", "history.png"):
+        assert (out.run_dir / name).is_file(), name
+    fit, rate = sf.read(out.run_dir / "fit.wav", always_2d=True)
+    gt, _ = sf.read(clip_file, always_2d=True)
+    assert (
+        rate == 2000
+        and fit.shape == (500, 2)
+        and sf.info(out.run_dir / "fit.wav").subtype == "PCM_16"
+    )
+    # the WAV is at file amplitude: its SNR against the source is the run's
+    assert snr_db(fit, gt) == pytest.approx(out.final["snr"], abs=0.5)
+    summary = json.loads((out.run_dir / "summary.json").read_text())
+    assert summary["task"] == "audio" and "mse" in summary
+
+
+def test_interrupted_audio_run_resumes_to_the_same_end(tmp_path, clip_file):
+    assert_resume_matches_full_run(
+        lambda: tiny_config(tmp_path, clip_file, batch_size=64), AudioTask.from_config
+    )
+
+
+def test_render_at_another_rate_keeps_duration(tmp_path, clip_file):
+    cfg = tiny_config(tmp_path, clip_file)
+    out = run(cfg, AudioTask.from_config)
+    model = load(out.run_dir)
+    meta = {"samples": 500, "rate": 2000}
+    same = render_audio(model, meta, 2000)
+    np.testing.assert_allclose(same, out.task.predict(model), atol=1e-5)
+    assert render_audio(model, meta, 4000).shape == (999, 2)  # (500 - 1) * 2 + 1
+    assert main(["render", str(out.run_dir), "--rate", "4000"]) == 0
+    data, rate = sf.read(out.run_dir / "render_4000Hz.wav", always_2d=True)
+    assert rate == 4000 and data.shape == (999, 2)
+
+
+def test_cli_default_help_and_errors(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["fit", "audio", "--help"])
+    assert "3000" in capsys.readouterr().out
+    (tmp_path / "empty.wav").write_bytes(b"")
+    (tmp_path / "junk.flac").write_bytes(b"junk" * 10)
+    sf.write(tmp_path / "zero.wav", np.zeros((0, 1)), 8000)
+    for name, message in (
+        ("empty.wav", "empty"),
+        ("junk.flac", "cannot read audio"),
+        ("zero.wav", "zero length"),
+        ("nope.wav", "not found"),
+    ):
+        assert main(["fit", "audio", str(tmp_path / name), "--out", str(tmp_path)]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err

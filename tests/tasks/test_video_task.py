@@ -1,0 +1,108 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from sirenkit.cli import main
+from sirenkit.nets.registry import model_from_config
+from sirenkit.signals.grid import grid
+from sirenkit.signals.video import synthetic_video
+from sirenkit.tasks.video import PAPER_FRACTION, FitVideoConfig, VideoTask, resolve_source
+from sirenkit.training import run
+from tests.tasks.common import assert_resume_matches_full_run, tiny_train
+
+pytest.importorskip("av")
+
+
+@pytest.fixture
+def clip_file(tmp_path):
+    """An 8-frame 16x24 RGB clip as a .npy array of uint8 frames."""
+    clip = synthetic_video(frames=8, height=16, width=24)
+    path = tmp_path / "clip.npy"
+    np.save(path, np.round((clip.frames + 1) * 127.5).astype(np.uint8))
+    return path
+
+
+def tiny_config(tmp_path, source, **train) -> FitVideoConfig:
+    cfg = FitVideoConfig(source=str(source), out=tmp_path / "runs", sample_fraction=0.1, fps=8)
+    cfg.model.hidden = 32
+    cfg.model.layers = 3
+    cfg.train = tiny_train(**train)
+    return cfg
+
+
+def test_coordinates_match_the_grid_and_batches_are_fractions():
+    task = VideoTask(synthetic_video(frames=5, height=6, width=7))
+    index = torch.arange(task.num_pixels)
+    torch.testing.assert_close(task.coords_of(index), grid((5, 6, 7)))
+    coords, pixels = task.batch(0, torch.Generator().manual_seed(0), None)
+    assert coords.shape == (max(1, round(PAPER_FRACTION * 210)), 3)
+    coords, pixels = task.batch(0, torch.Generator().manual_seed(0), 50)
+    assert coords.shape == (50, 3) and pixels.shape == (50, 3)
+    i = int(torch.argmin((task.coords_of(index) - coords[0]).abs().sum(1)))
+    torch.testing.assert_close(task.pixels[i], pixels[0])  # colour belongs to its coordinate
+    assert task.shape.in_features == 3 and task.shape.resolution == (5, 6, 7)
+    big = VideoTask(synthetic_video(), sample_fraction=0.5)
+    assert big.batch(0, torch.Generator(), None)[0].shape[0] == round(0.5 * big.num_pixels)
+
+
+def test_chunked_prediction_matches_one_pass():
+    task = VideoTask(synthetic_video(frames=3, height=8, width=10), chunk=37)
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    expected = net(grid((3, 8, 10))).detach().reshape(3, 8, 10, 3).numpy()
+    np.testing.assert_allclose(task.predict(net), expected, atol=1e-6)
+
+
+def test_fit_writes_outputs_and_improves_psnr(tmp_path, clip_file):
+    cfg = tiny_config(tmp_path, clip_file)
+    cfg.train.steps = 120
+    cfg.train.eval_every = 0
+    task = VideoTask.from_config(cfg)
+    torch.manual_seed(cfg.train.seed)
+    before = task.evaluate(model_from_config(cfg.model, task.shape))  # the run's initial model
+    out = run(cfg, VideoTask.from_config)
+    assert out.final["psnr"] > before["psnr"] + 5
+    assert out.final["ssim"] > before["ssim"] + 0.1
+    names = {p.name for p in out.run_dir.iterdir()}
+    assert {"fit.mp4", "ground_truth.mp4", "frames.png", "frame_metrics.csv"} <= names
+    rows = (out.run_dir / "frame_metrics.csv").read_text().splitlines()
+    assert rows[0] == "frame,psnr,ssim" and len(rows) == 9
+    per_frame = np.array([float(r.split(",")[1]) for r in rows[1:]])
+    assert per_frame.mean() == pytest.approx(out.final["psnr"], abs=1e-3)
+    assert per_frame.std() == pytest.approx(out.final["psnr_std"], abs=1e-3)
+    summary = json.loads((out.run_dir / "summary.json").read_text())
+    assert {"psnr", "psnr_std", "ssim", "ssim_std"} <= set(summary)
+
+
+def test_interrupted_video_run_resumes_to_the_same_end(tmp_path, clip_file):
+    assert_resume_matches_full_run(lambda: tiny_config(tmp_path, clip_file), VideoTask.from_config)
+
+
+def test_sources_subsampling_and_errors(tmp_path, clip_file, capsys):
+    cfg = FitVideoConfig(source=str(clip_file), frame_step=2, downsample=2, start=1)
+    task = VideoTask.from_config(cfg)
+    assert task.video.shape == (4, 8, 12) and task.label == "clip"
+    auto = FitVideoConfig(source="synthetic")
+    assert VideoTask.from_config(auto).video.shape == (24, 48, 64)
+    assert (auto.frame_step, auto.downsample) == (1, 1)  # resolved in place for config.json
+    assert resolve_source("auto") in ("synthetic", resolve_source("bikes"))
+    with pytest.raises(SystemExit):
+        main(["fit", "video", "--help"])
+    assert "160" in capsys.readouterr().out  # the CPU-sensible default is documented
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    (tmp_path / "junk.avi").write_bytes(b"junk" * 50)
+    np.save(tmp_path / "none.npy", np.zeros((0, 4, 4), np.uint8))
+    cases = (
+        (["empty.mp4"], "empty"),
+        (["junk.avi"], "cannot read video"),
+        (["none.npy"], "no frames"),
+        (["nope.mov"], "not found"),
+        ([clip_file.name, "--sample-fraction", "0"], "--sample-fraction"),
+    )
+    for args, message in cases:
+        argv = ["fit", "video", str(tmp_path / args[0]), *args[1:], "--out", str(tmp_path)]
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
