@@ -221,18 +221,20 @@ class PriorTask(Task):
 
     def write_outputs(self, model: nn.Module, run_dir: Path) -> None:
         n = min(4, len(self.test_set))
-        images = self.test_set.values(slice(0, n)).to(model_device(model))
+        images = self.test_set.values(slice(0, n))
+        dev = model_device(model)
+        columns = []  # per context: (masks, predictions) of the n images
+        for s in self.eval_contexts:
+            masks = self.test_masks(s, n)
+            with torch.no_grad():
+                pred, _ = model(images.to(dev), masks.to(dev))
+            columns.append((s, masks.numpy(), pred.cpu().numpy()))
         panels = []
         for i in range(n):
-            for s in self.eval_contexts:
-                mask = self.test_masks(s, n)[i : i + 1].to(images.device)
-                with torch.no_grad():
-                    pred, _ = model(images[i : i + 1], mask)
-                observed, completion, _ = completion_panels(
-                    images[i].cpu().numpy(), mask[0].cpu().numpy(), pred[0].cpu().numpy(), s
-                )
-                panels += [observed, completion]
-            panels.append(Panel("ground truth", show(images[i].cpu().numpy())))
+            image = images[i].numpy()
+            for s, masks, pred in columns:
+                panels += completion_panels(image, masks[i], pred[i], s)[:2]
+            panels.append(Panel("ground truth", show(image)))
         save_panels(run_dir / "completions.png", panels, cols=2 * len(self.eval_contexts) + 1)
 
     def meta(self) -> dict[str, Any]:
