@@ -107,7 +107,8 @@ def main() -> None:
     cols = ["model", "params", "train s", *[f"MSE {c}" for c in CONTEXTS], "paper 10/100/1000"]
     print(f"\ntest MSE ({args.dataset}, {args.test_images} test images, {args.steps} steps)")
     print(table(rows, cols))
-    write_json(args.json, {"machine": machine(), "settings": vars(args), "rows": rows})
+    settings = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    write_json(args.json, {"machine": machine(), "settings": settings, "rows": rows})
 
 
 if __name__ == "__main__":
