@@ -52,6 +52,24 @@ COMMANDS: tuple[Command, ...] = (
         "fit a network to a video (MP4, AVI, MOV, GIF, .npy)",
     ),
     Command(
+        ("train", "prior"),
+        "sirenkit.tasks.prior:TrainPriorConfig",
+        "sirenkit.tasks.prior:train_prior",
+        "learn a prior over images (hypernetwork over SIRENs, or the CNP baseline)",
+    ),
+    Command(
+        ("complete",),
+        "sirenkit.cli.priors:CompleteConfig",
+        "sirenkit.cli.priors:complete_command",
+        "complete an image from a few pixels with a trained prior",
+    ),
+    Command(
+        ("evaluate", "prior"),
+        "sirenkit.cli.priors:EvaluatePriorConfig",
+        "sirenkit.cli.priors:evaluate_prior_command",
+        "print the test MSE table of trained priors",
+    ),
+    Command(
         ("render",),
         "sirenkit.cli.render:RenderConfig",
         "sirenkit.cli.render:render_command",

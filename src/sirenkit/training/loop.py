@@ -13,6 +13,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..tasks.base import Task
+from . import distributed
 from .checkpoint import CHECKPOINT_NAME, save_checkpoint
 from .config import TrainConfig
 from .metrics_log import MetricsLog
@@ -82,13 +83,20 @@ def train(
     Returns:
         Steps done, training seconds (evaluation and I/O excluded) and the final metrics.
 
+    Under a process group (torchrun; see :mod:`sirenkit.training.distributed`) every rank
+    trains a DistributedDataParallel copy on its shard of each batch; only rank 0 writes, and
+    only rank 0 returns final metrics.
+
     Raises:
         Interrupted: on Ctrl-C, after writing a checkpoint of the last completed step.
     """
-    device = resolve_device(cfg.device)
+    ctx = distributed.current()
+    main = ctx is None or ctx.main
+    device = distributed.local_device(resolve_device(cfg.device), ctx)
     model.to(device)
     task.to(device)
     model.train()
+    net = distributed.wrap(model, ctx, device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     generator = torch.Generator().manual_seed(cfg.seed)
     state = resume or TrainState()
@@ -97,9 +105,12 @@ def train(
             optimizer.load_state_dict(resume.optimizer)
         if resume.generator is not None:
             generator.set_state(resume.generator)
-    log = MetricsLog(run_dir / "metrics.jsonl", resume_step=state.step if resume else None)
+    if main:
+        log = MetricsLog(run_dir / "metrics.jsonl", resume_step=state.step if resume else None)
 
     def checkpoint(step: int) -> None:
+        if not main:
+            return
         save_checkpoint(
             run_dir / CHECKPOINT_NAME,
             model,
@@ -113,6 +124,8 @@ def train(
         )
 
     def evaluate(step: int) -> dict[str, float]:
+        if not main:
+            return {}
         model.eval()
         metrics = task.evaluate(model)
         model.train()
@@ -122,7 +135,7 @@ def train(
     bar = tqdm(
         total=cfg.steps,
         initial=state.step,
-        disable=not cfg.progress,
+        disable=not (cfg.progress and main),
         dynamic_ncols=True,
         desc=f"{task.name}:{task.label}",
         unit="step",
@@ -137,8 +150,8 @@ def train(
             lr = learning_rate(cfg, step)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            batch = task.batch(step, generator, cfg.batch_size)
-            loss, scalars = task.loss(model, batch)
+            batch = distributed.shard_batch(task.batch(step, generator, cfg.batch_size), ctx)
+            loss, scalars = task.loss(net, batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             consistent = False
@@ -151,14 +164,16 @@ def train(
             step += 1
             state.step = step
             if step % cfg.log_every == 0 or step == cfg.steps:
+                scalars = distributed.mean_over_ranks({**scalars, "loss": loss.detach()}, ctx)
                 record = {
                     "step": step,
                     "time": state.train_time,
                     "lr": lr,
-                    "loss": float(loss.detach()),
+                    "loss": float(scalars.pop("loss")),
                 }
                 record.update({k: float(v) for k, v in scalars.items()})
-                log.write(record)
+                if main:
+                    log.write(record)
                 shown = {"loss": f"{record['loss']:.3e}"}
                 if task.headline in record:
                     shown[task.headline] = f"{record[task.headline]:.2f}"

@@ -14,6 +14,7 @@ from torch import nn
 from ..errors import SirenkitError, require_positive
 from ..nets.registry import model_from_config
 from ..tasks.base import Task
+from . import distributed
 from .checkpoint import model_from_checkpoint, read_checkpoint
 from .config import RunOptions, from_dict, to_dict
 from .loop import Callback, TrainState, train
@@ -56,8 +57,16 @@ def run(
     """Build the task and network of ``cfg``, train, and write the run folder.
 
     With ``cfg.resume`` set, the run folder's saved config replaces ``cfg`` and training goes
-    on from its checkpoint, ending exactly where an uninterrupted run would.
+    on from its checkpoint, ending exactly where an uninterrupted run would. Started by
+    torchrun, each process trains its shard (:mod:`sirenkit.training.distributed`) and rank 0
+    writes the run folder; the other ranks' outcomes have empty ``final`` metrics.
     """
+    with distributed.session(cfg.train.device):
+        return _run(cfg, make_task, callbacks)
+
+
+def _run(cfg: C, make_task: Callable[[C], Task], callbacks: Sequence[Callback]) -> RunOutcome:
+    main = distributed.is_main()
     resume_state: TrainState | None = None
     ckpt: dict[str, Any] | None = None
     if cfg.resume is not None:
@@ -85,8 +94,11 @@ def run(
     else:
         torch.manual_seed(cfg.train.seed)
         model = model_from_config(cfg.model, task.shape)
-        run_dir = new_run_dir(cfg.out, cfg.name or f"{task.name}-{task.label}")
-        (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2) + "\n")
+        run_dir = None
+        if main:
+            run_dir = new_run_dir(cfg.out, cfg.name or f"{task.name}-{task.label}")
+            (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2) + "\n")
+        run_dir = distributed.broadcast(run_dir, distributed.current())
     result = train(
         task,
         model,
@@ -97,6 +109,8 @@ def run(
         callbacks=callbacks,
     )
     model.eval()
+    if not main:
+        return RunOutcome(run_dir, model, task, result.final, result.train_time)
     task.write_outputs(model, run_dir)
     summary = {
         "task": task.name,

@@ -1,0 +1,126 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from sirenkit import load
+from sirenkit.cli import main
+from sirenkit.errors import SirenkitError
+from sirenkit.signals.datasets import (
+    ImageDataset,
+    fixed_context,
+    load_dataset,
+    random_context,
+    split,
+)
+from sirenkit.tasks.prior import PriorTask, TrainPriorConfig, train_prior
+from sirenkit.training import Interrupted, run
+from tests.tasks.prior_fixtures import tiny_config, write_folder
+
+
+def test_folder_dataset_is_cropped_resized_and_split_by_seed(tmp_path):
+    data = load_dataset(write_folder(tmp_path / "f", 10), size=8)
+    assert data.images.shape == (10, 8, 8, 1) and data.images.dtype == torch.uint8
+    v = data.values(slice(None))
+    assert -1 <= v.min() < v.max() <= 1
+    train, test = split(data, 0.3, seed=3)
+    again, _ = split(data, 0.3, seed=3)
+    assert len(train) == 7 and len(test) == 3
+    assert torch.equal(train.images, again.images)
+    rows = {tuple(im.flatten().tolist()) for im in data.images}
+    assert {tuple(im.flatten().tolist()) for im in torch.cat([train.images, test.images])} == rows
+
+
+def test_builtin_faces_and_unknown_names():
+    faces = load_dataset("faces", size=16, limit=5)
+    assert faces.images.shape == (5, 16, 16, 1)
+    with pytest.raises(SirenkitError, match="neither a folder nor a built-in"):
+        load_dataset("no-such-dataset")
+
+
+def test_context_masks():
+    g = torch.Generator().manual_seed(0)
+    m = random_context(50, (8, 8), 3, 9, g)
+    counts = m.flatten(1).sum(1)
+    assert m.shape == (50, 8, 8) and counts.min() >= 3 and counts.max() <= 9
+    assert len(set(counts.tolist())) > 1  # the count varies per example
+    top = fixed_context(2, (8, 8), "top", g)
+    assert top[:, :4].all() and not top[:, 4:].any()
+    assert (fixed_context(2, (8, 8), 10, g).flatten(1).sum(1) == 10).all()
+
+
+@pytest.mark.parametrize(
+    ("model", "encoder"), [("siren-prior", "set"), ("siren-prior", "conv"), ("cnp", "set")]
+)
+def test_a_few_steps_lower_the_loss(tmp_path, model, encoder):
+    cfg = tiny_config(tmp_path, model=model)
+    cfg.model.encoder = encoder
+    task = PriorTask.from_config(cfg)
+    torch.manual_seed(0)
+    from sirenkit.nets.registry import model_from_config
+
+    net = model_from_config(cfg.model, task.shape)
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+    batch = task.batch(0, torch.Generator().manual_seed(0), 8)
+    first = float(task.loss(net, batch)[0].detach())
+    for _ in range(15):
+        loss, _ = task.loss(net, batch)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert float(task.loss(net, batch)[0].detach()) < first - 0.01
+
+
+def test_run_writes_folder_checkpoint_reloads_and_resumes(tmp_path):
+    cfg = tiny_config(tmp_path)
+    full = run(cfg, PriorTask.from_config)
+    names = {p.name for p in full.run_dir.iterdir()}
+    assert {"checkpoint.pt", "completions.png", "summary.json", "metrics.jsonl"} <= names
+    summary = json.loads((full.run_dir / "summary.json").read_text())
+    assert {"mse_4", "mse_top"} <= summary.keys()
+    model = load(full.run_dir)
+    image = torch.rand(2, 8, 8, 1) * 2 - 1
+    mask = torch.rand(2, 8, 8) < 0.3
+    torch.testing.assert_close(model(image, mask)[0], full.model(image, mask)[0])
+
+    def stop_at_4(step, _model):
+        if step == 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted) as info:
+        run(tiny_config(tmp_path), PriorTask.from_config, callbacks=[stop_at_4])
+    resumed = train_prior(TrainPriorConfig(resume=info.value.run_dir))
+    for p, q in zip(full.model.parameters(), resumed.model.parameters(), strict=True):
+        assert torch.equal(p, q)
+
+
+def test_cli_train_complete_and_evaluate(tmp_path, capsys):
+    cfg = tiny_config(tmp_path)
+    common = ["--size", "8", "--test-fraction", "0.25", "--context-min", "4"]
+    common += ["--context-max", "20", "--hidden", "8", "--latent", "8", "--encoder-hidden", "8"]
+    common += ["--hyper-hidden", "8", "--steps", "3", "--batch-size", "4", "--progress", "False"]
+    common += ["--device", "cpu", "--out", str(tmp_path / "runs"), "--eval-contexts", "5"]
+    runs = []
+    for model in (["--encoder", "conv"], ["--model", "cnp"]):
+        name = f"r{len(runs)}"
+        assert (
+            main(["train", "prior", "--dataset", cfg.dataset, *common, *model, "--name", name]) == 0
+        )
+        runs.append(tmp_path / "runs" / name)
+    img = tmp_path / "images" / "img00.png"
+    assert main(["complete", "--model", str(runs[0]), "--image", str(img), "--context", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "completion_img00_10.png" in out and (runs[0] / "completion_img00_10.png").exists()
+    assert main(["complete", "--model", str(runs[1]), "--image", "camera", "--context", "top"]) == 0
+    assert main(["evaluate", "prior", "--model", *map(str, runs), "--contexts", "5", "top"]) == 0
+    table = capsys.readouterr().out
+    assert "conv encoder" in table and "cnp" in table and "| top half |" in table
+    rows = [line for line in table.splitlines() if line.startswith("| 5 pixels")]
+    assert len(rows) == 1 and all(np.isfinite(float(x)) for x in rows[0].split("|")[2:4])
+    assert main(["complete", "--model", str(runs[0]), "--image", str(img), "--context", "x"]) == 2
+
+
+def test_dataset_rejects_bad_images():
+    with pytest.raises(SirenkitError, match="uint8"):
+        ImageDataset(torch.zeros(2, 4, 4, 1), "bad")
