@@ -10,7 +10,9 @@ from typing import Any
 
 import torch
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+_BESIDE = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = _BESIDE if _BESIDE.is_dir() else Path("/work/shared/data")
+"""Real data: ``<repo>/../shared/data``, else the machine-wide copy."""
 
 
 def machine() -> str:

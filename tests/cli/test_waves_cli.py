@@ -1,7 +1,6 @@
 import json
 
 import pytest
-import torch
 
 from sirenkit.cli import main
 
@@ -11,12 +10,7 @@ FAST = [
 ]  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.mark.parametrize(

@@ -17,13 +17,7 @@ from sirenkit.physics.fwi_data import (
 from sirenkit.tasks.fwi import FWITask, InvertFWIConfig
 from sirenkit.training.run import run
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_loader_reads_a_paper_style_mat_and_converts_the_convention(tmp_path):

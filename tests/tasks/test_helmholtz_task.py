@@ -7,14 +7,7 @@ from sirenkit.physics import GaussianSource, HelmholtzProblem, VelocityMap
 from sirenkit.tasks.helmholtz import HelmholtzTask, SolveHelmholtzConfig
 from sirenkit.training.run import run
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # tiny networks: one thread avoids synchronisation costs on a shared machine
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _config(tmp_path, **kw) -> SolveHelmholtzConfig:

@@ -9,13 +9,7 @@ from sirenkit.physics import VelocityMap
 from sirenkit.tasks.wave import SolveWaveConfig, WaveTask
 from sirenkit.training.run import run
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_window_grows_to_the_full_duration():
