@@ -83,7 +83,7 @@ def test_short_inversion_fits_the_data_and_writes_outputs(tmp_path):
 
 def test_slowness_is_background_outside_the_region_of_interest():
     data = FWIData(np.zeros((1, 2)), np.zeros((2, 2)), np.ones((2, 1), complex))
-    task = FWITask(data, k=5.0, source_width=0.1, pml=PML(), roi=0.3)
+    task = FWITask(data, k=5.0, source_width=0.1, pml=PML(), roi=0.3, slowness_scale=1.0)
     pts = torch.tensor([[0.0, 0.0], [0.5, 0.0], [0.0, -0.9]])
     out = torch.full((3, 3), -0.5)
     assert torch.allclose(task.slowness2(pts, out), torch.tensor([0.5, 1.0, 1.0]))

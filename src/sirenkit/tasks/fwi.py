@@ -59,6 +59,9 @@ class InvertFWIConfig(RunOptions):
     """Half-width of the centred square where the speed is inverted (background outside)."""
     data_weight: float = 1.0
     """Weight of the receiver misfit (normalised by the data's mean power) against the residual."""
+    slowness_scale: float = 0.1
+    """The squared slowness is 1 + scale * output: a small scale starts the inversion from the
+    background (the network's output is O(1) at initialisation)."""
     data_grid: int = 201
     """Finite-difference nodes per side when generating data."""
     eval_grid: int = 101
@@ -92,6 +95,7 @@ class FWITask(Task):
         truth: VelocityMap | None = None,
         eval_grid: int = 101,
         label: str = "generated",
+        slowness_scale: float = 0.1,
     ) -> None:
         require_positive("--k", k)
         require_positive("--source-width", source_width)
@@ -103,6 +107,7 @@ class FWITask(Task):
         self.pml = pml
         self.roi = roi
         self.data_weight = data_weight
+        self.slowness_scale = slowness_scale
         self.source_points = max(0, source_points)
         self.truth = truth
         self.eval_grid = eval_grid
@@ -148,6 +153,7 @@ class FWITask(Task):
             truth=truth,
             eval_grid=cfg.eval_grid,
             label=label,
+            slowness_scale=cfg.slowness_scale,
         )
 
     @property
@@ -165,10 +171,10 @@ class FWITask(Task):
         return self
 
     def slowness2(self, points: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-        """Squared slowness from the network's last output: ``1 + out`` in the region of
-        interest (kept above 0.01), the background 1 outside."""
+        """Squared slowness from the network's last output: ``1 + scale * out`` in the region
+        of interest (kept above 0.01), the background 1 outside."""
         inside = (points.abs() <= self.roi).all(dim=-1)
-        m = 1 + out[:, -1].clamp_min(-0.99)
+        m = 1 + (self.slowness_scale * out[:, -1]).clamp_min(-0.99)
         return torch.where(inside, m, torch.ones_like(m))
 
     def batch(self, step: int, generator: torch.Generator, batch_size: int | None):

@@ -55,7 +55,7 @@ class SolveHelmholtzConfig(RunOptions):
     model: ModelConfig = field(default_factory=lambda: ModelConfig(hidden=128, layers=4))
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
-            steps=1500, lr=2e-4, batch_size=2048, eval_every=250, checkpoint_every=250
+            steps=1500, lr=1e-3, batch_size=2048, eval_every=250, checkpoint_every=250
         )
     )
 
