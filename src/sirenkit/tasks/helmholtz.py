@@ -9,6 +9,7 @@ domain; for a uniform medium the reference itself is checked against the Hankel 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -239,8 +240,6 @@ class HelmholtzTask(Task):
         np.savez_compressed(run_dir / "fields.npz", network=pred, reference=ref, mask=self.mask)
         check = self.reference_check()
         if check:
-            import json
-
             (run_dir / "reference_check.json").write_text(json.dumps(check, indent=2) + "\n")
 
     def meta(self) -> dict[str, Any]:
