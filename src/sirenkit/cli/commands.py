@@ -70,6 +70,24 @@ COMMANDS: tuple[Command, ...] = (
         "print the test MSE table of trained priors",
     ),
     Command(
+        ("solve", "helmholtz"),
+        "sirenkit.tasks.helmholtz:SolveHelmholtzConfig",
+        "sirenkit.tasks.helmholtz:solve_helmholtz_command",
+        "solve the Helmholtz equation (point source, PML) from its residual",
+    ),
+    Command(
+        ("solve", "wave"),
+        "sirenkit.tasks.wave:SolveWaveConfig",
+        "sirenkit.tasks.wave:solve_wave_command",
+        "solve the 2-D wave equation from an initial pulse",
+    ),
+    Command(
+        ("invert", "fwi"),
+        "sirenkit.tasks.fwi:InvertFWIConfig",
+        "sirenkit.tasks.fwi:invert_fwi_command",
+        "full-waveform inversion: wave speed from receiver data",
+    ),
+    Command(
         ("render",),
         "sirenkit.cli.render:RenderConfig",
         "sirenkit.cli.render:render_command",

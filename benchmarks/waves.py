@@ -1,0 +1,153 @@
+"""Wave physics: error against the numerical references after a fixed training budget.
+
+For each problem a network is trained for ``--steps`` steps with the command's defaults (except
+where stated) and scored against an independent solution:
+
+- Helmholtz (k, PML as in the paper): relative L2 and MSE of the complex field against the
+  finite-difference reference inside the physical domain, for each ``--models`` network; the
+  reference's own error against the Hankel solution is printed too.
+- Wave equation: relative L2 against the leapfrog reference over all snapshot times, for a
+  uniform medium and a slow block.
+- FWI on generated data (disc of speed 1.2 by default): relative L2 of the recovered speed in
+  the region of interest, next to the error of the background model (speed 1 everywhere).
+
+    python -m benchmarks.waves [--steps 300] [--models siren tanh relu] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from benchmarks.common import machine, table, write_json
+from sirenkit.nets.registry import list_models
+from sirenkit.tasks.fwi import FWITask, InvertFWIConfig
+from sirenkit.tasks.helmholtz import HelmholtzTask, SolveHelmholtzConfig
+from sirenkit.tasks.wave import SolveWaveConfig, WaveTask
+from sirenkit.training.run import run
+
+
+def _train(cfg, make, steps: int, out: Path) -> dict[str, Any]:
+    cfg.out = out
+    cfg.train.steps = steps
+    cfg.train.eval_every = 0
+    cfg.train.checkpoint_every = 0
+    cfg.train.progress = False
+    t0 = time.perf_counter()
+    outcome = run(cfg, make)
+    summary = json.loads((outcome.run_dir / "summary.json").read_text())
+    summary["wall_seconds"] = time.perf_counter() - t0
+    summary["run_dir"] = str(outcome.run_dir)
+    return summary
+
+
+def helmholtz_rows(steps: int, models: list[str], out: Path, args) -> list[dict[str, Any]]:
+    rows = []
+    for name in models:
+        cfg = SolveHelmholtzConfig(k=args.k, reference_grid=args.grid)
+        cfg.model.name = name
+        cfg.model.hidden, cfg.model.layers = args.hidden, args.layers
+        s = _train(cfg, HelmholtzTask.from_config, steps, out)
+        check = Path(s["run_dir"]) / "reference_check.json"
+        ref = json.loads(check.read_text()) if check.exists() else {}
+        rows.append(
+            {
+                "problem": f"helmholtz k={args.k:g}",
+                "model": name,
+                "steps": steps,
+                "s/step": s["seconds_per_step"],
+                "rel L2": s["rel_l2"],
+                "MSE": s["mse"],
+                "FD vs Hankel": ref.get("reference_vs_hankel_rel_l2"),
+            }
+        )
+        print(rows[-1], flush=True)
+    return rows
+
+
+def wave_rows(steps: int, out: Path, args) -> list[dict[str, Any]]:
+    rows = []
+    for medium in ("uniform", "block"):
+        cfg = SolveWaveConfig()
+        cfg.media.medium = medium
+        cfg.media.medium_speed = 0.6
+        cfg.media.medium_size = 0.3
+        cfg.model.hidden, cfg.model.layers = args.hidden, args.layers
+        s = _train(cfg, WaveTask.from_config, steps, out)
+        rows.append(
+            {
+                "problem": f"wave, {medium}"
+                + (" (speed 0.6, half-width 0.3)" if medium == "block" else ""),
+                "model": "siren",
+                "steps": steps,
+                "s/step": s["seconds_per_step"],
+                "rel L2": s["rel_l2"],
+                "MSE": s["mse"],
+                "rel L2 at T": s["rel_l2_final"],
+            }
+        )
+        print(rows[-1], flush=True)
+    return rows
+
+
+def fwi_rows(steps: int, out: Path, args) -> list[dict[str, Any]]:
+    cfg = InvertFWIConfig(k=args.k, data_grid=args.grid)
+    cfg.model.hidden, cfg.model.layers = args.hidden, args.layers
+    s = _train(cfg, FWITask.from_config, steps, out)
+    row = {
+        "problem": f"FWI k={args.k:g}, disc speed 1.2 r=0.2, 5 sources, 30 receivers",
+        "model": "siren",
+        "steps": steps,
+        "s/step": s["seconds_per_step"],
+        "velocity rel L2": s["velocity_rel_l2"],
+        "background rel L2": s["background_velocity_rel_l2"],
+        "data rel L2": s["data_rel_l2"],
+    }
+    print(row, flush=True)
+    return [row]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--k", type=float, default=20.0)
+    ap.add_argument("--grid", type=int, default=201, help="finite-difference nodes per side")
+    ap.add_argument("--hidden", type=int, default=128)
+    ap.add_argument("--layers", type=int, default=4)
+    ap.add_argument("--models", nargs="+", default=["siren", "tanh", "relu"])
+    ap.add_argument("--problems", nargs="+", default=["helmholtz", "wave", "fwi"])
+    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    ap.add_argument("--out", type=Path, default=None, help="keep run folders here")
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    models = [m for m in args.models if m in list_models()]
+    skipped = sorted(set(args.models) - set(models))
+    print(f"machine: {machine()}")
+    if skipped:
+        print(f"not registered (skipped): {', '.join(skipped)}")
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        out = args.out or Path(tmp)
+        if "helmholtz" in args.problems:
+            rows += helmholtz_rows(args.steps, models, out, args)
+        if "wave" in args.problems:
+            rows += wave_rows(args.steps, out, args)
+        if "fwi" in args.problems:
+            rows += fwi_rows(args.steps, out, args)
+    cols = ["problem", "model", "steps", "s/step", "rel L2", "MSE", "rel L2 at T",
+            "FD vs Hankel", "velocity rel L2", "background rel L2", "data rel L2"]  # fmt: skip
+    print(table(rows, cols))
+    write_json(args.json, {"machine": machine(), "settings": vars(args) | {"out": str(args.out)},
+                           "rows": rows})  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

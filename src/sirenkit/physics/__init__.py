@@ -1,0 +1,26 @@
+"""Wave physics: media, the perfectly matched layer, sources and numerical references.
+
+Everything a PDE task needs besides the network: velocity maps, the complex coordinate stretch
+of the PML, the Gaussian point source, and independent solutions to score a network against
+(finite differences for Helmholtz and the wave equation, Hankel functions for a uniform medium).
+"""
+
+from .analytic import hankel_solution, pulse_solution
+from .helmholtz_fd import HelmholtzProblem, solve_helmholtz
+from .media import VelocityMap
+from .operators import axis_derivatives
+from .pml import PML
+from .source import GaussianSource
+from .wave_fd import leapfrog
+
+__all__ = [
+    "PML",
+    "GaussianSource",
+    "HelmholtzProblem",
+    "VelocityMap",
+    "axis_derivatives",
+    "hankel_solution",
+    "leapfrog",
+    "pulse_solution",
+    "solve_helmholtz",
+]
