@@ -17,7 +17,8 @@ from typing import Literal
 import torch
 from torch import nn
 
-from ..derivatives import jacobian
+from ..derivatives import jacobian, value_and_derivatives
+from ..derivatives.chain import sine_chain
 
 
 def axis_derivatives(
@@ -27,7 +28,7 @@ def axis_derivatives(
     channels: Sequence[int] | None = None,
     axes: Sequence[int] | None = None,
     create_graph: bool | None = None,
-    mode: Literal["auto", "reverse", "forward"] = "auto",
+    mode: Literal["auto", "closed_form", "reverse", "forward"] = "auto",
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Value, gradient and pure second derivatives of ``model`` at ``coords``.
 
@@ -37,8 +38,10 @@ def axis_derivatives(
         channels: output channels to differentiate (default all); the value has all ``m``.
         axes: input axes whose second derivatives are wanted (default all ``d``).
         create_graph: keep the graph for a loss; default ``torch.is_grad_enabled()``.
-        mode: ``reverse`` (autograd), ``forward`` (nested jvp) or ``auto``: forward when more
-            channels than input axes are differentiated.
+        mode: ``closed_form`` (one forward pass carrying the Hessian diagonal; sine networks
+            only, see :mod:`sirenkit.derivatives.closed_form`), ``reverse`` (autograd),
+            ``forward`` (nested jvp) or ``auto``: closed form for sine networks, else forward
+            when more channels than input axes are differentiated, else reverse.
 
     Returns:
         ``(value (N, m), gradient (N, c, d), second (N, c, len(axes)))`` where ``c`` counts the
@@ -48,6 +51,17 @@ def axis_derivatives(
     d = coords.shape[-1]
     axes = list(range(d)) if axes is None else list(axes)
     n_channels = len(channels) if channels is not None else None
+    if mode == "closed_form" or (mode == "auto" and sine_chain(model) is not None):
+        out = value_and_derivatives(
+            model,
+            coords,
+            gradient=True,
+            hessian_diagonal=True,
+            create_graph=cg,
+            engine="closed_form",
+        )
+        sel = slice(None) if channels is None else list(channels)
+        return out.value, out.gradient[:, sel], out.hessian_diagonal[:, sel][..., axes]
     if mode == "forward" or (mode == "auto" and n_channels is not None and n_channels > d):
         return _forward(model, coords, channels, axes, cg)
     with torch.enable_grad():
