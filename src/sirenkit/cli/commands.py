@@ -28,6 +28,12 @@ COMMANDS: tuple[Command, ...] = (
         "fit a network to an image",
     ),
     Command(
+        ("compare", "image"),
+        "sirenkit.compare.config:CompareImageConfig",
+        "sirenkit.compare.run:compare_command",
+        "train several networks on one image and compare them",
+    ),
+    Command(
         ("render",),
         "sirenkit.cli.render:RenderConfig",
         "sirenkit.cli.render:render_command",
