@@ -92,3 +92,16 @@ def test_values_at_steps_and_seconds():
     assert value_at_seconds(r, "psnr", 0.5) is None  # not evaluated yet
     assert value_at_seconds(r, "psnr", 3.5) is None  # never trained that long
     assert markdown_table([{"a": 1.23456, "b": None}]).splitlines()[-1] == "| 1.23 | - |"
+
+
+def test_interrupt_points_to_the_model_run(tmp_path, tiny_png, capsys, monkeypatch):
+    from sirenkit.compare import run as compare_run
+    from sirenkit.training.loop import Interrupted
+
+    def interrupted(cfg, make_task):
+        raise Interrupted(3, cfg.out / cfg.name)
+
+    monkeypatch.setattr(compare_run, "run", interrupted)
+    argv = ["compare", "image", str(tiny_png), "--out", str(tmp_path / "r"), "--models", "relu"]
+    assert main(argv) == 130
+    assert "sirenkit fit image --resume" in capsys.readouterr().err

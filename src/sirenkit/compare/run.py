@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from ..errors import SirenkitError
 from ..nets.param_match import parameter_count
 from ..nets.registry import list_models
 from ..training.config import RunOptions, from_dict, to_dict
+from ..training.loop import Interrupted
 from ..training.metrics_log import read_metrics
 from ..training.run import check_train_config, run
 from ..training.rundir import new_run_dir
@@ -118,7 +120,15 @@ def compare(cfg: Any) -> Comparison:
         sub.model.name = name
         sub.out = root
         sub.name = name
-        outcome = run(sub, lambda _cfg: task)
+        try:
+            outcome = run(sub, lambda _cfg: task)
+        except Interrupted as e:
+            print(
+                f"\n{name} interrupted at step {e.step}; continue that model with: sirenkit fit "
+                f"{task.name} --resume {e.run_dir}",
+                file=sys.stderr,
+            )
+            raise KeyboardInterrupt from None
         models[name] = outcome.model
         spec_kwargs = outcome.model.sirenkit_spec["kwargs"]
         curve = [r for r in read_metrics(outcome.run_dir / "metrics.jsonl") if r.get("eval")]
