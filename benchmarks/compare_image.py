@@ -30,6 +30,8 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=2048, help="random pixels per step")
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--models", default=ALL_MODELS)
+    ap.add_argument("--wire-w0", type=float, default=20.0)
+    ap.add_argument("--wire-scale", type=float, default=10.0)
     ap.add_argument("--at-steps", type=int, nargs="+", default=[50, 100, 200])
     ap.add_argument("--at-seconds", type=float, nargs="+", default=[60.0, 120.0, 240.0])
     ap.add_argument("--curve-every", type=int, default=50)
@@ -48,6 +50,7 @@ def main() -> None:
     )
     cfg.model.hidden = args.hidden
     cfg.model.layers = args.layers
+    cfg.model.wire_w0, cfg.model.wire_scale = args.wire_w0, args.wire_scale
     cfg.train.steps = args.steps
     cfg.train.batch_size = args.batch_size
     cfg.train.lr = args.lr
