@@ -88,6 +88,12 @@ COMMANDS: tuple[Command, ...] = (
         "full-waveform inversion: wave speed from receiver data",
     ),
     Command(
+        ("compare", "image"),
+        "sirenkit.compare.config:CompareImageConfig",
+        "sirenkit.compare.run:compare_command",
+        "train several networks on one image and compare them",
+    ),
+    Command(
         ("render",),
         "sirenkit.cli.render:RenderConfig",
         "sirenkit.cli.render:render_command",

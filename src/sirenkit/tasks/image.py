@@ -118,6 +118,19 @@ def field_derivatives(
     return g.reshape(shape).cpu().numpy(), lap.reshape(shape).cpu().numpy()
 
 
+def image_derivatives(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """|gradient| and Laplacian of an image's mean channel by finite differences, in the units
+    of :func:`field_derivatives` (``(H, W)`` each)."""
+    gray = image.mean(-1, keepdims=True)
+    return np.linalg.norm(grid_gradient(gray)[..., 0, :], axis=-1), grid_laplacian(gray)[..., 0]
+
+
+def displayable(img: np.ndarray) -> np.ndarray:
+    """A [-1, 1] ``(H, W, C)`` image as a [0, 1] picture for a figure panel."""
+    a = np.clip((img + 1) / 2, 0, 1)
+    return a[..., 0] if a.shape[-1] == 1 else a
+
+
 def write_derivative_figure(
     path: Path, model: nn.Module, image: np.ndarray, pred: np.ndarray
 ) -> None:
@@ -127,24 +140,18 @@ def write_derivative_figure(
     mean channel; the fit's are exact derivatives of the network, in the same units.
     """
     shape = image.shape[:2]
-    gray = image.mean(-1, keepdims=True)
-    gt_grad = np.linalg.norm(grid_gradient(gray)[..., 0, :], axis=-1)
-    gt_lap = grid_laplacian(gray)[..., 0]
+    gt_grad, gt_lap = image_derivatives(image)
     fit_grad, fit_lap = field_derivatives(model, shape)
     gmax = float(np.percentile(gt_grad, 99.5)) or 1.0
     lmax = float(np.percentile(np.abs(gt_lap), 99.5)) or 1.0
 
-    def show(img: np.ndarray) -> np.ndarray:
-        a = np.clip((img + 1) / 2, 0, 1)
-        return a[..., 0] if a.shape[-1] == 1 else a
-
     save_panels(
         path,
         [
-            Panel("ground truth", show(image), "gray", 0, 1),
+            Panel("ground truth", displayable(image), "gray", 0, 1),
             Panel("|gradient| (finite diff.)", gt_grad, "viridis", 0, gmax, True),
             Panel("Laplacian (finite diff.)", gt_lap, "RdBu_r", -lmax, lmax, True),
-            Panel(f"fit, PSNR {psnr(pred, image):.2f} dB", show(pred), "gray", 0, 1),
+            Panel(f"fit, PSNR {psnr(pred, image):.2f} dB", displayable(pred), "gray", 0, 1),
             Panel("|gradient| of fit", fit_grad, "viridis", 0, gmax, True),
             Panel("Laplacian of fit", fit_lap, "RdBu_r", -lmax, lmax, True),
         ],

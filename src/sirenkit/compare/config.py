@@ -1,0 +1,37 @@
+"""Configurations of the ``compare`` commands: a task's ``fit`` options plus what to compare."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ..tasks.image import FitImageConfig
+
+ALL_MODELS = "siren,relu,tanh,relu_pe,rbf,fourier,wire,finer,gauss"
+
+
+@dataclass
+class CompareOptions:
+    """What every comparison adds to the task's own options."""
+
+    models: str = ALL_MODELS
+    """Comma-separated networks to train (see `sirenkit models`), in table order."""
+    at_steps: tuple[int, ...] = (100, 200, 500)
+    """Steps at which the table reports each model's metric."""
+    at_seconds: tuple[float, ...] = (10.0, 30.0, 60.0)
+    """Training seconds at which the table reports each model's metric (evaluation excluded;
+    the last evaluation at or before that time)."""
+    curve_every: int = 10
+    """Steps between the full evaluations that draw the convergence curves."""
+    figure: bool = True
+    """Draw every model's fit, |gradient| and Laplacian in one figure (fits.png); this costs a
+    Laplacian of every network over the whole signal."""
+
+
+@dataclass
+class CompareImageConfig(CompareOptions, FitImageConfig):
+    """Fit several networks to one image with the same budget; write a table (PSNR at set steps
+    and seconds, time per step, parameters), convergence plots and the fits with their
+    |gradient| and Laplacian next to the ground truth."""
+
+    task: ClassVar[str] = "image"
