@@ -13,7 +13,12 @@ class ModelsConfig:
 def models_command(cfg: ModelsConfig) -> None:
     from ..nets.registry import list_models
 
-    models = list_models()
-    width = max(map(len, models))
-    for name, summary in models.items():
-        print(f"{name:<{width}}  {summary}")
+    width = max(map(len, list_models()))
+    groups = (
+        ("field", "coordinate networks (--model of fit, solve, invert, compare)"),
+        ("prior", "image priors (--model of train prior)"),
+    )
+    for family, title in groups:
+        print(f"{title}:")
+        for name, summary in list_models(family).items():
+            print(f"  {name:<{width}}  {summary}")

@@ -77,9 +77,11 @@ register_model(
     "siren-prior",
     _prior_kwargs,
     "image prior: encoder -> latent -> hypernetwork -> SIREN (needs `train prior`)",
+    family="prior",
 )(SirenPrior)
 register_model(
     "cnp",
     _cnp_kwargs,
     "conditional neural process, the priors' baseline (needs `train prior`)",
+    family="prior",
 )(ConditionalNeuralProcess)

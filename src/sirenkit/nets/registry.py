@@ -28,6 +28,9 @@ class TaskShape:
     """Samples per input axis, for networks that pick frequencies from the sampling rate."""
     w0: float = 30.0
     """The task's default first-layer frequency."""
+    family: str = "field"
+    """Which kind of network the task trains: ``field`` (a coordinate network, every fitting
+    and PDE task) or ``prior`` (an encoder-to-image model, ``train prior``)."""
 
 
 FromConfig = Callable[[ModelConfig, TaskShape], dict[str, Any]]
@@ -38,25 +41,29 @@ class _Entry:
     cls: type[nn.Module]
     from_config: FromConfig
     summary: str
+    family: str
 
 
 _MODELS: dict[str, _Entry] = {}
 
 
-def register_model(name: str, from_config: FromConfig, summary: str = ""):
-    """Class decorator registering a network under ``name``."""
+def register_model(name: str, from_config: FromConfig, summary: str = "", family: str = "field"):
+    """Class decorator registering a network under ``name`` for tasks of ``family``."""
 
     def deco(cls: type[nn.Module]) -> type[nn.Module]:
-        _MODELS[name] = _Entry(cls, from_config, summary or (cls.__doc__ or "").split("\n")[0])
+        text = summary or (cls.__doc__ or "").split("\n")[0]
+        _MODELS[name] = _Entry(cls, from_config, text, family)
         return cls
 
     return deco
 
 
-def list_models() -> dict[str, str]:
-    """Registered network names and their one-line summaries."""
+def list_models(family: str | None = None) -> dict[str, str]:
+    """Registered network names (of one ``family``, or all) and their one-line summaries."""
     _load_builtin()
-    return {k: v.summary for k, v in sorted(_MODELS.items())}
+    return {
+        k: v.summary for k, v in sorted(_MODELS.items()) if family is None or v.family == family
+    }
 
 
 def build_model(name: str, **kwargs: Any) -> nn.Module:
@@ -72,8 +79,11 @@ def build_model(name: str, **kwargs: Any) -> nn.Module:
 def model_from_config(cfg: ModelConfig, shape: TaskShape) -> nn.Module:
     """Build the network ``cfg`` names for a task of the given ``shape``."""
     _load_builtin()
-    if cfg.name not in _MODELS:
-        raise SirenkitError(f"unknown model {cfg.name!r}; available: {', '.join(sorted(_MODELS))}")
+    usable = list_models(shape.family)
+    if cfg.name not in usable:
+        what = "unknown model" if cfg.name not in _MODELS else "model"
+        why = "" if cfg.name not in _MODELS else f" is a {_MODELS[cfg.name].family} network"
+        raise SirenkitError(f"{what} {cfg.name!r}{why}; this task takes: {', '.join(usable)}")
     if cfg.hidden < 1:
         raise SirenkitError(f"--hidden must be at least 1, got {cfg.hidden}")
     if cfg.layers < 2:

@@ -169,7 +169,7 @@ class PriorTask(Task):
 
     @property
     def shape(self) -> TaskShape:
-        return TaskShape(2, self.train_set.channels, self.train_set.shape, w0=30.0)
+        return TaskShape(2, self.train_set.channels, self.train_set.shape, w0=30.0, family="prior")
 
     @property
     def label(self) -> str:
