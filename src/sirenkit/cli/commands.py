@@ -94,6 +94,18 @@ COMMANDS: tuple[Command, ...] = (
         "train several networks on one image and compare them",
     ),
     Command(
+        ("fit", "poisson"),
+        "sirenkit.tasks.poisson:FitPoissonConfig",
+        "sirenkit.tasks.poisson:fit_poisson",
+        "reconstruct an image from its gradient or Laplacian alone",
+    ),
+    Command(
+        ("blend",),
+        "sirenkit.tasks.blend:BlendConfig",
+        "sirenkit.tasks.blend:blend",
+        "Poisson image editing: blend a source region into a target",
+    ),
+    Command(
         ("render",),
         "sirenkit.cli.render:RenderConfig",
         "sirenkit.cli.render:render_command",
