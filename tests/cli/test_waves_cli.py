@@ -10,7 +10,6 @@ FAST = [
 ]  # fmt: skip
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.mark.parametrize(

@@ -105,3 +105,16 @@ def test_interrupt_points_to_the_model_run(tmp_path, tiny_png, capsys, monkeypat
     argv = ["compare", "image", str(tiny_png), "--out", str(tmp_path / "r"), "--models", "relu"]
     assert main(argv) == 130
     assert "sirenkit fit image --resume" in capsys.readouterr().err
+
+
+def test_compare_audio_reports_snr(tmp_path):
+    from sirenkit.compare.config import CompareAudioConfig
+
+    cfg = CompareAudioConfig(out=tmp_path, models="siren,tanh")
+    cfg.model.hidden, cfg.model.layers, cfg.model.w0 = 16, 3, 300.0
+    cfg.train.steps, cfg.train.progress, cfg.train.batch_size = 4, False, 256
+    cfg.at_steps, cfg.curve_every, cfg.figure = (2, 4), 2, False
+    result = compare(cfg)
+    report = json.loads((result.root / "comparison.json").read_text())
+    assert [m["name"] for m in report["models"]] == ["siren", "tanh"]
+    assert all("snr @4 steps" in row for row in report["table"])

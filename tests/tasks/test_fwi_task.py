@@ -17,8 +17,6 @@ from sirenkit.physics.fwi_data import (
 from sirenkit.tasks.fwi import FWITask, InvertFWIConfig
 from sirenkit.training.run import run
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 
 def test_loader_reads_a_paper_style_mat_and_converts_the_convention(tmp_path):
     sources, receivers = paper_geometry()

@@ -1,13 +1,10 @@
 import json
 
-import pytest
 import torch
 
 from sirenkit.physics import GaussianSource, HelmholtzProblem, VelocityMap
 from sirenkit.tasks.helmholtz import HelmholtzTask, SolveHelmholtzConfig
 from sirenkit.training.run import run
-
-pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _config(tmp_path, **kw) -> SolveHelmholtzConfig:

@@ -17,12 +17,6 @@ from sirenkit.tasks.sdf import FitSdfConfig, SdfTask
 pytest.importorskip("trimesh")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread(_fast_torch):
-    # tiny networks: one thread avoids contention on a shared machine
-    torch.set_num_threads(1)
-
-
 def _sphere_cloud(n: int = 3000, centre=(3.0, 3.0, 3.0), radius: float = 2.0) -> OrientedPoints:
     d = np.random.default_rng(0).normal(size=(n, 3))
     d /= np.linalg.norm(d, axis=1, keepdims=True)

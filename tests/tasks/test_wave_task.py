@@ -9,8 +9,6 @@ from sirenkit.physics import VelocityMap
 from sirenkit.tasks.wave import SolveWaveConfig, WaveTask
 from sirenkit.training.run import run
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 
 def test_window_grows_to_the_full_duration():
     task = WaveTask(

@@ -94,6 +94,12 @@ COMMANDS: tuple[Command, ...] = (
         "train several networks on one image and compare them",
     ),
     Command(
+        ("compare", "audio"),
+        "sirenkit.compare.config:CompareAudioConfig",
+        "sirenkit.compare.run:compare_command",
+        "train several networks on one audio clip and compare them",
+    ),
+    Command(
         ("fit", "poisson"),
         "sirenkit.tasks.poisson:FitPoissonConfig",
         "sirenkit.tasks.poisson:fit_poisson",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from ..tasks.audio import FitAudioConfig
 from ..tasks.image import FitImageConfig
 
 ALL_MODELS = "siren,relu,tanh,relu_pe,rbf,fourier,wire,finer,gauss"
@@ -35,3 +36,11 @@ class CompareImageConfig(CompareOptions, FitImageConfig):
     |gradient| and Laplacian next to the ground truth."""
 
     task: ClassVar[str] = "image"
+
+
+@dataclass
+class CompareAudioConfig(CompareOptions, FitAudioConfig):
+    """Fit several networks to one audio clip with the same budget; write a table (SNR at set
+    steps and seconds, time per step, parameters) and convergence plots."""
+
+    task: ClassVar[str] = "audio"

@@ -31,6 +31,10 @@ TASKS: dict[str, Comparable] = {
         "sirenkit.tasks.image:ImageTask.from_config",
         "sirenkit.compare.figures:image_figure",
     ),
+    "audio": Comparable(
+        "sirenkit.tasks.audio:FitAudioConfig",
+        "sirenkit.tasks.audio:AudioTask.from_config",
+    ),
 }
 
 
