@@ -10,8 +10,6 @@ FAST = [
 ]  # fmt: skip
 
 
-
-
 @pytest.mark.parametrize(
     ("words", "extra", "folder", "output"),
     [
