@@ -16,7 +16,7 @@ from ..tasks.base import Task
 from .checkpoint import CHECKPOINT_NAME, save_checkpoint
 from .config import TrainConfig
 from .metrics_log import MetricsLog
-from .schedule import learning_rate
+from .schedule import batch_size_at, learning_rate
 
 Callback = Callable[[int, nn.Module], None]
 
@@ -137,7 +137,7 @@ def train(
             lr = learning_rate(cfg, step)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            batch = task.batch(step, generator, cfg.batch_size)
+            batch = task.batch(step, generator, batch_size_at(cfg, step))
             loss, scalars = task.loss(model, batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
