@@ -4,6 +4,13 @@ A hidden layer computes ``sin(w0 * (W x + b))``. The factor ``w0`` is applied to
 bias (an ``out x in`` matrix and a vector) rather than to the ``N x out`` activations, so it
 costs nothing per point while the function, the gradients and therefore Adam's training
 dynamics are exactly those of the reference implementation.
+
+Training steps go through :class:`SineFunction`, which computes the same function and the same
+gradients as autograd with fewer ``N x out`` temporaries (the bias and ``w0`` ride inside one
+``addmm``; the backward pass turns the saved pre-activation into ``cos(z) * grad`` in place).
+Every other case (no gradients, ``torch.func`` transforms, autocast, batched inputs) uses plain
+differentiable operations, so higher derivatives, ``torch.func`` and mixed precision behave
+exactly as with any PyTorch module.
 """
 
 from __future__ import annotations
@@ -36,6 +43,74 @@ def _init_bias(bias: torch.Tensor, fan_in: int, bound_w: float, how: BiasInit) -
             bias.uniform_(-bound_w, bound_w)
         else:
             raise SirenkitError(f"unknown bias_init {how!r}; expected 'torch', 'zero' or 'siren'")
+
+
+def _functorch_active() -> bool:
+    """True inside ``torch.func`` transforms (vmap, grad, jacrev...), where custom autograd
+    functions that mutate saved tensors are not allowed."""
+    check = getattr(torch._C, "_are_functorch_transforms_active", None)
+    return bool(check()) if check is not None else True
+
+
+class SineFunction(torch.autograd.Function):
+    """``sin(w0 * (x W^T + b))`` for a 2-D ``x`` with a hand-written, allocation-lean backward.
+
+    Autograd's version keeps ``x`` and ``z`` and allocates ``cos(z)`` and ``cos(z) * grad`` in
+    the backward pass, each as large as the activations. Here the first backward call reuses the
+    saved ``z`` for both, in place. A second backward call through the same graph (a
+    ``retain_graph`` user) recomputes ``z`` from the saved inputs, and a backward pass that must
+    itself be differentiable (``create_graph=True``) is written with ordinary differentiable
+    operations, so double backward gives exactly autograd's result.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, omega_0):
+        z = _affine(x, weight, bias, omega_0)
+        ctx.save_for_backward(x, weight, bias)
+        ctx.omega_0 = omega_0
+        ctx.z = z  # an intermediate, not an input or output: kept on ctx, overwritten once
+        return torch.sin(z)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight, bias = ctx.saved_tensors
+        w0 = ctx.omega_0
+        if torch.is_grad_enabled():  # create_graph=True: stay differentiable
+            gz = grad * torch.cos(_affine(x, weight, bias, w0))
+        else:
+            z, ctx.z = ctx.z, None
+            if z is None:  # a second backward pass through a retained graph
+                z = _affine(x, weight, bias, w0)
+            gz = z.cos_().mul_(grad)
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = gz @ (weight * w0)
+        if ctx.needs_input_grad[1]:
+            gw = (gz.t() @ x) * w0
+        if bias is not None and ctx.needs_input_grad[2]:
+            gb = gz.sum(0) * w0
+        return gx, gw, gb, None
+
+
+def _affine(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, omega_0: float
+) -> torch.Tensor:
+    """``omega_0 * (x W^T + b)`` as one fused ``addmm`` (2-D ``x``) or ``linear``."""
+    if bias is not None and x.dim() == 2:
+        return torch.addmm(bias, x, weight.t(), beta=omega_0, alpha=omega_0)
+    b = None if bias is None else bias * omega_0
+    return F.linear(x, weight * omega_0, b)
+
+
+def _use_sine_function(x: torch.Tensor) -> bool:
+    """Whether a training-mode call can take :class:`SineFunction`: gradients on, a 2-D
+    input, no autocast (which it would bypass) and no ``torch.func`` transform."""
+    return (
+        torch.is_grad_enabled()
+        and x.dim() == 2
+        and not torch.is_autocast_enabled(x.device.type)
+        and not _functorch_active()
+    )
 
 
 class SineLayer(nn.Module):
@@ -76,11 +151,16 @@ class SineLayer(nn.Module):
 
     def preactivation(self, x: torch.Tensor) -> torch.Tensor:
         """``omega_0 * (W x + b)``, with the factor folded into the (small) parameters."""
-        b = None if self.bias is None else self.bias * self.omega_0
-        return F.linear(x, self.weight * self.omega_0, b)
+        return _affine(x, self.weight, self.bias, self.omega_0)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.sin(self.preactivation(x))
+    def forward(self, x: torch.Tensor, fast: bool | None = None) -> torch.Tensor:
+        """``sin(omega_0 * (W x + b))``; ``fast`` picks :class:`SineFunction` (None: when it
+        applies, see :func:`_use_sine_function`)."""
+        if _use_sine_function(x) if fast is None else fast and _use_sine_function(x):
+            return SineFunction.apply(x, self.weight, self.bias, self.omega_0)
+        z = self.preactivation(x)
+        # Without a graph the pre-activation is a temporary: take its sine in place.
+        return z.sin_() if not torch.is_grad_enabled() else torch.sin(z)
 
     def extra_repr(self) -> str:
         return (
@@ -168,5 +248,14 @@ class Siren(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, coords: torch.Tensor) -> torch.Tensor:
-        """Evaluate at ``coords`` of shape ``(..., in_features)``; returns ``(..., out)``."""
-        return self.net(coords)
+        """Evaluate at ``coords`` of shape ``(..., in_features)``; returns ``(..., out)``.
+
+        Coordinates that require gradients mean input derivatives are coming (a Laplacian, an
+        Eikonal term), whose backward passes are differentiated again: those go through plain
+        autograd, which keeps the pre-activations for that, instead of :class:`SineFunction`.
+        """
+        fast = not coords.requires_grad
+        h = coords
+        for layer in self.net:
+            h = layer(h, fast=fast) if isinstance(layer, SineLayer) else layer(h)
+        return h

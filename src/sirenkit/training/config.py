@@ -28,7 +28,13 @@ class TrainConfig:
     final_lr_factor: float = 0.01
     """The schedule's last learning rate, as a fraction of lr."""
     batch_size: int | None = None
-    """Points per step; None means the task's full batch (every pixel of an image)."""
+    """Points per step (the first steps' when the batch grows); None means the task's full
+    batch (every pixel of an image)."""
+    batch_growth_every: int = 0
+    """Steps between doublings of batch_size, which ends in the full batch after
+    batch_doublings doublings; 0 keeps batch_size throughout (see docs/speed.md)."""
+    batch_doublings: int = 3
+    """How many times a growing batch doubles before the full batch takes over."""
     seed: int = 0
     """Seed of the network's init and of every random batch, for reproducible runs."""
     log_every: int = 10

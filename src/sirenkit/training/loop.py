@@ -17,7 +17,7 @@ from . import distributed
 from .checkpoint import CHECKPOINT_NAME, save_checkpoint
 from .config import TrainConfig
 from .metrics_log import MetricsLog
-from .schedule import learning_rate
+from .schedule import batch_size_at, learning_rate
 
 Callback = Callable[[int, nn.Module], None]
 
@@ -150,7 +150,8 @@ def train(
             lr = learning_rate(cfg, step)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            batch = distributed.shard_batch(task.batch(step, generator, cfg.batch_size), ctx)
+            batch = task.batch(step, generator, batch_size_at(cfg, step))
+            batch = distributed.shard_batch(batch, ctx)
             loss, scalars = task.loss(net, batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

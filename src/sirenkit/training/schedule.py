@@ -1,4 +1,5 @@
-"""Learning-rate schedules as pure functions of the step (so resuming needs no state)."""
+"""Learning-rate and batch-size schedules as pure functions of the step (so resuming needs no
+state)."""
 
 from __future__ import annotations
 
@@ -23,3 +24,14 @@ def learning_rate(cfg: TrainConfig, step: int) -> float:
     else:
         raise ValueError(f"unknown schedule {cfg.schedule!r}")
     return cfg.lr * factor
+
+
+def batch_size_at(cfg: TrainConfig, step: int) -> int | None:
+    """Points for 0-based ``step``: ``cfg.batch_size``, doubled every ``batch_growth_every``
+    steps, and None (the task's full batch) after ``batch_doublings`` doublings."""
+    if cfg.batch_size is None or cfg.batch_growth_every <= 0:
+        return cfg.batch_size
+    doublings = step // cfg.batch_growth_every
+    if doublings >= cfg.batch_doublings:
+        return None
+    return cfg.batch_size * 2**doublings
