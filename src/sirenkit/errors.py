@@ -30,3 +30,19 @@ def require_file(path: str | Path, what: str = "file") -> Path:
     if not p.is_file():
         raise SirenkitError(f"{what} is not a regular file: {p}")
     return p
+
+
+def optional_import(module: str, extra: str, what: str):
+    """Import an optional dependency, or raise an error naming the extra that installs it.
+
+    Arguments:
+        module: module name, e.g. ``"soundfile"``.
+        extra: the sirenkit extra that brings it, e.g. ``"audio"``.
+        what: what needs it, for the message ("audio", "meshes").
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise SirenkitError(f"{what} needs {module}: pip install 'sirenkit[{extra}]'") from None

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import SirenkitError
+from ..errors import SirenkitError, optional_import
 from ..render import in_chunks, model_device
 
 SdfFn = Callable[[torch.Tensor], torch.Tensor]
@@ -54,8 +54,7 @@ class Mesh:
 
     def to_trimesh(self):
         """A ``trimesh.Trimesh`` (no reprocessing: vertices are already merged)."""
-        import trimesh
-
+        trimesh = optional_import("trimesh", "sdf", "meshes")
         return trimesh.Trimesh(self.vertices, self.faces, process=False)
 
 

@@ -14,16 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import SirenkitError, require_file
+from ..errors import SirenkitError, optional_import, require_file
 
 
 def _soundfile():
     """soundfile, or a clear error naming the extra that installs it."""
-    try:
-        import soundfile
-    except ImportError:
-        raise SirenkitError("audio needs soundfile: pip install 'sirenkit[audio]'") from None
-    return soundfile
+    return optional_import("soundfile", "audio", "audio")
 
 
 @dataclass

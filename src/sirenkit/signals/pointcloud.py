@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import SirenkitError, require_file
+from ..errors import SirenkitError, optional_import, require_file
 
 MIN_POINTS = 16
 """Fewer oriented points than this cannot describe a surface."""
@@ -124,8 +124,7 @@ def validate_oriented(
 
 def sample_mesh(mesh: Any, count: int, seed: int = 0) -> OrientedPoints:
     """``count`` points uniformly on a trimesh mesh's area, with their face normals."""
-    import trimesh
-
+    trimesh = optional_import("trimesh", "sdf", "mesh sampling")
     if count < MIN_POINTS:
         raise SirenkitError(f"--samples must be at least {MIN_POINTS}, got {count}")
     if len(mesh.faces) == 0 or mesh.area <= 0:
@@ -185,8 +184,7 @@ def load_mesh(path: str | Path) -> Any:
     Raises:
         SirenkitError: unreadable file or no triangles in it.
     """
-    import trimesh
-
+    trimesh = optional_import("trimesh", "sdf", "reading meshes")
     p = require_file(path, "mesh")
     try:
         mesh = trimesh.load(p, force="mesh", process=True)

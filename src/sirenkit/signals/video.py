@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import SirenkitError, require_file
+from ..errors import SirenkitError, optional_import, require_file
 from .image import to_unit
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".gif", ".m4v", ".mpg", ".mpeg")
@@ -24,11 +24,7 @@ VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".gif", ".m4v", ".mpg
 
 def _av():
     """PyAV, or a clear error naming the extra that installs it."""
-    try:
-        import av
-    except ImportError:
-        raise SirenkitError("video files need PyAV: pip install 'sirenkit[video]'") from None
-    return av
+    return optional_import("av", "video", "video files")
 
 
 @dataclass

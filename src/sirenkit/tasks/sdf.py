@@ -22,7 +22,7 @@ import tyro
 from torch import nn
 
 from ..derivatives import value_and_derivatives
-from ..errors import SirenkitError, require_positive
+from ..errors import SirenkitError, optional_import, require_positive
 from ..geometry.meshing import Mesh, extract_mesh, sdf_function
 from ..geometry.metrics import (
     InsideFn,
@@ -272,8 +272,7 @@ class SdfTask(Task):
 
 def export_mesh(path: Path, vertices: np.ndarray, faces: np.ndarray) -> Path:
     """Write a mesh as PLY, OBJ, STL or OFF (by suffix) with trimesh."""
-    import trimesh
-
+    trimesh = optional_import("trimesh", "sdf", "mesh export")
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix not in ("ply", "obj", "stl", "off"):
         raise SirenkitError(f"{path}: mesh format must be .ply, .obj, .stl or .off")
