@@ -45,4 +45,6 @@ def optional_import(module: str, extra: str, what: str):
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise SirenkitError(f"{what} needs {module}: pip install 'sirenkit[{extra}]'") from None
+        raise SirenkitError(
+            f"{what}: the optional package {module} is missing; pip install 'sirenkit[{extra}]'"
+        ) from None

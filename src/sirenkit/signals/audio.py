@@ -14,12 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import SirenkitError, optional_import, require_file
+from ..errors import SirenkitError, require_file
 
 
 def _soundfile():
-    """soundfile, or a clear error naming the extra that installs it."""
-    return optional_import("soundfile", "audio", "audio")
+    """soundfile, imported on first use (it loads libsndfile)."""
+    import soundfile
+
+    return soundfile
 
 
 @dataclass

@@ -18,7 +18,7 @@ import torch
 import tyro
 from torch import nn
 
-from ..errors import SirenkitError, require_positive
+from ..errors import SirenkitError, optional_import, require_positive
 from ..metrics import psnr, ssim
 from ..nets.registry import TaskShape
 from ..render import in_chunks, model_device
@@ -235,4 +235,5 @@ def fit_video(cfg: FitVideoConfig):
     """CLI entry: ``sirenkit fit video``."""
     from ..training.run import run
 
+    optional_import("av", "video", "writing the fitted video")  # fail now, not after training
     return run(cfg, VideoTask.from_config)
