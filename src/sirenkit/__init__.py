@@ -16,8 +16,10 @@ from .derivatives import (
     value_and_derivatives,
 )
 from .errors import SirenkitError
+from .geometry.meshing import extract_mesh
 from .metrics import psnr, ssim
 from .nets import ModelConfig, SineLayer, Siren, build_model, list_models
+from .nets.hypernet import HyperNetwork, SirenPrior
 from .render import render
 from .signals import grid, load_image, save_image
 from .signals.audio import load_audio, save_audio
@@ -26,14 +28,17 @@ from .training import TrainConfig, load
 
 __all__ = [
     "FieldDerivatives",
+    "HyperNetwork",
     "ModelConfig",
     "SineLayer",
     "Siren",
+    "SirenPrior",
     "SirenkitError",
     "TrainConfig",
     "__version__",
     "build_model",
     "divergence",
+    "extract_mesh",
     "gradient",
     "grid",
     "hessian",
