@@ -66,9 +66,9 @@ def markdown_table(table: Sequence[dict[str, Any]]) -> str:
 
 def plot_convergence(path: Path, comparison: Comparison) -> Path:
     """The metric of every model against step and against training seconds."""
-    from ..viz.figures import _plt
+    from ..viz.figures import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     m = comparison.metric
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for r in comparison.results:

@@ -253,11 +253,11 @@ class FWITask(Task):
         (run_dir / "inversion.json").write_text(json.dumps(self.evaluate(model), indent=2) + "\n")
 
     def _data_figure(self, model: nn.Module, path: Path) -> None:
-        from ..viz.figures import _plt
+        from ..viz.figures import pyplot
 
         with torch.no_grad():
             rec = complex_fields(model(self.receivers), len(self.sources)).cpu().numpy()
-        plt = _plt()
+        plt = pyplot()
         s = len(self.sources)
         fig, axes = plt.subplots(1, s, figsize=(3.2 * s, 3), squeeze=False)
         for j, ax in enumerate(axes[0]):

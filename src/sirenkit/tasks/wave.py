@@ -219,9 +219,9 @@ class WaveTask(Task):
         np.savez_compressed(run_dir / "fields.npz", network=pred, reference=ref, times=self.times)
 
     def _error_plot(self, path: Path, per_frame: list[float]) -> None:
-        from ..viz.figures import _plt
+        from ..viz.figures import pyplot
 
-        plt = _plt()
+        plt = pyplot()
         fig, ax = plt.subplots(figsize=(5, 3.5))
         ax.plot(self.times, per_frame, "o-")
         ax.set_xlabel("t")

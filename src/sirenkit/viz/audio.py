@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .figures import _plt
+from .figures import pyplot
 
 
 def plot_waveform(path: Path, target: np.ndarray, pred: np.ndarray, rate: int) -> Path:
@@ -21,7 +21,7 @@ def plot_waveform(path: Path, target: np.ndarray, pred: np.ndarray, rate: int) -
     Returns:
         ``path``.
     """
-    plt = _plt()
+    plt = pyplot()
     n, c = target.shape
     t = np.arange(n) / rate
     fig, axes = plt.subplots(2 * c, 1, figsize=(10, 2.2 * 2 * c), sharex=True, squeeze=False)
@@ -58,7 +58,7 @@ def plot_spectrograms(path: Path, target: np.ndarray, pred: np.ndarray, rate: in
     The three share one colour scale, so missing high frequencies of the fit show as dark
     regions and the residual's level reads directly against the signal's.
     """
-    plt = _plt()
+    plt = pyplot()
     gt = target.mean(-1)
     fit = pred.mean(-1)
     nperseg = int(2 ** np.clip(round(np.log2(rate * 0.03)), 6, 11))

@@ -10,7 +10,9 @@ from typing import Any
 import numpy as np
 
 
-def _plt():
+def pyplot():
+    """matplotlib's pyplot on the file-only Agg backend: every figure module draws through it,
+    so no display is ever needed."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -33,7 +35,7 @@ class Panel:
 
 def save_panels(path: Path, panels: Sequence[Panel], cols: int | None = None) -> Path:
     """A grid of pictures with titles, saved as PNG."""
-    plt = _plt()
+    plt = pyplot()
     cols = cols or len(panels)
     rows = (len(panels) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.2 * rows), squeeze=False)
@@ -55,7 +57,7 @@ def save_panels(path: Path, panels: Sequence[Panel], cols: int | None = None) ->
 
 def plot_history(path: Path, records: Sequence[dict[str, Any]], headline: str) -> Path:
     """Loss (log scale) and the headline metric against step, training and evaluation."""
-    plt = _plt()
+    plt = pyplot()
     train = [r for r in records if not r.get("eval") and r.get("loss") is not None]
     evals = [r for r in records if r.get("eval")]
     n = 2 if headline != "loss" else 1

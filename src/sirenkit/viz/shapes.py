@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .figures import Panel, _plt, save_panels
+from .figures import Panel, pyplot, save_panels
 
 VIEWS: dict[str, tuple[float, float]] = {
     "front": (0.0, 0.0),
@@ -126,7 +126,7 @@ def save_sdf_slices(
         reference: an optional second SDF whose zero level is drawn dashed for comparison.
         device: where to evaluate.
     """
-    plt = _plt()
+    plt = pyplot()
     axis_names = ("x0", "x1", "x2")
     ticks = torch.linspace(-bound, bound, size, device=device)
     fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))

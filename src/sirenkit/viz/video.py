@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .figures import Panel, _plt, save_panels
+from .figures import Panel, pyplot, save_panels
 
 
 def save_frame_strip(
@@ -48,7 +48,7 @@ def save_frame_strip(
 
 def plot_frame_metrics(path: Path, psnr: np.ndarray, ssim: np.ndarray) -> Path:
     """PSNR and SSIM of every frame, with their means as dashed lines."""
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
     for ax, values, name in ((axes[0], psnr, "PSNR (dB)"), (axes[1], ssim, "SSIM")):
         ax.plot(np.arange(len(values)), values, ".-")
