@@ -214,3 +214,15 @@ def test_float32_training_step_decreases_a_laplacian_loss():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
+
+
+@pytest.mark.parametrize("engine", ["closed_form", "autograd"])
+def test_derivatives_stay_float32_under_autocast(engine):
+    torch.manual_seed(0)
+    net = Siren(2, 16, 2, 1)
+    x = torch.rand(32, 2) * 2 - 1
+    plain = value_and_derivatives(net, x, laplacian=True, engine=engine)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        cast = value_and_derivatives(net, x, laplacian=True, engine=engine)
+    assert cast.laplacian.dtype == torch.float32
+    torch.testing.assert_close(cast.laplacian, plain.laplacian)

@@ -152,11 +152,14 @@ def value_and_derivatives(
         return FieldDerivatives(model(coords), engine="none")
     kind = _second_kind(laplacian, hessian_diagonal, hessian)
     layers = _pick_engine(model, coords.shape[-1], kind, engine)
-    if layers is None:
-        out = _autograd(model, coords, kind, cg)
-    else:
-        with torch.set_grad_enabled(cg):
-            out = _closed_form(layers, coords, kind)
+    # Derivatives of a sine network amplify rounding by w0 per layer: keep them in float32
+    # even inside a low-precision autocast region.
+    with torch.autocast(coords.device.type, enabled=False):
+        if layers is None:
+            out = _autograd(model, coords, kind, cg)
+        else:
+            with torch.set_grad_enabled(cg):
+                out = _closed_form(layers, coords, kind)
     _fill_second_order(out, laplacian, hessian_diagonal)
     if not gradient:
         out.gradient = None

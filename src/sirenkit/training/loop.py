@@ -98,6 +98,7 @@ def train(
     model.train()
     net = distributed.wrap(model, ctx, device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    low = {"float32": None, "bfloat16": torch.bfloat16}[cfg.precision]
     generator = torch.Generator().manual_seed(cfg.seed)
     state = resume or TrainState()
     if resume is not None:
@@ -152,7 +153,8 @@ def train(
                 group["lr"] = lr
             batch = task.batch(step, generator, batch_size_at(cfg, step))
             batch = distributed.shard_batch(batch, ctx)
-            loss, scalars = task.loss(net, batch)
+            with torch.autocast(device.type, dtype=low, enabled=low is not None):
+                loss, scalars = task.loss(net, batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             consistent = False
