@@ -2,7 +2,9 @@
 
 Both take the same input, a sparse image and its mask: ``image`` ``(B, H, W, C)`` (values at
 unobserved pixels are ignored) and ``mask`` ``(B, H, W)`` bool. The set encoder sees only the
-observed ``(coordinate, value)`` pairs, the convolutional encoder sees the masked image.
+observed ``(coordinate, value)`` pairs, the convolutional encoder convolves the observed values
+only, normalised by how many each window observes (partial convolutions), so that neither
+depends on how dense the context is.
 """
 
 from __future__ import annotations
