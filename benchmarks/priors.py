@@ -6,7 +6,11 @@ same number of steps, then scored on the same test images and context masks (val
 [-1, 1], MSE over all pixels). The paper trains on CelebA for far longer; its figures are
 printed for orientation only.
 
-    python -m benchmarks.priors [--dataset fashion-mnist] [--steps 400] [--json out.json]
+    python -m benchmarks.priors [--dataset fashion-mnist] [--steps 6000] [--json out.json]
+
+Runs on one torch thread by default (``--threads``): these models are small, and on a shared
+CPU extra intra-op threads mostly wait on each other (2 threads were 4x slower per step than 1
+under contention here).
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from __future__ import annotations
 import argparse
 import tempfile
 from pathlib import Path
+
+import torch
 
 from benchmarks.common import machine, table, write_json
 from sirenkit.tasks.prior import PriorTask, TrainPriorConfig
@@ -33,6 +39,12 @@ def train_and_score(args: argparse.Namespace, model: str, encoder: str, out: Pat
         limit=args.limit,
         eval_images=args.test_images,
         eval_contexts=CONTEXTS,
+        context_min=args.context_min,
+        context_max=args.context_max,
+        context_sampling=args.context_sampling,
+        top_fraction=args.top_fraction,
+        target_pixels=args.target_pixels,
+        param_weight=args.param_weight,
         out=out,
     )
     cfg.model.name = model
@@ -82,11 +94,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--dataset", default="fashion-mnist", help="fashion-mnist, faces, a folder")
     ap.add_argument("--limit", type=int, default=None, help="images of the dataset to use")
-    ap.add_argument("--steps", type=int, default=400)
+    ap.add_argument("--steps", type=int, default=6000)
     ap.add_argument("--batch-size", type=int, default=32)
-    ap.add_argument("--lr", type=float, default=5e-4)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (0: torch's default)")
+    ap.add_argument("--context-min", type=int, default=10)
+    ap.add_argument("--context-max", type=int, default=1024, help="capped at the image size")
+    ap.add_argument("--context-sampling", default="log", choices=["uniform", "log"])
+    ap.add_argument("--top-fraction", type=float, default=0.1, help="top-half training masks")
+    ap.add_argument("--target-pixels", type=int, default=256, help="loss pixels per image")
+    ap.add_argument("--param-weight", type=float, default=1.0, help="the paper: 100")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--siren-hidden", type=int, default=32, help="emitted SIREN width (3 layers)")
+    ap.add_argument("--siren-hidden", type=int, default=64, help="emitted SIREN width (3 layers)")
     ap.add_argument("--hyper-hidden", type=int, default=64)
     ap.add_argument("--cnp-hidden", type=int, default=128, help="CNP decoder width (5 layers)")
     ap.add_argument("--latent", type=int, default=64)
@@ -96,6 +115,8 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=None, help="keep the run folders here")
     args = ap.parse_args()
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     print(f"machine: {machine()}")
     print(f"settings: {vars(args)}")
     rows = [mean_image_row(args)]

@@ -3,7 +3,7 @@ import torch
 
 from sirenkit.nets import Siren, build_model
 from sirenkit.nets.cnp import ConditionalNeuralProcess
-from sirenkit.nets.encoders import ConvEncoder, SetEncoder, context_set
+from sirenkit.nets.encoders import ConvEncoder, PartialConv2d, SetEncoder, context_pairs
 from sirenkit.nets.hypernet import HyperNetwork, SirenPrior, batched_siren
 from sirenkit.signals.grid import grid
 
@@ -63,16 +63,25 @@ def test_batched_siren_gradients_reach_the_parameters():
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in params.values())
 
 
-def test_context_set_gathers_exactly_the_observed_pixels():
+def test_context_pairs_gather_exactly_the_observed_pixels():
     image, mask = sparse_batch()
-    coords, values, valid = context_set(image, mask)
+    coords, values, example = context_pairs(image, mask)
     all_coords = grid(mask.shape[1:])
+    assert len(example) == int(mask.sum())
     for b in range(image.shape[0]):
-        k = int(mask[b].sum())
-        assert valid[b].sum() == k
         flat = mask[b].reshape(-1)
-        torch.testing.assert_close(coords[b, :k], all_coords[flat])
-        torch.testing.assert_close(values[b, :k], image[b].reshape(-1, 3)[flat])
+        torch.testing.assert_close(coords[example == b], all_coords[flat])
+        torch.testing.assert_close(values[example == b], image[b].reshape(-1, 3)[flat])
+
+
+def test_set_encoder_is_the_mean_over_each_examples_pixels():
+    image, mask = sparse_batch()
+    enc = SetEncoder(5, 16, 2, 8)
+    all_coords = grid(mask.shape[1:])
+    for b, z in enumerate(enc(image, mask)):
+        flat = mask[b].reshape(-1)
+        pairs = torch.cat([all_coords[flat], image[b].reshape(-1, 3)[flat]], dim=-1)
+        torch.testing.assert_close(z, enc.mlp(pairs).mean(0))
 
 
 def test_encoders_ignore_unobserved_pixels():
@@ -92,6 +101,42 @@ def test_siren_prior_outputs(encoder):
     assert pred.shape == (3, 30, 3)
     assert set(extras) == {"latent_l2", "param_l2"} and extras["param_l2"] > 0
     assert model(image, mask, torch.zeros(4, 2))[0].shape == (3, 4, 3)
+
+
+def test_partial_convolution_averages_what_it_observes():
+    # a window's response is the kernel-weighted mean of its observed inputs: with a uniform
+    # kernel on a constant image every window that saw a pixel answers as if all were seen
+    torch.manual_seed(0)
+    conv = PartialConv2d(1, 2, 3, padding=1)
+    with torch.no_grad():
+        conv.weight.fill_(0.5)
+    image = torch.full((1, 1, 12, 12), 0.7)
+    dense, seen_dense = conv(image, torch.ones(1, 1, 12, 12))
+    sparse, seen = conv(image, (torch.rand(1, 1, 12, 12) < 0.1).float())
+    assert seen_dense.all() and 0 < seen.sum() < seen.numel()
+    hit = seen.bool().expand_as(sparse)
+    torch.testing.assert_close(sparse[hit], dense[hit])
+    assert (sparse[~hit] == 0).all()
+    # over random sparse masks a general kernel's response is the dense one on average
+    conv = PartialConv2d(1, 2, 3, padding=1)
+    masks = (torch.rand(4000, 1, 12, 12) < 0.3).float()
+    out, seen = conv(image.expand(4000, -1, -1, -1), masks)
+    dense, _ = conv(image, torch.ones(1, 1, 12, 12))
+    centre = out[:, :, 6, 6][seen[:, 0, 6, 6].bool()]
+    torch.testing.assert_close(centre.mean(0), dense[0, :, 6, 6], atol=0.02, rtol=0)
+
+
+def test_cnp_decoder_split_equals_the_plain_layer():
+    image, mask = sparse_batch()
+    model = ConditionalNeuralProcess(3, (6, 5), latent=8, encoder_hidden=16, decoder_hidden=16)
+    r = model.encoder(image, mask)
+    coords = grid((6, 5))
+    rep = r[:, None, :].expand(-1, coords.shape[0], -1)
+    plain = model.decoder[0](torch.cat([rep, coords.expand(3, -1, -1)], dim=-1))
+    torch.testing.assert_close(model._first_layer(r, coords), plain)
+    per_image = torch.rand(3, 7, 2)
+    plain = model.decoder[0](torch.cat([r[:, None].expand(-1, 7, -1), per_image], dim=-1))
+    torch.testing.assert_close(model._first_layer(r, per_image), plain)
 
 
 def test_cnp_outputs_mean_and_positive_sigma():

@@ -11,6 +11,7 @@ from sirenkit.signals.datasets import (
     ImageDataset,
     fixed_context,
     load_dataset,
+    mix_top_half,
     random_context,
     split,
 )
@@ -48,6 +49,41 @@ def test_context_masks():
     top = fixed_context(2, (8, 8), "top", g)
     assert top[:, :4].all() and not top[:, 4:].any()
     assert (fixed_context(2, (8, 8), 10, g).flatten(1).sum(1) == 10).all()
+    assert fixed_context(1, (8, 8), 64, g).all()
+
+
+def test_log_uniform_context_covers_sparse_and_dense():
+    g = torch.Generator().manual_seed(0)
+    counts = random_context(2000, (32, 32), 10, 5000, g, log_uniform=True).flatten(1).sum(1)
+    assert counts.min() >= 10 and counts.max() <= 1024  # capped at the pixel count
+    # log-uniform: about as many contexts in [10, 100) as in [100, 1000)
+    sparse = int(((counts >= 10) & (counts < 100)).sum())
+    dense = int(((counts >= 100) & (counts < 1000)).sum())
+    assert 0.8 < sparse / dense < 1.25
+    mixed = mix_top_half(random_context(400, (8, 8), 3, 3, g), 0.25, g)
+    tops = (mixed == fixed_context(1, (8, 8), "top", g)).flatten(1).all(1)
+    assert 60 < int(tops.sum()) < 140
+    assert (mixed[~tops].flatten(1).sum(1) == 3).all()
+
+
+def test_loss_on_target_pixels_is_the_mse_on_those_pixels(tmp_path):
+    cfg = tiny_config(tmp_path)
+    cfg.target_pixels = 10
+    task = PriorTask.from_config(cfg)
+    from sirenkit.nets.registry import model_from_config
+
+    net = model_from_config(cfg.model, task.shape)
+    images, mask, targets = task.batch(0, torch.Generator().manual_seed(0), 3)
+    assert targets.shape == (3, 10) and all(len(set(t.tolist())) == 10 for t in targets)
+    _, scalars = task.loss(net, (images, mask, targets))
+    with torch.no_grad():
+        full, _ = net(images, mask)
+    want = torch.stack(
+        [(full[i, t] - images[i].reshape(-1, 1)[t]) ** 2 for i, t in enumerate(targets)]
+    )
+    torch.testing.assert_close(scalars["mse"], want.mean())
+    cfg.target_pixels = None
+    assert PriorTask.from_config(cfg).batch(0, torch.Generator(), 2)[2] is None
 
 
 @pytest.mark.parametrize(
@@ -97,7 +133,7 @@ def test_run_writes_folder_checkpoint_reloads_and_resumes(tmp_path):
 
 def test_cli_train_complete_and_evaluate(tmp_path, capsys):
     cfg = tiny_config(tmp_path)
-    common = ["--size", "8", "--test-fraction", "0.25", "--context-min", "4"]
+    common = ["--size", "8", "--test-fraction", "0.125", "--context-min", "4"]
     common += ["--context-max", "20", "--hidden", "8", "--latent", "8", "--encoder-hidden", "8"]
     common += ["--hyper-hidden", "8", "--steps", "3", "--batch-size", "4", "--progress", "False"]
     common += ["--device", "cpu", "--out", str(tmp_path / "runs"), "--eval-contexts", "5"]

@@ -48,6 +48,7 @@ def test_shard_batch_splits_every_tensor_along_the_first_dim():
 def test_two_processes_match_one_process(tmp_path):
     cfg = tiny_config(tmp_path, steps=5, batch_size=4, checkpoint_every=0)
     cfg.name = "ddp"
+    cfg.target_pixels = 20  # the sampled loss pixels are sharded with their images
     mp.spawn(_worker, args=(2, _free_port(), cfg, str(tmp_path)), nprocs=2, join=True)
     r0 = torch.load(tmp_path / "rank0.pt")
     r1 = torch.load(tmp_path / "rank1.pt")

@@ -60,10 +60,21 @@ class ConditionalNeuralProcess(nn.Module):
         """
         r = self.encoder(image, mask)
         coords = query_points(coords, self.resolution, image)
-        if coords.ndim == 2:
-            coords = coords.expand(r.shape[0], *coords.shape)
-        rep = r[:, None, :].expand(-1, coords.shape[1], -1)
-        out = self.decoder(torch.cat([rep, coords], dim=-1))
+        out = self.decoder[1:](self._first_layer(r, coords))
         mean, raw = out.split(self.channels, dim=-1)
         sigma = self.min_sigma + (1 - self.min_sigma) * F.softplus(raw)
         return mean, {"sigma": sigma}
+
+    def _first_layer(self, r: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
+        """The decoder's first linear layer on ``cat(r, coords)``, computed in two parts.
+
+        ``W [r; x] + b = (W_r r + b) + W_x x``: the representation's part once per image, the
+        coordinates' part once per query point (shared by the batch when ``coords`` is 2-D),
+        instead of a ``latent + 2`` wide product at every pixel of every image. Same weights
+        (and checkpoints) as the plain layer.
+        """
+        first = self.decoder[0]
+        k = r.shape[-1]
+        per_image = F.linear(r, first.weight[:, :k], first.bias)  # (B, hidden)
+        per_point = coords @ first.weight[:, k:].t()  # (N, hidden) or (B, N, hidden)
+        return per_image[:, None, :] + per_point

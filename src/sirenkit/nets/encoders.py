@@ -2,7 +2,9 @@
 
 Both take the same input, a sparse image and its mask: ``image`` ``(B, H, W, C)`` (values at
 unobserved pixels are ignored) and ``mask`` ``(B, H, W)`` bool. The set encoder sees only the
-observed ``(coordinate, value)`` pairs, the convolutional encoder sees the masked image.
+observed ``(coordinate, value)`` pairs, the convolutional encoder convolves the observed values
+only, normalised by how many each window observes (partial convolutions), so that neither
+depends on how dense the context is.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import itertools
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ..signals.grid import grid
@@ -25,22 +28,20 @@ def relu_mlp(sizes: list[int], *, last_relu: bool = False) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def context_set(
+def context_pairs(
     image: torch.Tensor, mask: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The observed pixels as a padded set: coords ``(B, K, 2)``, values ``(B, K, C)``, valid.
+    """The observed pixels of a batch, packed flat: coords ``(K, 2)``, values ``(K, C)`` and
+    the example each belongs to ``(K,)``, ``K`` the total count over the batch.
 
-    ``K`` is the largest context in the batch, so a batch of 10-pixel contexts costs 10 points
-    per example, not ``H * W``.
+    Packing flat (not padding every example to the largest context) makes a batch cost what
+    it observes: with contexts of 10 to 1000 pixels, the padded form would run the encoder on
+    about 1000 points per example.
     """
     b, h, w, c = image.shape
-    flat = mask.reshape(b, h * w)
-    k = max(1, int(flat.sum(1).max()))
-    # stable sort puts observed pixels first, in raster order
-    idx = torch.argsort((~flat).to(torch.uint8), dim=1, stable=True)[:, :k]
-    coords = grid((h, w), device=image.device, dtype=image.dtype)[idx]
-    values = torch.gather(image.reshape(b, h * w, c), 1, idx[..., None].expand(b, k, c))
-    return coords, values, torch.gather(flat, 1, idx)
+    example, pixel = mask.reshape(b, h * w).nonzero(as_tuple=True)
+    coords = grid((h, w), device=image.device, dtype=image.dtype)[pixel]
+    return coords, image.reshape(b, h * w, c)[example, pixel], example
 
 
 def query_points(
@@ -66,22 +67,48 @@ class SetEncoder(nn.Module):
         super().__init__()
         self.mlp = relu_mlp([in_features] + [hidden] * (layers - 1) + [latent])
 
-    def pool(self, coords: torch.Tensor, values: torch.Tensor, valid: torch.Tensor):
-        """Masked mean of the MLP over a padded set ``(B, K, .)``; returns ``(B, latent)``."""
-        feats = self.mlp(torch.cat([coords, values], dim=-1))
-        weight = valid.to(feats.dtype)[..., None]
-        return (feats * weight).sum(1) / weight.sum(1).clamp_min(1.0)
-
     def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return self.pool(*context_set(image, mask))
+        coords, values, example = context_pairs(image, mask)
+        feats = self.mlp(torch.cat([coords, values], dim=-1))
+        sums = feats.new_zeros(image.shape[0], feats.shape[-1]).index_add_(0, example, feats)
+        counts = mask.flatten(1).sum(1, keepdim=True).clamp_min(1).to(feats.dtype)
+        return sums / counts
+
+
+class PartialConv2d(nn.Conv2d):
+    """A convolution that sees only observed inputs, rescaled by how many it sees.
+
+    Partial convolution (Liu et al., ECCV 2018): a window's response is the convolution of the
+    masked input times ``window size / observed count`` (plus bias), zero where the window holds
+    no observed input, and the output mask marks the windows that held one. A window averages
+    over what it observes instead of summing, so features keep their scale whether 10 or 1000
+    pixels are observed: the encoder's input statistics no longer depend on context density.
+    """
+
+    def forward(  # type: ignore[override]
+        self, x: torch.Tensor, mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``x`` ``(B, C, H, W)`` and ``mask`` ``(B, 1, H, W)`` float 0/1 -> output, its mask."""
+        ones = torch.ones(1, 1, *self.kernel_size, dtype=x.dtype, device=x.device)
+        with torch.no_grad():
+            count = F.conv2d(mask, ones, stride=self.stride, padding=self.padding)
+            seen = (count > 0).to(x.dtype)
+            scale = self.kernel_size[0] * self.kernel_size[1] / count.clamp_min(1.0) * seen
+        out = F.conv2d(x * mask, self.weight, None, self.stride, self.padding)
+        out = out * scale
+        if self.bias is not None:
+            out = out + self.bias[:, None, None] * seen
+        return out, seen
 
 
 class ConvEncoder(nn.Module):
-    """Convolutions over the masked image and its mask, then a linear map to the code.
+    """Partial convolutions over the observed pixels, then a linear map to the code.
 
-    Stride-2 3x3 convolutions halve the resolution down to about 4x4 (ReLU between), the
-    result is flattened and mapped to the code, so every position contributes with its own
-    weights (as the authors' encoder's final per-position linear layer).
+    Stride-2 3x3 partial convolutions (:class:`PartialConv2d`) halve the resolution down to
+    about 4x4 (ReLU between); the feature maps and the final mask (which cells saw any observed
+    pixel) are flattened and mapped to the code, so every position contributes with its own
+    weights (as the authors' encoder's final per-position linear layer). Because each window
+    averages what it observes, the code stays meaningful from 10 observed pixels to all of them.
 
     Arguments:
         channels: value channels of the images.
@@ -92,15 +119,17 @@ class ConvEncoder(nn.Module):
 
     def __init__(self, channels: int, hidden: int, latent: int, resolution: tuple[int, int]):
         super().__init__()
-        layers: list[nn.Module] = [nn.Conv2d(channels + 1, hidden, 3, padding=1), nn.ReLU()]
+        self.convs = nn.ModuleList([PartialConv2d(channels, hidden, 3, padding=1)])
         h, w = resolution
         while min(h, w) > 4:
-            layers += [nn.Conv2d(hidden, hidden, 3, stride=2, padding=1), nn.ReLU()]
+            self.convs.append(PartialConv2d(hidden, hidden, 3, stride=2, padding=1))
             h, w = (h + 1) // 2, (w + 1) // 2
-        self.conv = nn.Sequential(*layers)
-        self.fc = nn.Linear(hidden * h * w, latent)
+        self.fc = nn.Linear((hidden + 1) * h * w, latent)
 
     def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        m = mask[..., None].to(image.dtype)
-        x = torch.cat([image * m, m], dim=-1).permute(0, 3, 1, 2)
-        return self.fc(self.conv(x).flatten(1))
+        x = image.permute(0, 3, 1, 2)
+        m = mask[:, None].to(image.dtype)
+        for conv in self.convs:
+            x, m = conv(x, m)
+            x = torch.relu(x)
+        return self.fc(torch.cat([x, m], dim=1).flatten(1))

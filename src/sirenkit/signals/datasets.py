@@ -15,6 +15,7 @@ centre-cropped to a square and resized, as the paper does for CelebA at 32x32.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import sys
 from dataclasses import dataclass
@@ -218,17 +219,44 @@ def random_context(
     low: int,
     high: int,
     generator: torch.Generator,
+    *,
+    log_uniform: bool = False,
 ) -> torch.Tensor:
     """Masks ``(B, H, W)`` with a random number of observed pixels in ``[low, high]`` each.
 
-    The count is drawn per example (the paper trains with 10-200), the pixels uniformly.
+    The count is drawn per example, uniformly (the paper trains with 10-200) or, with
+    ``log_uniform``, uniformly in log space, which covers sparse and dense contexts alike when
+    the range is wide (10 to all pixels). The pixels are drawn uniformly without replacement.
     """
     n = shape[0] * shape[1]
     if not 1 <= low <= high:
         raise SirenkitError(f"context range must satisfy 1 <= low <= high, got {low}, {high}")
-    counts = torch.randint(low, min(high, n) + 1, (batch, 1), generator=generator)
-    ranks = torch.rand(batch, n, generator=generator).argsort(1).argsort(1)
-    return (ranks < counts).reshape(batch, *shape)
+    low, high = min(low, n), min(high, n)
+    if log_uniform:
+        u = torch.rand(batch, 1, generator=generator)
+        counts = torch.exp(math.log(low) + u * (math.log(high + 1) - math.log(low)))
+        counts = counts.long().clamp(low, high)
+    else:
+        counts = torch.randint(low, high + 1, (batch, 1), generator=generator)
+    # the `count` smallest of n uniform keys: one sort, ties have probability zero
+    keys = torch.rand(batch, n, generator=generator)
+    threshold = keys.sort(1).values.gather(1, counts - 1)
+    return (keys <= threshold).reshape(batch, *shape)
+
+
+def top_half(batch: int, shape: tuple[int, int]) -> torch.Tensor:
+    """Masks ``(B, H, W)`` observing the top ``H // 2`` rows (the paper's half-image test)."""
+    mask = torch.zeros(batch, *shape, dtype=torch.bool)
+    mask[:, : shape[0] // 2] = True
+    return mask
+
+
+def mix_top_half(mask: torch.Tensor, fraction: float, generator: torch.Generator) -> torch.Tensor:
+    """``mask`` with a random ``fraction`` of its examples replaced by top-half masks."""
+    if fraction <= 0:
+        return mask
+    pick = torch.rand(mask.shape[0], generator=generator) < fraction
+    return torch.where(pick[:, None, None], top_half(mask.shape[0], mask.shape[1:]), mask)
 
 
 def fixed_context(
@@ -239,9 +267,7 @@ def fixed_context(
 ) -> torch.Tensor:
     """Test-time masks ``(B, H, W)``: ``setting`` random pixels each, or ``'top'`` half."""
     if setting == "top":
-        mask = torch.zeros(batch, *shape, dtype=torch.bool)
-        mask[:, : shape[0] // 2] = True
-        return mask
+        return top_half(batch, shape)
     k = int(setting)
     return random_context(batch, shape, k, k, generator)
 

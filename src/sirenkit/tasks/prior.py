@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -27,10 +27,12 @@ from ..signals.datasets import (
     ImageDataset,
     fixed_context,
     load_dataset,
+    mix_top_half,
     parse_context,
     random_context,
     split,
 )
+from ..signals.grid import grid
 from ..training.config import RunOptions, TrainConfig
 from ..viz.figures import Panel, save_panels
 from .base import Task
@@ -58,12 +60,22 @@ class TrainPriorConfig(RunOptions):
     """Seed of the train/test split (fixed, independent of the training seed)."""
     context_min: int = 10
     """Fewest context pixels per training image."""
-    context_max: int = 200
-    """Most context pixels per training image (the count is uniform in [min, max])."""
+    context_max: int = 1024
+    """Most context pixels per training image (capped at the pixel count of the images;
+    the paper: 200)."""
+    context_sampling: Literal["uniform", "log"] = "log"
+    """How the count is drawn in [min, max]: uniform (the paper) or log-uniform (as many
+    10-100 as 100-1000 pixel contexts: sparse and dense contexts alike)."""
+    top_fraction: float = 0.1
+    """Share of training images whose context is the top half instead (the paper: 0)."""
+    target_pixels: int | None = 256
+    """Pixels per training image the loss is computed on, drawn at random each step (None:
+    all). An unbiased estimate of the full-image loss at a fraction of the rendering cost."""
     latent_weight: float = 0.1
     """Weight of the latent-code L2 regulariser (the paper: 0.1)."""
-    param_weight: float = 100.0
-    """Weight of the L2 of the emitted SIREN parameters (the paper: 100)."""
+    param_weight: float = 1.0
+    """Weight of the L2 of the emitted SIREN parameters (the paper: 100, which shrinks the
+    first-layer weights and blurs the completions)."""
     eval_images: int | None = 500
     """Test images scored in evaluations (None: all of them)."""
     eval_contexts: tuple[str, ...] = DEFAULT_CONTEXTS
@@ -71,9 +83,10 @@ class TrainPriorConfig(RunOptions):
     model: PriorModelConfig = field(default_factory=PriorModelConfig)
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
-            steps=5000,
-            lr=1e-4,
-            schedule="constant",
+            steps=6000,
+            lr=1e-3,
+            schedule="cosine",
+            final_lr_factor=0.1,
             batch_size=32,
             log_every=25,
             eval_every=1000,
@@ -87,7 +100,7 @@ def prior_loss(
     extras: dict[str, torch.Tensor],
     target: torch.Tensor,
     latent_weight: float = 0.1,
-    param_weight: float = 100.0,
+    param_weight: float = 1.0,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """The training loss of a prior's output and the scalars worth logging.
 
@@ -129,9 +142,12 @@ class PriorTask(Task):
         train: ImageDataset,
         test: ImageDataset,
         *,
-        context: tuple[int, int] = (10, 200),
+        context: tuple[int, int] = (10, 1024),
+        context_sampling: str = "log",
+        top_fraction: float = 0.1,
+        target_pixels: int | None = 256,
         latent_weight: float = 0.1,
-        param_weight: float = 100.0,
+        param_weight: float = 1.0,
         eval_images: int | None = 500,
         eval_contexts: tuple[str, ...] = DEFAULT_CONTEXTS,
         label: str | None = None,
@@ -144,6 +160,17 @@ class PriorTask(Task):
         self.train_set = train
         self.test_set = test
         self.context = context
+        if context_sampling not in ("uniform", "log"):
+            raise SirenkitError(
+                f"context sampling must be 'uniform' or 'log', got {context_sampling!r}"
+            )
+        if not 0 <= top_fraction <= 1:
+            raise SirenkitError(f"--top-fraction must be in [0, 1], got {top_fraction}")
+        if target_pixels is not None and target_pixels < 1:
+            raise SirenkitError(f"--target-pixels must be positive, got {target_pixels}")
+        self.log_uniform = context_sampling == "log"
+        self.target_pixels = target_pixels
+        self.top_fraction = top_fraction
         self.latent_weight = latent_weight
         self.param_weight = param_weight
         self.eval_images = eval_images
@@ -160,6 +187,9 @@ class PriorTask(Task):
             train,
             test,
             context=(cfg.context_min, cfg.context_max),
+            context_sampling=cfg.context_sampling,
+            top_fraction=cfg.top_fraction,
+            target_pixels=cfg.target_pixels,
             latent_weight=cfg.latent_weight,
             param_weight=cfg.param_weight,
             eval_images=cfg.eval_images,
@@ -180,17 +210,35 @@ class PriorTask(Task):
         return self
 
     def batch(self, step: int, generator: torch.Generator, batch_size: int | None):
-        """``(images (B, H, W, C), masks (B, H, W))``; None draws 32 images."""
+        """``(images (B, H, W, C), masks (B, H, W), targets)``; None draws 32 images.
+
+        ``targets`` is ``(B, target_pixels)`` flat indices of the pixels the loss is computed
+        on, or None for all of them.
+        """
         b = batch_size or 32
         idx = torch.randint(len(self.train_set), (b,), generator=generator)
         images = self.train_set.values(idx)
-        mask = random_context(b, self.train_set.shape, *self.context, generator)
-        return images.to(self.device), mask.to(self.device)
+        shape = self.train_set.shape
+        mask = random_context(b, shape, *self.context, generator, log_uniform=self.log_uniform)
+        mask = mix_top_half(mask, self.top_fraction, generator)
+        n = shape[0] * shape[1]
+        targets = None
+        if self.target_pixels is not None and self.target_pixels < n:
+            keys = torch.rand(b, n, generator=generator)
+            targets = keys.topk(self.target_pixels, dim=1).indices.to(self.device)
+        return images.to(self.device), mask.to(self.device), targets
 
     def loss(self, model: nn.Module, batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        images, mask = batch
-        pred, extras = model(images, mask)
-        target = images.reshape(pred.shape)
+        images, mask, targets = batch
+        if targets is None:
+            pred, extras = model(images, mask)
+            target = images.reshape(pred.shape)
+        else:
+            b, h, w, c = images.shape
+            coords = grid((h, w), device=images.device, dtype=images.dtype)[targets]
+            pred, extras = model(images, mask, coords)
+            flat = images.reshape(b, h * w, c)
+            target = torch.gather(flat, 1, targets[..., None].expand(-1, -1, c))
         return prior_loss(pred, extras, target, self.latent_weight, self.param_weight)
 
     def test_masks(self, setting: int | str, n: int) -> torch.Tensor:
