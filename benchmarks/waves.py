@@ -111,6 +111,8 @@ def wave_rows(steps: int | None, out: Path, args) -> list[dict[str, Any]]:
 def fwi_rows(steps: int | None, out: Path, args) -> list[dict[str, Any]]:
     cfg = InvertFWIConfig(k=args.k, data_grid=args.grid)
     _size(cfg, args)
+    if steps:  # keep the defaults' share of pretraining (2000 of 5000 steps)
+        cfg.pretrain_steps = steps * cfg.pretrain_steps // cfg.train.steps
     s = _train(cfg, FWITask.from_config, steps, out)
     row = {
         "problem": f"FWI k={args.k:g}, disc speed 1.2 r=0.2, 5 sources, 30 receivers",

@@ -79,6 +79,13 @@ def test_short_inversion_fits_the_data_and_writes_outputs(tmp_path):
     assert {"velocity_rel_l2", "data_rel_l2"} <= set(outcome.final)
 
 
+def test_pretraining_must_leave_steps_for_the_inversion(tmp_path):
+    cfg = InvertFWIConfig(out=tmp_path, pretrain_steps=50)
+    cfg.train.steps = 50
+    with pytest.raises(SirenkitError, match="pretrain-steps"):
+        FWITask.from_config(cfg)
+
+
 def test_slowness_is_background_outside_the_region_of_interest():
     data = FWIData(np.zeros((1, 2)), np.zeros((2, 2)), np.ones((2, 1), complex))
     task = FWITask(data, k=5.0, source_width=0.1, pml=PML(), roi=0.3, slowness_scale=1.0)

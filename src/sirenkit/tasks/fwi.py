@@ -143,6 +143,11 @@ class FWITask(Task):
 
     @classmethod
     def from_config(cls, cfg: InvertFWIConfig) -> FWITask:
+        if cfg.pretrain_steps >= cfg.train.steps:
+            raise SirenkitError(
+                f"--pretrain-steps ({cfg.pretrain_steps}) must be below --steps "
+                f"({cfg.train.steps}): the inversion would never start"
+            )
         pml = cfg.layer.build()
         if cfg.data is not None:
             data = load_fwi_data(cfg.data, cfg.convention)
