@@ -18,7 +18,8 @@ FAST = [
         (["solve", "wave"], ["--reference-grid", "12", "--frames", "3", "--medium", "disc"],
          "wave-disc", "wave.gif"),
         (["invert", "fwi"], ["--k", "5", "--data-grid", "31", "--eval-grid", "11",
-                             "--source-width", "0.1"], "fwi-generated-disc", "velocity.png"),
+                             "--source-width", "0.1", "--pretrain-steps", "2"],
+         "fwi-generated-disc", "velocity.png"),
     ],
 )  # fmt: skip
 def test_commands_run_and_resume(tmp_path, words, extra, folder, output):

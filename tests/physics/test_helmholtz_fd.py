@@ -95,3 +95,23 @@ def test_media_and_sampling():
         VelocityMap("sphere")
     with pytest.raises(SirenkitError):
         solve_helmholtz(HelmholtzProblem(), 3)
+
+
+def test_stretched_residual_is_the_divergence_form_over_the_stretch_factors():
+    pml = PML()
+    gen = torch.Generator().manual_seed(0)
+    pts = pml.sample(64, gen, physical_fraction=0.25).double()
+    u = torch.randn(64, 1, dtype=torch.complex128, generator=gen)
+    du = torch.randn(64, 1, 2, dtype=torch.complex128, generator=gen)
+    d2u = torch.randn(64, 1, 2, dtype=torch.complex128, generator=gen)
+    kw = {"k": K, "slowness2": torch.ones(64, dtype=torch.float64), "source": u * 0, "pml": pml}
+    stretched = helmholtz_residual(pts, u, du, d2u, **kw)
+    divergence = helmholtz_residual(pts, u, du, d2u, form="divergence", **kw)
+    e0, _ = pml.stretch(pts[:, 0])
+    e1, _ = pml.stretch(pts[:, 1])
+    assert torch.allclose(divergence, stretched * (e0 * e1)[:, None])
+    inside = pml.physical(pts)
+    assert torch.allclose(stretched[inside], divergence[inside])
+    assert inside[:16].all() and not inside[16:].all()  # the first quarter lies inside
+    with pytest.raises(ValueError, match="form"):
+        helmholtz_residual(pts, u, du, d2u, form="other", **kw)

@@ -46,6 +46,21 @@ class PML:
         dsigma = 2 * self.a0 * depth / self.thickness**2 * torch.sign(s)
         return torch.complex(torch.ones_like(s), sigma), torch.complex(torch.zeros_like(s), dsigma)
 
+    def sample(
+        self, n: int, generator: torch.Generator, physical_fraction: float = 0.0
+    ) -> torch.Tensor:
+        """``n`` collocation points in ``[-half_width, half_width]^2``: the first
+        ``round(physical_fraction * n)`` uniform in the physical domain, the rest uniform over
+        the whole square (layer included).
+
+        The layer covers 3/4 of the paper's square; extra points inside weight the loss towards
+        the region the answer is scored on.
+        """
+        pts = (torch.rand(n, 2, generator=generator) * 2 - 1) * self.half_width
+        inside = round(min(max(physical_fraction, 0.0), 1.0) * n)
+        pts[:inside] *= self.inner / self.half_width
+        return pts
+
     def physical(self, points: torch.Tensor) -> torch.Tensor:
         """Boolean mask of the points inside the physical domain (outside the layer)."""
         return (points.abs() <= self.inner + 1e-9).all(dim=-1)

@@ -59,7 +59,7 @@ class SolveWaveConfig(RunOptions):
     model: ModelConfig = field(default_factory=lambda: ModelConfig(hidden=128, layers=4))
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
-            steps=1000, lr=2e-4, batch_size=1024, eval_every=250, checkpoint_every=250
+            steps=2000, lr=1e-3, batch_size=1024, eval_every=500, checkpoint_every=500
         )
     )
 
