@@ -27,6 +27,8 @@ def test_fit_render_and_help(tmp_path, capsys):
     assert main(["fit", "image", "camera", "--out", str(tmp_path), *TINY]) == 0
     run_dir = tmp_path / "image-camera"
     assert (run_dir / "reconstruction.png").exists()
+    closing = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "psnr" in closing and str(run_dir) in closing
     cfg = json.loads((run_dir / "config.json").read_text())
     assert cfg["model"]["hidden"] == 16 and cfg["train"]["steps"] == 6
     assert main(["render", str(run_dir), "--size", "40", "30"]) == 0

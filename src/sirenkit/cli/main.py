@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             description=(config_cls.__doc__ or command.summary).strip(),
             config=(tyro.conf.OmitArgPrefixes, tyro.conf.FlagConversionOff),
         )
-        _load(command.entry)(cfg)
+        _report(prog, _load(command.entry)(cfg))
     except SirenkitError as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
         return 2
@@ -87,6 +87,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\n{prog}: interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+def _report(prog: str, outcome: object) -> None:
+    """One closing line for a training command: where the results are and how it ended
+    (the progress bar is gone by then; other ranks of a distributed run have no metrics)."""
+    run_dir, final = getattr(outcome, "run_dir", None), getattr(outcome, "final", None)
+    if run_dir is None or not final:
+        return
+    shown = ", ".join(
+        f"{k} {v:.4g}" for k, v in list(final.items())[:4] if isinstance(v, int | float)
+    )
+    seconds = getattr(outcome, "train_time", 0.0)
+    print(f"{prog}: {seconds:.1f} s of training; {shown}; results in {run_dir}")
 
 
 def _interrupted():
