@@ -27,6 +27,7 @@ from typing import Literal
 import torch
 from torch.autograd.function import once_differentiable
 
+from ..nets.siren import weight_gradient
 from .chain import AffineSine
 
 SecondOrder = Literal["none", "laplacian", "diagonal", "full"]
@@ -127,9 +128,12 @@ class _StackedLayer(torch.autograd.Function):
         flat = dz.view(r * n, -1)
         d_rows = d_weight = d_bias = None
         if ctx.needs_input_grad[0]:
-            d_rows = torch.mm(flat, weight).view(r, n, n_in)
+            if weight.shape[0] == 1:  # an outer product: a broadcast multiply is faster
+                d_rows = (flat * weight).view(r, n, n_in)
+            else:
+                d_rows = torch.mm(flat, weight).view(r, n, n_in)
         if ctx.needs_input_grad[1]:
-            d_weight = torch.mm(flat.t(), rows.view(r * n, n_in))
+            d_weight = weight_gradient(flat, rows.view(r * n, n_in))
         if ctx.has_bias and ctx.needs_input_grad[2]:
             d_bias = dz[0].sum(0)
         return d_rows, d_weight, d_bias, None, None, None

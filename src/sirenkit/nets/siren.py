@@ -86,10 +86,20 @@ class SineFunction(torch.autograd.Function):
         if ctx.needs_input_grad[0]:
             gx = gz @ (weight * w0)
         if ctx.needs_input_grad[1]:
-            gw = (gz.t() @ x) * w0
+            gw = weight_gradient(gz, x) * w0
         if bias is not None and ctx.needs_input_grad[2]:
             gb = gz.sum(0) * w0
         return gx, gw, gb, None
+
+
+def weight_gradient(grad_out: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+    """``grad_out^T @ inputs`` (``(N, out)``, ``(N, in)`` -> ``(out, in)``), the weight gradient
+    of a linear map, in the orientation BLAS handles well: a product with a very thin right
+    factor (the ``in = 2`` or ``3`` coordinates of a first layer) is several times slower than
+    the same product transposed (measured 9.5 vs 3.1 ms for 16384 x 256 by 2 on one thread)."""
+    if inputs.shape[1] < grad_out.shape[1]:
+        return (inputs.t() @ grad_out).t()
+    return grad_out.t() @ inputs
 
 
 def _affine(
