@@ -22,6 +22,12 @@ def require_positive(name: str, value: float | int | None, *, allow_none: bool =
         raise SirenkitError(f"{name} must be positive, got {value!r}")
 
 
+def require_fraction(name: str, value: float) -> None:
+    """Raise a clear error unless ``value`` lies in [0, 1]."""
+    if not 0 <= value <= 1:
+        raise SirenkitError(f"{name} must be in [0, 1], got {value!r}")
+
+
 def require_file(path: str | Path, what: str = "file") -> Path:
     """Return ``path`` as a Path if it is an existing regular file, else raise."""
     p = Path(path)

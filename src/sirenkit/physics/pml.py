@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import torch
 
+from ..errors import require_fraction
+
 
 @dataclass(frozen=True)
 class PML:
@@ -57,7 +59,8 @@ class PML:
         the region the answer is scored on.
         """
         pts = (torch.rand(n, 2, generator=generator) * 2 - 1) * self.half_width
-        inside = round(min(max(physical_fraction, 0.0), 1.0) * n)
+        require_fraction("physical_fraction", physical_fraction)
+        inside = round(physical_fraction * n)
         pts[:inside] *= self.inner / self.half_width
         return pts
 

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import SirenkitError, require_positive
+from ..errors import SirenkitError, require_fraction, require_positive
 from ..nets.config import ModelConfig
 from ..nets.registry import TaskShape
 from ..physics.fwi_data import FWIData, generate_fwi_data, load_fwi_data, paper_geometry
@@ -123,8 +123,7 @@ class FWITask(Task):
         if pretrain_steps < 0:
             raise SirenkitError(f"--pretrain-steps must be >= 0, got {pretrain_steps}")
         self.pretrain_steps = pretrain_steps
-        if not 0 <= physical_fraction <= 1:
-            raise SirenkitError(f"--physical-fraction must be in [0, 1], got {physical_fraction}")
+        require_fraction("--physical-fraction", physical_fraction)
         self.source_points = max(0, source_points)
         self.physical_fraction = physical_fraction
         self.truth = truth

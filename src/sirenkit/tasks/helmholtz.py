@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import SirenkitError, require_positive
+from ..errors import SirenkitError, require_fraction, require_positive
 from ..nets.config import ModelConfig
 from ..nets.registry import TaskShape
 from ..physics.analytic import hankel_solution
@@ -144,8 +144,7 @@ class HelmholtzTask(Task):
             raise SirenkitError("--k and --source-width must be positive")
         self.problem = problem
         self.n = reference_grid
-        if not 0 <= physical_fraction <= 1:
-            raise SirenkitError(f"--physical-fraction must be in [0, 1], got {physical_fraction}")
+        require_fraction("--physical-fraction", physical_fraction)
         self.source_points = max(0, source_points)
         self.physical_fraction = physical_fraction
         self.residual_form = residual_form

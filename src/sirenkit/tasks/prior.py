@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import SirenkitError
+from ..errors import SirenkitError, require_fraction
 from ..nets.prior_entry import PriorModelConfig
 from ..nets.registry import TaskShape
 from ..render import in_chunks, model_device
@@ -164,8 +164,7 @@ class PriorTask(Task):
             raise SirenkitError(
                 f"context sampling must be 'uniform' or 'log', got {context_sampling!r}"
             )
-        if not 0 <= top_fraction <= 1:
-            raise SirenkitError(f"--top-fraction must be in [0, 1], got {top_fraction}")
+        require_fraction("--top-fraction", top_fraction)
         if target_pixels is not None and target_pixels < 1:
             raise SirenkitError(f"--target-pixels must be positive, got {target_pixels}")
         self.log_uniform = context_sampling == "log"
