@@ -114,3 +114,11 @@ def test_bfloat16_precision_follows_float32_with_float32_parameters(tmp_path):
         final[precision] = out.final["psnr"]
     assert final["bfloat16"] > 14.5  # from 11.5 dB at step 0
     assert abs(final["bfloat16"] - final["float32"]) < 0.5
+
+
+def test_unknown_precision_is_a_clear_error(tmp_path):
+    from sirenkit.errors import SirenkitError
+
+    cfg = tiny_config(tmp_path, precision="fp16")
+    with pytest.raises(SirenkitError, match="--precision must be one of float32, bfloat16"):
+        run(cfg, ImageTask.from_config)

@@ -33,6 +33,10 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+AUTOCAST_DTYPES: dict[str, torch.dtype | None] = {"float32": None, "bfloat16": torch.bfloat16}
+"""``TrainConfig.precision`` -> the autocast dtype of the training forward pass (None: off)."""
+
+
 @dataclass
 class TrainState:
     """What a checkpoint needs beyond the weights to continue exactly where it stopped."""
@@ -98,7 +102,7 @@ def train(
     model.train()
     net = distributed.wrap(model, ctx, device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    low = {"float32": None, "bfloat16": torch.bfloat16}[cfg.precision]
+    low = AUTOCAST_DTYPES[cfg.precision]
     generator = torch.Generator().manual_seed(cfg.seed)
     state = resume or TrainState()
     if resume is not None:

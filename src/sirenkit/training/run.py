@@ -18,7 +18,7 @@ from ..tasks.base import Task
 from . import distributed
 from .checkpoint import model_from_checkpoint, read_checkpoint
 from .config import RunOptions, from_dict, to_dict
-from .loop import Callback, TrainState, train
+from .loop import AUTOCAST_DTYPES, Callback, TrainState, train
 from .metrics_log import read_metrics
 from .rundir import new_run_dir
 
@@ -50,6 +50,10 @@ def check_train_config(cfg: RunOptions) -> None:
         )
     if not 0 < t.final_lr_factor <= 1:
         raise SirenkitError(f"--final-lr-factor must be in (0, 1], got {t.final_lr_factor}")
+    if t.precision not in AUTOCAST_DTYPES:
+        raise SirenkitError(
+            f"--precision must be one of {', '.join(AUTOCAST_DTYPES)}, got {t.precision!r}"
+        )
 
 
 def run(
