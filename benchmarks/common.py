@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 import json
+import os
 import platform
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -48,3 +51,40 @@ def write_json(path: Path | None, payload: dict[str, Any]) -> None:
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(payload, indent=2) + "\n")
+
+
+def load() -> str:
+    """The machine's load averages (1, 5, 15 min) and core count, for a figure's caption."""
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.2f}/{five:.2f}/{fifteen:.2f} on {os.cpu_count()} cores"
+
+
+def caption(command: str) -> str:
+    """Where a generated figure comes from: the command, the date, the machine and the load."""
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return f"Written by `{command}` on {now}; {machine()}; {load()}."
+
+
+def _markers(key: str) -> tuple[str, str]:
+    return f"<!-- generated: {key} -->", f"<!-- end generated: {key} -->"
+
+
+def write_doc_block(doc: Path, key: str, body: str, command: str) -> None:
+    """Replace the block ``key`` of ``doc`` (between its markers) with ``body`` and a caption.
+
+    README and docs/ figures are written only this way, so none is copied by hand; the
+    markers must already be in ``doc`` (a missing block is an error, not a silent append).
+    """
+    start, end = _markers(key)
+    text = doc.read_text()
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"{doc}: no generated block {key!r} (add the markers {start} ... {end})")
+    block = f"{start}\n{body.rstrip()}\n\n{caption(command)}\n{end}"
+    doc.write_text(pattern.sub(lambda _: block, text, count=1))
+
+
+def doc_blocks(text: str) -> dict[str, str]:
+    """Every generated block of a document, by key (for the test that they still parse)."""
+    found = re.findall(r"<!-- generated: (\S+) -->\n(.*?)<!-- end generated: \1 -->", text, re.S)
+    return dict(found)

@@ -1,6 +1,5 @@
-"""Tasks: what to fit and how to measure it (image; audio, video, SDF, PDEs, priors follow)."""
+"""Tasks: what to fit and how to measure it; each module is a config (the factory) and its task."""
 
-from .base import Task
 from .image import FitImageConfig, ImageTask
 
-__all__ = ["FitImageConfig", "ImageTask", "Task"]
+__all__ = ["FitImageConfig", "ImageTask"]

@@ -23,8 +23,8 @@ from ..render import in_chunks, model_device
 from ..signals.audio import Audio, load_audio, save_audio, synthetic_audio
 from ..signals.grid import grid
 from ..training.config import RunOptions, TrainConfig
+from ..training.task import Task
 from ..viz.audio import plot_spectrograms, plot_waveform
-from .base import Task
 
 AUDIO_W0 = 3000.0
 """The paper's first-layer frequency for audio on [-1, 1]."""

@@ -34,8 +34,8 @@ from ..signals.grid import grid
 from ..signals.image import load_image, resize, save_image, target_shape
 from ..signals.poisson import seamless_clone
 from ..training.config import RunOptions, TrainConfig
+from ..training.task import Task
 from ..viz.figures import Panel, save_panels
-from .base import Task
 from .poisson import (
     _show,
     field_metrics,

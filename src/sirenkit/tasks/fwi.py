@@ -30,8 +30,8 @@ from ..physics.pml import PML
 from ..physics.source import GaussianSource
 from ..render import in_chunks, model_device
 from ..training.config import RunOptions, TrainConfig
+from ..training.task import Task
 from ..viz.figures import Panel, save_panels
-from .base import Task
 from .helmholtz import FIRST_W0, complex_fields, relative_l2, residual_of
 from .wave_options import MediumOptions, PMLOptions
 

@@ -31,8 +31,8 @@ from ..physics.pml import PML
 from ..physics.source import GaussianSource
 from ..render import in_chunks, model_device
 from ..training.config import RunOptions, TrainConfig
+from ..training.task import Task
 from ..viz.figures import Panel, save_panels
-from .base import Task
 from .wave_options import MediumOptions, PMLOptions
 
 FIRST_W0 = 20.0

@@ -19,8 +19,8 @@ from ..signals.discrete import grid_gradient, grid_laplacian
 from ..signals.grid import grid
 from ..signals.image import load_image, save_image
 from ..training.config import RunOptions, TrainConfig
+from ..training.task import Task
 from ..viz.figures import Panel, save_panels
-from .base import Task
 
 IMAGE_START_BATCH = 8192
 """First random-pixel batch of the default growing-batch policy (1/8 of a 256x256 image)."""

@@ -33,8 +33,8 @@ from ..signals.grid import grid
 from ..signals.image import load_image, save_image
 from ..signals.poisson import MaskedPoisson, harmonic_extension
 from ..training.config import RunOptions, TrainConfig
+from ..training.task import Task
 from ..viz.figures import Panel, save_panels
-from .base import Task
 
 Supervision = Literal["gradient", "laplacian"]
 GradientOperator = Literal["central", "sobel"]

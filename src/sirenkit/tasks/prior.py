@@ -34,8 +34,8 @@ from ..signals.datasets import (
 )
 from ..signals.grid import grid
 from ..training.config import RunOptions, TrainConfig
+from ..training.task import Task
 from ..viz.figures import Panel, save_panels
-from .base import Task
 
 EVAL_SEED = 1234
 """Seed of the test-time context pixels: every model is scored on the same masks."""

@@ -42,7 +42,7 @@ from ..signals.pointcloud import (
     sample_mesh,
 )
 from ..training.config import RunOptions, TrainConfig
-from .base import Task
+from ..training.task import Task
 
 
 @dataclass

@@ -33,8 +33,8 @@ from ..signals.video import (
     video_from_array,
 )
 from ..training.config import RunOptions, TrainConfig
+from ..training.task import Task
 from ..viz.video import plot_frame_metrics, save_frame_strip
-from .base import Task
 
 PAPER_FRACTION = 0.0038
 

@@ -25,9 +25,9 @@ from ..physics.operators import axis_derivatives
 from ..physics.wave_fd import leapfrog
 from ..render import in_chunks, model_device
 from ..training.config import RunOptions, TrainConfig
+from ..training.task import Task
 from ..viz.animation import save_gif
 from ..viz.figures import Panel, save_panels
-from .base import Task
 from .helmholtz import relative_l2
 from .wave_options import MediumOptions
 

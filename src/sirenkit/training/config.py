@@ -7,9 +7,12 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..nets.config import ModelConfig
+
+if TYPE_CHECKING:
+    from .task import Task
 
 
 @dataclass
@@ -66,6 +69,10 @@ class RunOptions:
     """Run folder name (default: task and signal name); a suffix is added if it exists."""
     resume: Path | None = None
     """Continue the interrupted run in this folder with its saved configuration."""
+
+    def setup(self) -> Task:
+        """Build the task this config describes (a config is the factory of its task)."""
+        raise NotImplementedError(f"{type(self).__name__} does not build a task")
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:

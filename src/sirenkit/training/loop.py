@@ -12,12 +12,12 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..tasks.base import Task
 from . import distributed
 from .checkpoint import CHECKPOINT_NAME, save_checkpoint
 from .config import TrainConfig
 from .metrics_log import MetricsLog
 from .schedule import batch_size_at, learning_rate
+from .task import Task
 
 Callback = Callable[[int, nn.Module], None]
 

@@ -14,13 +14,13 @@ from torch import nn
 from ..errors import SirenkitError, require_positive
 from ..nets.registry import model_from_config
 from ..runtime import keep_freed_memory
-from ..tasks.base import Task
 from . import distributed
 from .checkpoint import model_from_checkpoint, read_checkpoint
 from .config import RunOptions, from_dict, to_dict
 from .loop import AUTOCAST_DTYPES, Callback, TrainState, train
 from .metrics_log import read_metrics
 from .rundir import new_run_dir
+from .task import Task
 
 C = TypeVar("C", bound=RunOptions)
 
@@ -58,7 +58,7 @@ def check_train_config(cfg: RunOptions) -> None:
 
 def run(
     cfg: C,
-    make_task: Callable[[C], Task],
+    make_task: Callable[[C], Task] | None = None,
     *,
     callbacks: Sequence[Callback] = (),
 ) -> RunOutcome:
@@ -70,7 +70,7 @@ def run(
     writes the run folder; the other ranks' outcomes have empty ``final`` metrics.
     """
     with distributed.session(cfg.train.device), keep_freed_memory():
-        return _run(cfg, make_task, callbacks)
+        return _run(cfg, make_task or type(cfg).setup, callbacks)
 
 
 def _run(cfg: C, make_task: Callable[[C], Task], callbacks: Sequence[Callback]) -> RunOutcome:
