@@ -21,7 +21,7 @@ import torch
 
 from benchmarks.common import SHARED, machine, table, write_json
 from sirenkit.nets.registry import list_models
-from sirenkit.tasks.audio import AudioTask, FitAudioConfig
+from sirenkit.tasks.audio import FitAudioConfig
 from sirenkit.training import run
 
 CLIPS = {"bach": "gt_bach.wav", "counting": "gt_counting.wav"}
@@ -40,7 +40,7 @@ def fit(path: Path, model: str, args: argparse.Namespace, out: Path) -> dict:
     cfg.train.eval_every = args.eval_every
     cfg.train.checkpoint_every = 0
     cfg.train.progress = False
-    result = run(cfg, AudioTask.from_config)
+    result = run(cfg)
     lines = (result.run_dir / "metrics.jsonl").read_text().splitlines()
     evals = [r for r in map(json.loads, lines) if r.get("eval")]
     in_time = [r for r in evals if r["time"] <= args.seconds]

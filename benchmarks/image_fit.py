@@ -24,7 +24,7 @@ from sirenkit.metrics import psnr
 from sirenkit.nets.registry import model_from_config
 from sirenkit.runtime import keep_freed_memory
 from sirenkit.signals import grid, load_image
-from sirenkit.tasks.image import FitImageConfig, ImageTask
+from sirenkit.tasks.image import FitImageConfig
 from sirenkit.training.loop import train
 from sirenkit.training.metrics_log import read_metrics
 
@@ -103,7 +103,7 @@ def sirenkit_fit(
     cfg.train.eval_every = eval_every
     cfg.train.checkpoint_every = 0
     cfg.train.progress = False
-    task = ImageTask.from_config(cfg)
+    task = cfg.setup()
     torch.manual_seed(cfg.train.seed)
     model = model_from_config(cfg.model, task.shape)
     metrics = out / "metrics.jsonl"

@@ -21,7 +21,7 @@ from pathlib import Path
 from benchmarks.common import machine, table, write_json
 from sirenkit.nets.config import ModelConfig
 from sirenkit.nets.registry import list_models
-from sirenkit.tasks.poisson import FitPoissonConfig, PoissonTask
+from sirenkit.tasks.poisson import FitPoissonConfig
 from sirenkit.training import TrainConfig, run
 
 # Starfish, 256x256, PSNR in dB (Sitzmann et al. 2020, Section 4.1 / Figure 3).
@@ -55,7 +55,7 @@ def fit_one(image: str, supervise: str, model: str, args: argparse.Namespace, ou
             device=args.device,
         ),
     )
-    result = run(cfg, PoissonTask.from_config)
+    result = run(cfg)
     f = result.final
     return {
         "image": image,

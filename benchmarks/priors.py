@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from benchmarks.common import machine, table, write_json
-from sirenkit.tasks.prior import PriorTask, TrainPriorConfig
+from sirenkit.tasks.prior import TrainPriorConfig
 from sirenkit.training import TrainConfig, run
 
 PAPER = {  # Sitzmann et al. 2020, Table: CelebA 32x32, MSE for 10 / 100 / 1000 pixels
@@ -66,7 +66,7 @@ def train_and_score(args: argparse.Namespace, model: str, encoder: str, out: Pat
         progress=False,
         seed=args.seed,
     )
-    result = run(cfg, PriorTask.from_config)
+    result = run(cfg)
     n_params = sum(p.numel() for p in result.model.parameters())
     row = {
         "model": "cnp" if model == "cnp" else f"{encoder} encoder",
@@ -83,7 +83,7 @@ def train_and_score(args: argparse.Namespace, model: str, encoder: str, out: Pat
 def mean_image_row(args: argparse.Namespace) -> dict:
     """Context-blind reference: predict the training set's per-pixel mean for every image."""
     cfg = TrainPriorConfig(dataset=args.dataset, limit=args.limit)
-    task = PriorTask.from_config(cfg)
+    task = cfg.setup()
     mean = task.train_set.values(slice(None)).mean(0)
     n = min(args.test_images, len(task.test_set))
     mse = float(((task.test_set.values(slice(0, n)) - mean) ** 2).mean())

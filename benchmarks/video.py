@@ -21,7 +21,7 @@ import torch
 from benchmarks.common import machine, table, write_json
 from sirenkit.nets.registry import list_models
 from sirenkit.signals.video import bikes_path
-from sirenkit.tasks.video import PAPER_FRACTION, FitVideoConfig, VideoTask
+from sirenkit.tasks.video import PAPER_FRACTION, FitVideoConfig
 from sirenkit.training import run
 
 
@@ -42,7 +42,7 @@ def fit(path: Path, model: str, args: argparse.Namespace, out: Path) -> dict:
     cfg.train.eval_every = 0
     cfg.train.checkpoint_every = 0
     cfg.train.progress = False
-    result = run(cfg, VideoTask.from_config)
+    result = run(cfg)
     task = result.task
     f = result.final
     return {

@@ -27,20 +27,20 @@ import torch
 
 from benchmarks.common import machine, table, write_json
 from sirenkit.nets.registry import list_models
-from sirenkit.tasks.fwi import FWITask, InvertFWIConfig
-from sirenkit.tasks.helmholtz import HelmholtzTask, SolveHelmholtzConfig
-from sirenkit.tasks.wave import SolveWaveConfig, WaveTask
+from sirenkit.tasks.fwi import InvertFWIConfig
+from sirenkit.tasks.helmholtz import SolveHelmholtzConfig
+from sirenkit.tasks.wave import SolveWaveConfig
 from sirenkit.training.run import run
 
 
-def _train(cfg, make, steps: int | None, out: Path) -> dict[str, Any]:
+def _train(cfg, steps: int | None, out: Path) -> dict[str, Any]:
     cfg.out = out
     cfg.train.steps = steps or cfg.train.steps
     cfg.train.eval_every = 0
     cfg.train.checkpoint_every = 0
     cfg.train.progress = False
     t0 = time.perf_counter()
-    outcome = run(cfg, make)
+    outcome = run(cfg)
     summary = json.loads((outcome.run_dir / "summary.json").read_text())
     summary["wall_seconds"] = time.perf_counter() - t0
     summary["run_dir"] = str(outcome.run_dir)
@@ -65,7 +65,7 @@ def helmholtz_rows(steps: int | None, models: list[str], out: Path, args) -> lis
         cfg = SolveHelmholtzConfig(k=args.k, reference_grid=args.grid)
         cfg.model.name = name
         _size(cfg, args)
-        s = _train(cfg, HelmholtzTask.from_config, steps, out)
+        s = _train(cfg, steps, out)
         check = Path(s["run_dir"]) / "reference_check.json"
         ref = json.loads(check.read_text()) if check.exists() else {}
         rows.append(
@@ -91,7 +91,7 @@ def wave_rows(steps: int | None, out: Path, args) -> list[dict[str, Any]]:
         cfg.media.medium_speed = 0.6
         cfg.media.medium_size = 0.3
         _size(cfg, args)
-        s = _train(cfg, WaveTask.from_config, steps, out)
+        s = _train(cfg, steps, out)
         rows.append(
             {
                 "problem": f"wave, {medium}"
@@ -113,7 +113,7 @@ def fwi_rows(steps: int | None, out: Path, args) -> list[dict[str, Any]]:
     _size(cfg, args)
     if steps:  # keep the defaults' share of pretraining (2000 of 5000 steps)
         cfg.pretrain_steps = steps * cfg.pretrain_steps // cfg.train.steps
-    s = _train(cfg, FWITask.from_config, steps, out)
+    s = _train(cfg, steps, out)
     row = {
         "problem": f"FWI k={args.k:g}, disc speed 1.2 r=0.2, 5 sources, 30 receivers",
         "model": "siren",

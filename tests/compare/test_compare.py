@@ -75,7 +75,7 @@ def test_model_list_is_checked_before_training(tmp_path, tiny_png, capsys):
 def test_task_table_entries_resolve():
     for entry in TASKS.values():
         assert issubclass(resolve(entry.config), RunOptions)
-        assert callable(resolve(entry.task))
+        assert resolve(entry.config).setup is not RunOptions.setup
         assert entry.figure is None or callable(resolve(entry.figure))
 
 
@@ -98,7 +98,7 @@ def test_interrupt_points_to_the_model_run(tmp_path, tiny_png, capsys, monkeypat
     from sirenkit.compare import run as compare_run
     from sirenkit.training.loop import Interrupted
 
-    def interrupted(cfg, make_task):
+    def interrupted(cfg, task):
         raise Interrupted(3, cfg.out / cfg.name)
 
     monkeypatch.setattr(compare_run, "run", interrupted)

@@ -62,10 +62,10 @@ def test_fit_writes_outputs_and_improves_snr(tmp_path, clip_file):
     cfg = tiny_config(tmp_path, clip_file)
     cfg.train.steps = 60
     cfg.train.eval_every = 30
-    task = AudioTask.from_config(cfg)
+    task = cfg.setup()
     torch.manual_seed(cfg.train.seed)
     before = task.evaluate(model_from_config(cfg.model, task.shape))  # the run's initial model
-    out = run(cfg, AudioTask.from_config)
+    out = run(cfg)
     evals = [r for r in map(json.loads, (out.run_dir / "metrics.jsonl").open()) if r.get("eval")]
     assert [r["step"] for r in evals] == [30, 60]
     assert evals[-1]["snr"] > before["snr"] + 6 and evals[-1]["mse"] < before["mse"] / 4
@@ -85,14 +85,12 @@ def test_fit_writes_outputs_and_improves_snr(tmp_path, clip_file):
 
 
 def test_interrupted_audio_run_resumes_to_the_same_end(tmp_path, clip_file):
-    assert_resume_matches_full_run(
-        lambda: tiny_config(tmp_path, clip_file, batch_size=64), AudioTask.from_config
-    )
+    assert_resume_matches_full_run(lambda: tiny_config(tmp_path, clip_file, batch_size=64))
 
 
 def test_render_at_another_rate_keeps_duration(tmp_path, clip_file):
     cfg = tiny_config(tmp_path, clip_file)
-    out = run(cfg, AudioTask.from_config)
+    out = run(cfg)
     model = load(out.run_dir)
     meta = {"samples": 500, "rate": 2000}
     same = render_audio(model, meta, 2000)

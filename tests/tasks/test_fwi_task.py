@@ -70,7 +70,7 @@ def test_short_inversion_fits_the_data_and_writes_outputs(tmp_path):
     cfg.train.schedule = "constant"
     cfg.train.eval_every, cfg.train.checkpoint_every, cfg.train.progress = 40, 0, False
     cfg.source_points, cfg.pretrain_steps = 16, 10
-    outcome = run(cfg, FWITask.from_config)
+    outcome = run(cfg)
     records = [json.loads(x) for x in (outcome.run_dir / "metrics.jsonl").read_text().splitlines()]
     misfit = [r["data_misfit"] for r in records if "data_misfit" in r]
     assert misfit[-1] < 0.5 * misfit[0]  # 10 background steps, then the data term
@@ -83,7 +83,7 @@ def test_pretraining_must_leave_steps_for_the_inversion(tmp_path):
     cfg = InvertFWIConfig(out=tmp_path, pretrain_steps=50)
     cfg.train.steps = 50
     with pytest.raises(SirenkitError, match="pretrain-steps"):
-        FWITask.from_config(cfg)
+        cfg.setup()
 
 
 def test_slowness_is_background_outside_the_region_of_interest():

@@ -19,7 +19,7 @@ def _config(tmp_path, **kw) -> SolveHelmholtzConfig:
 
 def test_short_siren_run_lowers_the_error_and_writes_outputs(tmp_path):
     cfg = _config(tmp_path)
-    outcome = run(cfg, HelmholtzTask.from_config)
+    outcome = run(cfg)
     records = [json.loads(x) for x in (outcome.run_dir / "metrics.jsonl").read_text().splitlines()]
     evals = [r for r in records if r.get("eval")]
     torch.manual_seed(cfg.train.seed)
@@ -51,8 +51,8 @@ def test_loss_is_a_mean_and_batches_are_seeded():
 def test_resume_finishes_the_run(tmp_path):
     cfg = _config(tmp_path, name="h")
     cfg.train.steps = 20
-    first = run(cfg, HelmholtzTask.from_config)
+    first = run(cfg)
     cfg2 = _config(tmp_path)
     cfg2.resume = first.run_dir
-    second = run(cfg2, HelmholtzTask.from_config)
+    second = run(cfg2)
     assert second.run_dir == first.run_dir and "rel_l2" in second.final

@@ -15,7 +15,7 @@ from sirenkit.signals.datasets import (
     random_context,
     split,
 )
-from sirenkit.tasks.prior import PriorTask, TrainPriorConfig, train_prior
+from sirenkit.tasks.prior import TrainPriorConfig, train_prior
 from sirenkit.training import Interrupted, run
 from tests.tasks.prior_fixtures import tiny_config, write_folder
 
@@ -69,7 +69,7 @@ def test_log_uniform_context_covers_sparse_and_dense():
 def test_loss_on_target_pixels_is_the_mse_on_those_pixels(tmp_path):
     cfg = tiny_config(tmp_path)
     cfg.target_pixels = 10
-    task = PriorTask.from_config(cfg)
+    task = cfg.setup()
     from sirenkit.nets.registry import model_from_config
 
     net = model_from_config(cfg.model, task.shape)
@@ -83,7 +83,7 @@ def test_loss_on_target_pixels_is_the_mse_on_those_pixels(tmp_path):
     )
     torch.testing.assert_close(scalars["mse"], want.mean())
     cfg.target_pixels = None
-    assert PriorTask.from_config(cfg).batch(0, torch.Generator(), 2)[2] is None
+    assert cfg.setup().batch(0, torch.Generator(), 2)[2] is None
 
 
 @pytest.mark.parametrize(
@@ -92,7 +92,7 @@ def test_loss_on_target_pixels_is_the_mse_on_those_pixels(tmp_path):
 def test_a_few_steps_lower_the_loss(tmp_path, model, encoder):
     cfg = tiny_config(tmp_path, model=model)
     cfg.model.encoder = encoder
-    task = PriorTask.from_config(cfg)
+    task = cfg.setup()
     torch.manual_seed(0)
     from sirenkit.nets.registry import model_from_config
 
@@ -110,7 +110,7 @@ def test_a_few_steps_lower_the_loss(tmp_path, model, encoder):
 
 def test_run_writes_folder_checkpoint_reloads_and_resumes(tmp_path):
     cfg = tiny_config(tmp_path)
-    full = run(cfg, PriorTask.from_config)
+    full = run(cfg)
     names = {p.name for p in full.run_dir.iterdir()}
     assert {"checkpoint.pt", "completions.png", "summary.json", "metrics.jsonl"} <= names
     summary = json.loads((full.run_dir / "summary.json").read_text())
@@ -125,7 +125,7 @@ def test_run_writes_folder_checkpoint_reloads_and_resumes(tmp_path):
             raise KeyboardInterrupt
 
     with pytest.raises(Interrupted) as info:
-        run(tiny_config(tmp_path), PriorTask.from_config, callbacks=[stop_at_4])
+        run(tiny_config(tmp_path), callbacks=[stop_at_4])
     resumed = train_prior(TrainPriorConfig(resume=info.value.run_dir))
     for p, q in zip(full.model.parameters(), resumed.model.parameters(), strict=True):
         assert torch.equal(p, q)

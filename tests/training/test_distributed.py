@@ -10,7 +10,6 @@ import torch.multiprocessing as mp
 
 from sirenkit import load
 from sirenkit.nets.registry import model_from_config
-from sirenkit.tasks.prior import PriorTask
 from sirenkit.training import run
 from sirenkit.training.distributed import DistContext, shard_batch
 from tests.tasks.prior_fixtures import tiny_config
@@ -31,7 +30,7 @@ def _worker(rank: int, world: int, port: int, cfg, out: str) -> None:
         WORLD_SIZE=str(world),
     )
     torch.set_num_threads(1)
-    result = run(cfg, PriorTask.from_config)
+    result = run(cfg)
     weights = {k: v.detach() for k, v in result.model.state_dict().items()}
     torch.save(weights, f"{out}/rank{rank}.pt")
 
@@ -60,9 +59,9 @@ def test_two_processes_match_one_process(tmp_path):
     assert all(torch.equal(saved[k], r0[k]) for k in r0)
 
     cfg.name = "single"
-    single = run(cfg, PriorTask.from_config).model.state_dict()
+    single = run(cfg).model.state_dict()
     for k in r0:
         torch.testing.assert_close(r0[k], single[k], rtol=1e-4, atol=1e-5)
     torch.manual_seed(cfg.train.seed)
-    init = model_from_config(cfg.model, PriorTask.from_config(cfg).shape).state_dict()
+    init = model_from_config(cfg.model, cfg.setup().shape).state_dict()
     assert max(float((init[k] - r0[k]).abs().max()) for k in r0) > 1e-3  # it did train

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from sirenkit import load
-from sirenkit.tasks.image import FitImageConfig, ImageTask
+from sirenkit.tasks.image import FitImageConfig
 from sirenkit.training import Interrupted, learning_rate, run
 from sirenkit.training.config import TrainConfig, from_dict, to_dict
 
@@ -29,7 +29,7 @@ def tiny_config(tmp_path, **train) -> FitImageConfig:
 def test_run_writes_a_complete_folder_and_improves(tmp_path):
     cfg = tiny_config(tmp_path)
     cfg.train.steps = 60
-    out = run(cfg, ImageTask.from_config)
+    out = run(cfg)
     names = {p.name for p in out.run_dir.iterdir()}
     assert {
         "checkpoint.pt",
@@ -54,21 +54,21 @@ def test_run_writes_a_complete_folder_and_improves(tmp_path):
 def test_runs_never_share_a_folder(tmp_path):
     cfg = tiny_config(tmp_path)
     cfg.train.steps = 2
-    a = run(cfg, ImageTask.from_config).run_dir
-    b = run(cfg, ImageTask.from_config).run_dir
+    a = run(cfg).run_dir
+    b = run(cfg).run_dir
     assert a != b and a.exists() and b.exists()
 
 
 def test_seeded_runs_are_reproducible(tmp_path):
     cfg = tiny_config(tmp_path)
-    a = run(cfg, ImageTask.from_config).model
-    b = run(cfg, ImageTask.from_config).model
+    a = run(cfg).model
+    b = run(cfg).model
     for p, q in zip(a.parameters(), b.parameters(), strict=True):
         assert torch.equal(p, q)
 
 
 def test_interrupted_run_resumes_to_the_same_end(tmp_path):
-    full = run(tiny_config(tmp_path), ImageTask.from_config)
+    full = run(tiny_config(tmp_path))
 
     def stop_at_5(step, model):
         if step == 5:
@@ -76,10 +76,10 @@ def test_interrupted_run_resumes_to_the_same_end(tmp_path):
 
     cfg = tiny_config(tmp_path)
     with pytest.raises(Interrupted) as info:
-        run(cfg, ImageTask.from_config, callbacks=[stop_at_5])
+        run(cfg, callbacks=[stop_at_5])
     assert info.value.step == 5
     resumed_cfg = FitImageConfig(resume=info.value.run_dir)
-    resumed = run(resumed_cfg, ImageTask.from_config)
+    resumed = run(resumed_cfg)
     assert resumed.run_dir == info.value.run_dir
     for p, q in zip(full.model.parameters(), resumed.model.parameters(), strict=True):
         assert torch.equal(p, q)
@@ -109,7 +109,7 @@ def test_bfloat16_precision_follows_float32_with_float32_parameters(tmp_path):
     for precision in ("float32", "bfloat16"):
         cfg = tiny_config(tmp_path, precision=precision)
         cfg.train.steps = 60
-        out = run(cfg, ImageTask.from_config)
+        out = run(cfg)
         assert all(p.dtype == torch.float32 for p in out.model.parameters())
         final[precision] = out.final["psnr"]
     assert final["bfloat16"] > 14.5  # from 11.5 dB at step 0
@@ -121,4 +121,4 @@ def test_unknown_precision_is_a_clear_error(tmp_path):
 
     cfg = tiny_config(tmp_path, precision="fp16")
     with pytest.raises(SirenkitError, match="--precision must be one of float32, bfloat16"):
-        run(cfg, ImageTask.from_config)
+        run(cfg)

@@ -115,7 +115,7 @@ def evaluate_prior_command(cfg: EvaluatePriorConfig) -> list[dict[str, Any]]:
         c = run_cfg
         key = repr((c.dataset, c.size, c.limit, c.test_fraction, c.split_seed))
         if key not in tasks:
-            tasks[key] = PriorTask.from_config(run_cfg)
+            tasks[key] = run_cfg.setup()
         task = tasks[key]
         task.eval_images = cfg.images
         name = model.sirenkit_spec["name"]

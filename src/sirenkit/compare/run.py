@@ -108,7 +108,7 @@ def compare(cfg: Any) -> Comparison:
     base = from_dict(fit_cls, to_dict(cfg))
     # evaluate at every curve point and at every step the table asks for
     base.train.eval_every = math.gcd(cfg.curve_every, *cfg.at_steps)
-    task = resolve(entry.task)(base)
+    task = base.setup()
     root = new_run_dir(cfg.out, cfg.name or f"compare-{task.name}-{task.label}")
     (root / "config.json").write_text(json.dumps(to_dict(cfg), indent=2) + "\n")
     metric = task.headline
@@ -121,7 +121,7 @@ def compare(cfg: Any) -> Comparison:
         sub.out = root
         sub.name = name
         try:
-            outcome = run(sub, lambda _cfg: task)
+            outcome = run(sub, task)
         except Interrupted as e:
             print(
                 f"\n{name} interrupted at step {e.step}; continue that model with: sirenkit fit "

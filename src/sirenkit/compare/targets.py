@@ -19,8 +19,6 @@ class Comparable:
 
     config: str
     """'module:FitConfig': the task's ``fit`` configuration class (a ``RunOptions``)."""
-    task: str
-    """'module:factory': builds the task from that configuration."""
     figure: str | None = None
     """'module:function' called as ``fn(path, task, {name: model})``; None: no figure."""
 
@@ -28,12 +26,10 @@ class Comparable:
 TASKS: dict[str, Comparable] = {
     "image": Comparable(
         "sirenkit.tasks.image:FitImageConfig",
-        "sirenkit.tasks.image:ImageTask.from_config",
         "sirenkit.compare.figures:image_figure",
     ),
     "audio": Comparable(
         "sirenkit.tasks.audio:FitAudioConfig",
-        "sirenkit.tasks.audio:AudioTask.from_config",
     ),
 }
 

@@ -49,6 +49,11 @@ class FitAudioConfig(RunOptions):
         )
     )
 
+    def setup(self) -> AudioTask:
+        if self.source == SYNTHETIC and not Path(self.source).exists():
+            return AudioTask(synthetic_audio(), SYNTHETIC, self.chunk)
+        return AudioTask(load_audio(self.source), Path(self.source).stem, self.chunk)
+
 
 def snr_db(pred: torch.Tensor | np.ndarray, target: torch.Tensor | np.ndarray) -> float:
     """Signal-to-noise ratio in dB: signal power over residual power."""
@@ -77,12 +82,6 @@ class AudioTask(Task):
         self.coords = grid(audio.samples.shape[:1])
         self.values = torch.from_numpy(np.ascontiguousarray(audio.samples, dtype=np.float32))
         self._power = float(self.values.double().pow(2).mean())
-
-    @classmethod
-    def from_config(cls, cfg: FitAudioConfig) -> AudioTask:
-        if cfg.source == SYNTHETIC and not Path(cfg.source).exists():
-            return cls(synthetic_audio(), SYNTHETIC, cfg.chunk)
-        return cls(load_audio(cfg.source), Path(cfg.source).stem, cfg.chunk)
 
     @property
     def shape(self) -> TaskShape:
@@ -171,4 +170,4 @@ def fit_audio(cfg: FitAudioConfig):
     """CLI entry: ``sirenkit fit audio``."""
     from ..training.run import run
 
-    return run(cfg, AudioTask.from_config)
+    return run(cfg)

@@ -81,6 +81,28 @@ class BlendConfig(RunOptions):
         default_factory=lambda: TrainConfig(steps=200, lr=1e-3, schedule="cosine")
     )
 
+    def setup(self) -> BlendTask:
+        full = load_image(self.target)
+        shape = target_shape(full.shape[:2], self.size) if self.size else full.shape[:2]
+        target = resize((full + 1.0) / 2.0, shape) * 2.0 - 1.0
+        source = aligned_source(load_image(self.source), shape)
+        if self.gray:
+            target, source = gray_image(target), gray_image(source)
+        target, source = match_channels(target, source)
+        if self.mask is not None:
+            mask = load_mask(self.mask, full.shape[:2], shape)
+        else:
+            mask = rect_mask(shape, self.rect)
+        return BlendTask(
+            target,
+            source,
+            mask,
+            mode=self.mode,
+            value_region=self.value_region,
+            value_weight=self.value_weight,
+            label=f"{Path(self.source).stem}-into-{Path(self.target).stem}",
+        )
+
 
 def rect_mask(shape: tuple[int, int], rect: tuple[float, float, float, float]) -> np.ndarray:
     """A boolean ``(H, W)`` mask of the rectangle ``(top, left, bottom, right)`` in fractions."""
@@ -227,29 +249,6 @@ class BlendTask(Task):
         self.values = torch.from_numpy(self.target.reshape(n, c).copy())
         self.weights = torch.from_numpy(self.valued.reshape(n, 1).astype(np.float32))
 
-    @classmethod
-    def from_config(cls, cfg: BlendConfig) -> BlendTask:
-        full = load_image(cfg.target)
-        shape = target_shape(full.shape[:2], cfg.size) if cfg.size else full.shape[:2]
-        target = resize((full + 1.0) / 2.0, shape) * 2.0 - 1.0
-        source = aligned_source(load_image(cfg.source), shape)
-        if cfg.gray:
-            target, source = gray_image(target), gray_image(source)
-        target, source = match_channels(target, source)
-        if cfg.mask is not None:
-            mask = load_mask(cfg.mask, full.shape[:2], shape)
-        else:
-            mask = rect_mask(shape, cfg.rect)
-        return cls(
-            target,
-            source,
-            mask,
-            mode=cfg.mode,
-            value_region=cfg.value_region,
-            value_weight=cfg.value_weight,
-            label=f"{Path(cfg.source).stem}-into-{Path(cfg.target).stem}",
-        )
-
     @property
     def shape(self) -> TaskShape:
         return TaskShape(2, self.target.shape[-1], tuple(self.target.shape[:2]), w0=30.0)
@@ -343,4 +342,4 @@ def blend(cfg: BlendConfig):
     """CLI entry: ``sirenkit blend``."""
     from ..training.run import run
 
-    return run(cfg, BlendTask.from_config)
+    return run(cfg)

@@ -85,6 +85,45 @@ class InvertFWIConfig(RunOptions):
         )
     )
 
+    def setup(self) -> FWITask:
+        if self.pretrain_steps >= self.train.steps:
+            raise SirenkitError(
+                f"--pretrain-steps ({self.pretrain_steps}) must be below --steps "
+                f"({self.train.steps}): the inversion would never start"
+            )
+        pml = self.layer.build()
+        if self.data is not None:
+            data = load_fwi_data(self.data, self.convention)
+            truth, label = None, Path(self.data).stem
+        else:
+            truth = self.truth.build()
+            sources, receivers = paper_geometry()
+            data = generate_fwi_data(
+                truth,
+                k=self.k,
+                sources=sources,
+                receivers=receivers,
+                source_width=self.source_width,
+                pml=pml,
+                n=self.data_grid,
+            )
+            label = f"generated-{self.truth.medium}"
+        return FWITask(
+            data,
+            k=self.k,
+            source_width=self.source_width,
+            pml=pml,
+            roi=self.roi,
+            data_weight=self.data_weight,
+            source_points=self.source_points,
+            physical_fraction=self.physical_fraction,
+            truth=truth,
+            eval_grid=self.eval_grid,
+            label=label,
+            slowness_scale=self.slowness_scale,
+            pretrain_steps=self.pretrain_steps,
+        )
+
 
 class FWITask(Task):
     """Fields of all sources and the squared slowness from receiver data and the residual."""
@@ -139,46 +178,6 @@ class FWITask(Task):
         axis = torch.linspace(-roi, roi, eval_grid)
         self.roi_points = torch.stack(torch.meshgrid(axis, axis, indexing="ij"), -1).reshape(-1, 2)
         self.device = torch.device("cpu")
-
-    @classmethod
-    def from_config(cls, cfg: InvertFWIConfig) -> FWITask:
-        if cfg.pretrain_steps >= cfg.train.steps:
-            raise SirenkitError(
-                f"--pretrain-steps ({cfg.pretrain_steps}) must be below --steps "
-                f"({cfg.train.steps}): the inversion would never start"
-            )
-        pml = cfg.layer.build()
-        if cfg.data is not None:
-            data = load_fwi_data(cfg.data, cfg.convention)
-            truth, label = None, Path(cfg.data).stem
-        else:
-            truth = cfg.truth.build()
-            sources, receivers = paper_geometry()
-            data = generate_fwi_data(
-                truth,
-                k=cfg.k,
-                sources=sources,
-                receivers=receivers,
-                source_width=cfg.source_width,
-                pml=pml,
-                n=cfg.data_grid,
-            )
-            label = f"generated-{cfg.truth.medium}"
-        return cls(
-            data,
-            k=cfg.k,
-            source_width=cfg.source_width,
-            pml=pml,
-            roi=cfg.roi,
-            data_weight=cfg.data_weight,
-            source_points=cfg.source_points,
-            physical_fraction=cfg.physical_fraction,
-            truth=truth,
-            eval_grid=cfg.eval_grid,
-            label=label,
-            slowness_scale=cfg.slowness_scale,
-            pretrain_steps=cfg.pretrain_steps,
-        )
 
     @property
     def shape(self) -> TaskShape:
@@ -309,4 +308,4 @@ def invert_fwi_command(cfg: InvertFWIConfig):
     """CLI entry: ``sirenkit invert fwi``."""
     from ..training.run import run
 
-    return run(cfg, FWITask.from_config)
+    return run(cfg)

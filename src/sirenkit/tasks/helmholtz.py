@@ -72,6 +72,23 @@ class SolveHelmholtzConfig(RunOptions):
         )
     )
 
+    def setup(self) -> HelmholtzTask:
+        require_positive("--source-width", self.source_width)
+        problem = HelmholtzProblem(
+            k=self.k,
+            medium=self.media.build(),
+            sources=[GaussianSource(center=self.source, width=self.source_width)],
+            pml=self.layer.build(),
+        )
+        return HelmholtzTask(
+            problem,
+            reference_grid=self.reference_grid,
+            source_points=self.source_points,
+            physical_fraction=self.physical_fraction,
+            residual_form=self.residual_form,
+            label=self.media.medium,
+        )
+
 
 def complex_fields(out: torch.Tensor, count: int) -> torch.Tensor:
     """``(N, 2 count)`` real channels (re, im, re, im, ...) -> ``(N, count)`` complex fields."""
@@ -155,24 +172,6 @@ class HelmholtzTask(Task):
         self.mask = problem.pml.physical(pts).numpy().reshape(reference_grid, reference_grid)
         self.grid_points = pts.float()
         self.device = torch.device("cpu")
-
-    @classmethod
-    def from_config(cls, cfg: SolveHelmholtzConfig) -> HelmholtzTask:
-        require_positive("--source-width", cfg.source_width)
-        problem = HelmholtzProblem(
-            k=cfg.k,
-            medium=cfg.media.build(),
-            sources=[GaussianSource(center=cfg.source, width=cfg.source_width)],
-            pml=cfg.layer.build(),
-        )
-        return cls(
-            problem,
-            reference_grid=cfg.reference_grid,
-            source_points=cfg.source_points,
-            physical_fraction=cfg.physical_fraction,
-            residual_form=cfg.residual_form,
-            label=cfg.media.medium,
-        )
 
     @property
     def shape(self) -> TaskShape:
@@ -273,4 +272,4 @@ def solve_helmholtz_command(cfg: SolveHelmholtzConfig):
     """CLI entry: ``sirenkit solve helmholtz``."""
     from ..training.run import run
 
-    return run(cfg, HelmholtzTask.from_config)
+    return run(cfg)

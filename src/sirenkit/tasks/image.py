@@ -44,6 +44,10 @@ class FitImageConfig(RunOptions):
     """Optimiser defaults chosen by measurement (docs/speed.md): Adam at 1e-3 with a cosine
     decay; random batches of 8192 pixels that double every 40 steps, full batch from step 120."""
 
+    def setup(self) -> ImageTask:
+        img = load_image(self.source, self.size)
+        return ImageTask(img, Path(self.source).stem)
+
 
 class ImageTask(Task):
     """Regress pixel values on their [-1, 1] coordinates with a mean squared error."""
@@ -58,11 +62,6 @@ class ImageTask(Task):
         self._label = label
         self.coords = grid(self.image.shape[:2])
         self.pixels = torch.from_numpy(self.image.reshape(-1, self.image.shape[-1]).copy())
-
-    @classmethod
-    def from_config(cls, cfg: FitImageConfig) -> ImageTask:
-        img = load_image(cfg.source, cfg.size)
-        return cls(img, Path(cfg.source).stem)
 
     @property
     def shape(self) -> TaskShape:
@@ -174,4 +173,4 @@ def fit_image(cfg: FitImageConfig):
     """CLI entry: ``sirenkit fit image``."""
     from ..training.run import run
 
-    return run(cfg, ImageTask.from_config)
+    return run(cfg)

@@ -60,6 +60,14 @@ class FitPoissonConfig(RunOptions):
         default_factory=lambda: TrainConfig(steps=300, lr=1e-4, schedule="constant")
     )
 
+    def setup(self) -> PoissonTask:
+        img = load_image(self.source, self.size)
+        if self.gray:
+            img = gray_image(img)
+        return PoissonTask(
+            img, self.supervise, operator=self.operator, label=Path(self.source).stem
+        )
+
 
 def gray_image(image: np.ndarray) -> np.ndarray:
     """The mean of the colour channels (alpha dropped), ``(H, W, 1)``."""
@@ -243,13 +251,6 @@ class PoissonTask(Task):
         self.coords = grid(shape)[torch.from_numpy(flat)]
         self.values = torch.from_numpy(target.reshape(flat.size, *target.shape[2:])[flat].copy())
 
-    @classmethod
-    def from_config(cls, cfg: FitPoissonConfig) -> PoissonTask:
-        img = load_image(cfg.source, cfg.size)
-        if cfg.gray:
-            img = gray_image(img)
-        return cls(img, cfg.supervise, operator=cfg.operator, label=Path(cfg.source).stem)
-
     @property
     def shape(self) -> TaskShape:
         return TaskShape(2, self.image.shape[-1], tuple(self.image.shape[:2]), w0=30.0)
@@ -346,4 +347,4 @@ def fit_poisson(cfg: FitPoissonConfig):
     """CLI entry: ``sirenkit fit poisson``."""
     from ..training.run import run
 
-    return run(cfg, PoissonTask.from_config)
+    return run(cfg)

@@ -94,6 +94,23 @@ class TrainPriorConfig(RunOptions):
         )
     )
 
+    def setup(self) -> PriorTask:
+        data = load_dataset(self.dataset, self.size, self.limit)
+        train, test = split(data, self.test_fraction, self.split_seed)
+        return PriorTask(
+            train,
+            test,
+            context=(self.context_min, self.context_max),
+            context_sampling=self.context_sampling,
+            top_fraction=self.top_fraction,
+            target_pixels=self.target_pixels,
+            latent_weight=self.latent_weight,
+            param_weight=self.param_weight,
+            eval_images=self.eval_images,
+            eval_contexts=self.eval_contexts,
+            label=Path(self.dataset).name,
+        )
+
 
 def prior_loss(
     pred: torch.Tensor,
@@ -177,24 +194,6 @@ class PriorTask(Task):
         self._label = label or train.name.split(":")[0]
         self.device = torch.device("cpu")
         random_context(1, train.shape, *context, torch.Generator())  # validates the range
-
-    @classmethod
-    def from_config(cls, cfg: TrainPriorConfig) -> PriorTask:
-        data = load_dataset(cfg.dataset, cfg.size, cfg.limit)
-        train, test = split(data, cfg.test_fraction, cfg.split_seed)
-        return cls(
-            train,
-            test,
-            context=(cfg.context_min, cfg.context_max),
-            context_sampling=cfg.context_sampling,
-            top_fraction=cfg.top_fraction,
-            target_pixels=cfg.target_pixels,
-            latent_weight=cfg.latent_weight,
-            param_weight=cfg.param_weight,
-            eval_images=cfg.eval_images,
-            eval_contexts=cfg.eval_contexts,
-            label=Path(cfg.dataset).name,
-        )
 
     @property
     def shape(self) -> TaskShape:
@@ -330,4 +329,4 @@ def train_prior(cfg: TrainPriorConfig):
     """CLI entry: ``sirenkit train prior``."""
     from ..training.run import run
 
-    return run(cfg, PriorTask.from_config)
+    return run(cfg)

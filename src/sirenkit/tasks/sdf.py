@@ -91,6 +91,26 @@ class FitSdfConfig(RunOptions):
         )
     )
 
+    def setup(self) -> SdfTask:
+        require_positive("--samples", self.samples)
+        for name in ("resolution", "eval_resolution"):
+            if getattr(self, name) < 8:
+                raise SirenkitError(f"--{name.replace('_', '-')} must be at least 8")
+        cloud, norm, reference, label = load_source(
+            self.source, samples=self.samples, padding=self.padding, eval_points=self.eval_points
+        )
+        return SdfTask(
+            cloud,
+            label=label,
+            norm=norm,
+            reference=reference,
+            loss=self.loss,
+            eval_resolution=self.eval_resolution,
+            eval_points=self.eval_points,
+            iou_points=self.iou_points,
+            final_resolution=self.resolution,
+        )
+
 
 @dataclass
 class Reference:
@@ -143,27 +163,6 @@ class SdfTask(Task):
         self.iou_points = iou_points
         self.final_resolution = final_resolution
         self.unit = _unit_factor(self.reference.points.points)
-
-    @classmethod
-    def from_config(cls, cfg: FitSdfConfig) -> SdfTask:
-        require_positive("--samples", cfg.samples)
-        for name in ("resolution", "eval_resolution"):
-            if getattr(cfg, name) < 8:
-                raise SirenkitError(f"--{name.replace('_', '-')} must be at least 8")
-        cloud, norm, reference, label = load_source(
-            cfg.source, samples=cfg.samples, padding=cfg.padding, eval_points=cfg.eval_points
-        )
-        return cls(
-            cloud,
-            label=label,
-            norm=norm,
-            reference=reference,
-            loss=cfg.loss,
-            eval_resolution=cfg.eval_resolution,
-            eval_points=cfg.eval_points,
-            iou_points=cfg.iou_points,
-            final_resolution=cfg.resolution,
-        )
 
     @property
     def shape(self) -> TaskShape:
@@ -334,4 +333,4 @@ def fit_sdf(cfg: FitSdfConfig):
     """CLI entry: ``sirenkit fit sdf``."""
     from ..training.run import run
 
-    return run(cfg, SdfTask.from_config)
+    return run(cfg)

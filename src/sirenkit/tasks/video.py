@@ -73,6 +73,10 @@ class FitVideoConfig(RunOptions):
         )
     )
 
+    def setup(self) -> VideoTask:
+        video, label = load_source(self)
+        return VideoTask(video, label, sample_fraction=self.sample_fraction, chunk=self.chunk)
+
 
 def resolve_source(source: str) -> str:
     """'auto' and 'bikes' to a path (or 'synthetic'); anything else unchanged."""
@@ -140,11 +144,6 @@ class VideoTask(Task):
         self.pixels = torch.from_numpy(
             np.ascontiguousarray(video.frames.reshape(-1, video.frames.shape[-1]))
         )
-
-    @classmethod
-    def from_config(cls, cfg: FitVideoConfig) -> VideoTask:
-        video, label = load_source(cfg)
-        return cls(video, label, sample_fraction=cfg.sample_fraction, chunk=cfg.chunk)
 
     @property
     def shape(self) -> TaskShape:
@@ -236,4 +235,4 @@ def fit_video(cfg: FitVideoConfig):
     from ..training.run import run
 
     optional_import("av", "video", "writing the fitted video")  # fail now, not after training
-    return run(cfg, VideoTask.from_config)
+    return run(cfg)

@@ -63,6 +63,21 @@ class SolveWaveConfig(RunOptions):
         )
     )
 
+    def setup(self) -> WaveTask:
+        return WaveTask(
+            self.media.build(),
+            duration=self.duration,
+            pulse_width=self.pulse_width,
+            pulse_center=self.pulse_center,
+            initial_points=self.initial_points,
+            initial_weight=self.initial_weight,
+            window_start=self.window_start,
+            window_until=self.window_until,
+            total_steps=self.train.steps,
+            reference_grid=self.reference_grid,
+            frames=self.frames,
+        )
+
 
 class WaveTask(Task):
     """``(t, x0, x1) -> u`` from the wave equation and the initial conditions."""
@@ -107,22 +122,6 @@ class WaveTask(Task):
         axis = torch.linspace(-1, 1, reference_grid)
         self.space = torch.stack(torch.meshgrid(axis, axis, indexing="ij"), -1).reshape(-1, 2)
         self.device = torch.device("cpu")
-
-    @classmethod
-    def from_config(cls, cfg: SolveWaveConfig) -> WaveTask:
-        return cls(
-            cfg.media.build(),
-            duration=cfg.duration,
-            pulse_width=cfg.pulse_width,
-            pulse_center=cfg.pulse_center,
-            initial_points=cfg.initial_points,
-            initial_weight=cfg.initial_weight,
-            window_start=cfg.window_start,
-            window_until=cfg.window_until,
-            total_steps=cfg.train.steps,
-            reference_grid=cfg.reference_grid,
-            frames=cfg.frames,
-        )
 
     def initial(self, points: np.ndarray | torch.Tensor):
         """The initial pulse at ``points`` ``(P, 2)`` (numpy or torch)."""
@@ -239,4 +238,4 @@ def solve_wave_command(cfg: SolveWaveConfig):
     """CLI entry: ``sirenkit solve wave``."""
     from ..training.run import run
 
-    return run(cfg, WaveTask.from_config)
+    return run(cfg)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -58,11 +58,12 @@ def check_train_config(cfg: RunOptions) -> None:
 
 def run(
     cfg: C,
-    make_task: Callable[[C], Task] | None = None,
+    task: Task | None = None,
     *,
     callbacks: Sequence[Callback] = (),
 ) -> RunOutcome:
-    """Build the task and network of ``cfg``, train, and write the run folder.
+    """Build the task (``cfg.setup()``, unless an already built ``task`` is given) and the
+    network of ``cfg``, train, and write the run folder.
 
     With ``cfg.resume`` set, the run folder's saved config replaces ``cfg`` and training goes
     on from its checkpoint, ending exactly where an uninterrupted run would. Started by
@@ -70,10 +71,10 @@ def run(
     writes the run folder; the other ranks' outcomes have empty ``final`` metrics.
     """
     with distributed.session(cfg.train.device), keep_freed_memory():
-        return _run(cfg, make_task or type(cfg).setup, callbacks)
+        return _run(cfg, task, callbacks)
 
 
-def _run(cfg: C, make_task: Callable[[C], Task], callbacks: Sequence[Callback]) -> RunOutcome:
+def _run(cfg: C, task: Task | None, callbacks: Sequence[Callback]) -> RunOutcome:
     main = distributed.is_main()
     resume_state: TrainState | None = None
     ckpt: dict[str, Any] | None = None
@@ -92,7 +93,7 @@ def _run(cfg: C, make_task: Callable[[C], Task], callbacks: Sequence[Callback]) 
             generator=ckpt.get("generator"),
         )
     check_train_config(cfg)
-    task = make_task(cfg)
+    task = task or cfg.setup()
     if ckpt is not None:
         if ckpt.get("task") != task.name:
             raise SirenkitError(f"--resume: {cfg.resume} is a {ckpt.get('task')!r} run")
