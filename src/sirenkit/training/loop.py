@@ -136,6 +136,7 @@ def train(
             generator=generator.get_state(),
             task=task.name,
             task_meta=task.meta(),
+            renderer=task.renderer,
             **(checkpoint_extra or {}),
         )
 
