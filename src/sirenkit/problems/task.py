@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..errors import SirenkitError
 from ..nets.registry import TaskShape
 from ..training.task import Task
 from .problem import Batch, Problem, Reference
@@ -53,6 +54,11 @@ class ProblemTask(Task):
         return self
 
     def batch(self, step: int, generator: torch.Generator, batch_size: int | None) -> Batch:
+        if batch_size is not None:
+            raise SirenkitError(
+                "--batch-size does not apply to a problem: each constraint draws its own "
+                "points=N per step"
+            )
         return self.problem.sample(generator).to(self.device)
 
     def loss(self, model: nn.Module, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
