@@ -93,9 +93,7 @@ class SolveConfig(RunOptions):
     """Solve a problem posed as constraints: a Python file defining `problem`, or a built-in
     example by name (burgers, lshape, heat, helmholtz_source, wave_pulse, poisson_image)."""
 
-    problem: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="FILE.py|NAME")] = (
-        "burgers"
-    )
+    problem: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="FILE.py|NAME")] = "burgers"
     """A problem file (FILE.py) or the name of a built-in example."""
     data: Path | None = None
     """Folder of reference data (default: $SIRENKIT_DATA, else ../shared/data beside the repo)."""
