@@ -67,24 +67,6 @@ class Task(ABC):
         return {}
 
 
-def sample_rows(
-    generator: torch.Generator, batch_size: int | None, *tensors: torch.Tensor
-) -> tuple[torch.Tensor, ...]:
-    """The same random rows (with replacement) of every tensor, or all of them: the batch of a
-    task whose data is a table of points.
-
-    Arguments:
-        generator: the trainer's seeded CPU generator (reproducible batches).
-        batch_size: rows to draw; None, or at least the row count, returns ``tensors`` whole.
-        tensors: tensors sharing their first dimension and device.
-    """
-    n = tensors[0].shape[0]
-    if batch_size is None or batch_size >= n:
-        return tensors
-    idx = torch.randint(n, (batch_size,), generator=generator).to(tensors[0].device)
-    return tuple(t[idx] for t in tensors)
-
-
 def points_per_step(task: str, batch_size: int | None, growth_every: int = 0) -> int:
     """The batch size of a task that draws a new random batch (points, images) every step.
 
