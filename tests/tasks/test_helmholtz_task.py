@@ -97,3 +97,18 @@ def test_resume_equals_the_full_run(tmp_path):
         return cfg
 
     assert_resume_matches_full_run(make)
+
+
+def test_the_tasks_problem_and_reference_serve_problem_files(tmp_path):
+    """One definition: a problem file (or sk.solve) uses the command's own constraint set."""
+    import sirenkit as sk
+
+    task = _config(tmp_path).setup()
+    reference = task.as_reference()
+    torch.manual_seed(0)
+    net = sk.Siren(2, 16, 1, 2, first_omega_0=10.0)
+    assert abs(reference.error(task.problem, net) - task.evaluate(net)["rel_l2"]) < 1e-5
+    outcome = sk.solve(
+        task.problem, net, reference=reference, steps=3, out=tmp_path, progress=False
+    )
+    assert "rel_l2" in outcome.final

@@ -67,3 +67,11 @@ def test_resume_equals_the_full_run(tmp_path):
         return cfg
 
     assert_resume_matches_full_run(make)
+
+
+def test_the_reference_as_points_scores_like_the_task():
+    task = SolveWaveConfig(duration=0.2, reference_grid=10, frames=3).setup()
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    error = task.as_reference().error(task.problem, net)
+    assert abs(error - task.evaluate(net)["rel_l2"]) < 1e-5

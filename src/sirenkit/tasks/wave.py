@@ -25,7 +25,7 @@ from ..nets.registry import TaskShape
 from ..physics.media import MediumOptions, VelocityMap
 from ..physics.wave import gaussian_pulse, space_time, wave_problem
 from ..physics.wave_fd import leapfrog
-from ..problems import ProblemTask
+from ..problems import ProblemTask, Reference
 from ..problems.problem import Batch
 from ..render import in_chunks, model_device
 from ..training.config import RunOptions, TrainConfig
@@ -154,6 +154,13 @@ class WaveTask(ProblemTask):
         """The problem's points, the residual's drawn within the time window of ``step``."""
         self.problem.constraints[0].domain = space_time(self.window(step))
         return super().batch(step, generator, batch_size)
+
+    def as_reference(self) -> Reference:
+        """The leapfrog snapshots as points ``(t, x0, x1)`` and values, for
+        :func:`sirenkit.solve` and problem files."""
+        t = torch.from_numpy(self.times).float().repeat_interleave(len(self.space))
+        pts = torch.cat([t[:, None], self.space.repeat(len(self.times), 1)], dim=1)
+        return Reference(pts, self.reference_field.reshape(-1))
 
     def predict(self, model: nn.Module) -> np.ndarray:
         """The network's field at the snapshot times on the reference grid, ``(T, n, n)``."""
