@@ -243,8 +243,10 @@ class _LBFGSPhase:
     ) -> None:
         self.task, self.net, self.device, self.low = task, net, device, low
         self.params = [p for p in model.parameters() if p.requires_grad]
+        # max_eval bounds the line search too (to max_eval minus the one evaluation at the
+        # start): LBFGS's default for max_iter=1 leaves it none, so every step would fail.
         self.optimizer = torch.optim.LBFGS(
-            self.params, lr=1.0, max_iter=1, line_search_fn="strong_wolfe"
+            self.params, lr=1.0, max_iter=1, max_eval=26, line_search_fn="strong_wolfe"
         )
         fixed = torch.Generator().manual_seed(cfg.seed + 1)
         self.batch = task.batch(cfg.steps, fixed, None)
