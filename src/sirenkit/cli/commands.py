@@ -28,6 +28,12 @@ COMMANDS: tuple[Command, ...] = (
         "fit a network to an image",
     ),
     Command(
+        ("fit", "images"),
+        "sirenkit.tasks.images:FitImagesConfig",
+        "sirenkit.tasks.images:fit_images",
+        "fit one network to each image of a folder or dataset, all trained together",
+    ),
+    Command(
         ("fit", "audio"),
         "sirenkit.tasks.audio:FitAudioConfig",
         "sirenkit.tasks.audio:fit_audio",
