@@ -94,6 +94,12 @@ COMMANDS: tuple[Command, ...] = (
         "learn a prior over images (hypernetwork over SIRENs, or the CNP baseline)",
     ),
     Command(
+        ("train", "init"),
+        "sirenkit.tasks.init:TrainInitConfig",
+        "sirenkit.tasks.init:train_init",
+        "meta-learn a SIREN initialisation for a class of images (Reptile); use with --init",
+    ),
+    Command(
         ("complete",),
         "sirenkit.cli.priors:CompleteConfig",
         "sirenkit.cli.priors:complete_command",

@@ -185,20 +185,28 @@ class BatchedSiren(nn.Module):
     @classmethod
     def from_sirens(cls, sirens: list[Siren]) -> BatchedSiren:
         """Stack existing ``Siren`` networks of one architecture (their current weights)."""
-        first = sirens[0]
-        kwargs = {
-            "in_features": first.in_features,
-            "hidden_features": first.hidden_features,
-            "hidden_layers": first.hidden_layers,
-            "out_features": first.out_features,
-            "first_omega_0": first.first_omega_0,
-            "hidden_omega_0": first.hidden_omega_0,
-            "outermost_linear": first.outermost_linear,
-        }
-        out = cls(len(sirens), **kwargs)
-        for i, s in enumerate(sirens):
+        out = cls.replicate(sirens[0], len(sirens))
+        for i, s in enumerate(sirens[1:], 1):
             out.load_network_state(s.state_dict(), i)
         return out
+
+    @classmethod
+    def replicate(cls, siren: Siren, count: int) -> BatchedSiren:
+        """``count`` copies of ``siren`` (e.g. a learned initialisation, each copy then fitted
+        to its own signal). The global random state is left as it was."""
+        kwargs = {
+            "in_features": siren.in_features,
+            "hidden_features": siren.hidden_features,
+            "hidden_layers": siren.hidden_layers,
+            "out_features": siren.out_features,
+            "first_omega_0": siren.first_omega_0,
+            "hidden_omega_0": siren.hidden_omega_0,
+            "outermost_linear": siren.outermost_linear,
+        }
+        with torch.random.fork_rng(devices=[]):
+            out = cls(count, **kwargs)
+        out.load_network_state(siren.state_dict())
+        return out.to(next(siren.parameters()).device)
 
     def extra_repr(self) -> str:
         kw = self.siren_kwargs

@@ -34,6 +34,7 @@ from ..signals.image import save_image
 from ..training import distributed
 from ..training.config import RunOptions, TrainConfig
 from ..training.task import Task
+from ..viz.sheets import contact_sheet
 
 CONTACT_SHEET_MAX = 64
 """Signals shown in the contact sheet (the first ones; the metrics table lists all)."""
@@ -183,21 +184,6 @@ def write_metrics_table(run_dir: Path, names: list[str], metrics: dict[str, np.n
     lines = ["| index | name | PSNR (dB) | SSIM |", "|---|---|---|---|"]
     lines += [f"| {i} | {n} | {p:.2f} | {s:.4f} |" for i, n, p, s in rows]
     (run_dir / "metrics.md").write_text("\n".join(lines) + "\n")
-
-
-def contact_sheet(truth: np.ndarray, pred: np.ndarray, cols: int = 8, gap: int = 2) -> np.ndarray:
-    """A grid of (ground truth | fit) pairs, ``(H', W', C)`` in [-1, 1] on a white background."""
-    n, h, w, c = truth.shape
-    cols = min(cols, n)
-    rows = (n + cols - 1) // cols
-    cell_w = 2 * w + gap
-    sheet = np.ones((rows * (h + gap) + gap, cols * (cell_w + 2 * gap) + gap, c), np.float32)
-    for i in range(n):
-        r, q = divmod(i, cols)
-        top, left = gap + r * (h + gap), gap + q * (cell_w + 2 * gap)
-        sheet[top : top + h, left : left + w] = truth[i]
-        sheet[top : top + h, left + w + gap : left + cell_w] = np.clip(pred[i], -1, 1)
-    return sheet
 
 
 def fit_images(cfg: FitImagesConfig):
