@@ -46,3 +46,26 @@ def test_init_from_another_architecture_or_task_is_a_one_line_error(tmp_path, ca
         err = capsys.readouterr().err.strip()
         assert rc == 2 and len(err.splitlines()) == 1 and message in err, err
     assert sorted((tmp_path / "runs").iterdir()) == before  # nothing written or overwritten
+
+
+def test_train_init_run_starts_fit_images_and_fit_image(tmp_path, capsys):
+    from sirenkit.tasks.init import TrainInitConfig
+
+    folder = image_folder(tmp_path / "imgs", 6, (8, 8))
+    cfg = TrainInitConfig(dataset=str(folder), size=8, inner_steps=2, out=tmp_path / "runs")
+    cfg.model.hidden, cfg.model.layers = 12, 3
+    cfg.test_fraction, cfg.eval_images = 0.2, 1
+    cfg.train = TrainConfig(steps=2, batch_size=3, eval_every=0, progress=False)
+    learned = run(cfg)
+    fit = images_config(tmp_path, str(folder))
+    fit.init, fit.size, fit.train.lr, fit.train.steps = learned.run_dir, 8, 1e-30, 1
+    many = run(fit).model
+    theta = learned.model.state_dict()
+    for i in (0, 5):
+        for k, v in many.network_state(i).items():
+            torch.testing.assert_close(v, theta[k])
+    out = str(tmp_path / "runs")
+    rc = main(["fit", "images", str(folder), "--hidden", "16", "--init", str(learned.run_dir)])
+    assert rc == 2 and "hidden_features 12 vs 16" in capsys.readouterr().err
+    args = ["fit", "image", "camera", "--size", "8", "--hidden", "12", "--layers", "3"]
+    assert main([*args, "--steps", "1", "--init", str(learned.run_dir), "--out", out]) == 0

@@ -193,7 +193,7 @@ class InitTask(Task):
         """
         _, targets = batch
         theta = getattr(model, "module", model)
-        fitted, history = adapt(theta, self.coords, targets, self.inner_steps, self.inner_lr)
+        fitted, _ = adapt(theta, self.coords, targets, self.inner_steps, self.inner_lr)
         loss = 0.0 * model(self.coords[:1]).sum()
         for k, p in enumerate(theta.net.parameters()):
             stack = (fitted.weights if k % 2 == 0 else fitted.biases)[k // 2]
