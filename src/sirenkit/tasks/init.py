@@ -18,6 +18,8 @@ the outer direction the mean over the whole meta-batch, as in one process.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,32 +99,39 @@ class TrainInitConfig(RunOptions):
 
 
 def adapt(
-    init: Siren,
+    start: Siren | BatchedSiren,
     coords: torch.Tensor,
     targets: torch.Tensor,
     steps: int,
-    lr: float,
+    lr: float | Callable[[int], float],
     record: bool = False,
 ) -> tuple[BatchedSiren, list[torch.Tensor]]:
-    """Fit one copy of ``init`` to each target with ``steps`` steps of Adam (constant ``lr``,
-    full batch): the inner loop of Reptile, and what a fit from the init does.
+    """Fit one network per target with ``steps`` steps of full-batch Adam: the inner loop of
+    Reptile, and what a fit from the init does.
 
     Arguments:
-        init: the starting weights (not modified; no gradient reaches them).
+        start: the starting weights, one ``Siren`` copied for every target, or one network per
+            target; not modified, and no gradient reaches them.
         coords: ``(P, 2)`` shared pixel coordinates.
         targets: ``(n, P, C)`` values.
         steps: Adam steps.
-        lr: Adam's learning rate.
-        record: also return every copy's PSNR before each step and after the last one.
+        lr: Adam's learning rate, or a function of the 0-based step (a schedule).
+        record: also return every network's PSNR before each step and after the last one.
 
     Returns:
-        The fitted copies and, with ``record``, ``steps + 1`` tensors of ``(n,)`` PSNRs.
+        The fitted networks and, with ``record``, ``steps + 1`` tensors of ``(n,)`` PSNRs.
     """
-    nets = BatchedSiren.replicate(init, targets.shape[0])
-    opt = torch.optim.Adam(nets.parameters(), lr=lr)
+    if isinstance(start, BatchedSiren):
+        nets = copy.deepcopy(start)
+    else:
+        nets = BatchedSiren.replicate(start, targets.shape[0])
+    rate = lr if callable(lr) else (lambda _: lr)
+    opt = torch.optim.Adam(nets.parameters(), lr=rate(0))
     history = []
     with torch.enable_grad():
-        for _ in range(steps):
+        for step in range(steps):
+            for group in opt.param_groups:
+                group["lr"] = rate(step)
             mse = ((nets(coords) - targets) ** 2).mean(dim=(1, 2))
             if record:
                 history.append(10 * torch.log10(4.0 / mse.detach().clamp_min(1e-30)))
