@@ -28,6 +28,12 @@ COMMANDS: tuple[Command, ...] = (
         "fit a network to an image",
     ),
     Command(
+        ("fit", "images"),
+        "sirenkit.tasks.images:FitImagesConfig",
+        "sirenkit.tasks.images:fit_images",
+        "fit one network to each image of a folder or dataset, all trained together",
+    ),
+    Command(
         ("fit", "audio"),
         "sirenkit.tasks.audio:FitAudioConfig",
         "sirenkit.tasks.audio:fit_audio",
@@ -92,6 +98,12 @@ COMMANDS: tuple[Command, ...] = (
         "sirenkit.tasks.prior:TrainPriorConfig",
         "sirenkit.tasks.prior:train_prior",
         "learn a prior over images (hypernetwork over SIRENs, or the CNP baseline)",
+    ),
+    Command(
+        ("train", "init"),
+        "sirenkit.tasks.init:TrainInitConfig",
+        "sirenkit.tasks.init:train_init",
+        "meta-learn a SIREN initialisation for a class of images (Reptile); use with --init",
     ),
     Command(
         ("complete",),

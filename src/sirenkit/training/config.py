@@ -72,6 +72,9 @@ class RunOptions:
     """Run folder name (default: task and signal name); a suffix is added if it exists."""
     resume: Path | None = None
     """Continue the interrupted run in this folder with its saved configuration."""
+    init: Path | None = None
+    """Start from the weights of this run: a learned initialisation (train init) or a fit of
+    the same task and network."""
 
     def setup(self) -> Task:
         """Build the task this config describes (a config is the factory of its task)."""

@@ -17,6 +17,7 @@ from ..runtime import keep_freed_memory
 from . import distributed
 from .checkpoint import model_from_checkpoint, read_checkpoint
 from .config import RunOptions, from_dict, to_dict
+from .init import apply_init
 from .loop import AUTOCAST_DTYPES, Callback, TrainState, train
 from .metrics_log import read_metrics
 from .rundir import new_run_dir
@@ -112,6 +113,8 @@ def _run(
     else:
         torch.manual_seed(cfg.train.seed)
         model = given if given is not None else model_from_config(cfg.model, task.shape)
+        if cfg.init is not None:
+            apply_init(model, cfg.init, task.name)
         run_dir = None
         if main:
             run_dir = new_run_dir(cfg.out, cfg.name or f"{task.name}-{task.label}")
