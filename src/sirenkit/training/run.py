@@ -91,6 +91,7 @@ def _run(cfg: C, task: Task | None, callbacks: Sequence[Callback]) -> RunOutcome
             train_time=float(ckpt.get("train_time", 0.0)),
             optimizer=ckpt.get("optimizer"),
             generator=ckpt.get("generator"),
+            task_state=ckpt.get("task_state"),
         )
     check_train_config(cfg)
     task = task or cfg.setup()
@@ -129,6 +130,7 @@ def _run(cfg: C, task: Task | None, callbacks: Sequence[Callback]) -> RunOutcome
         "steps": result.steps,
         "train_seconds": round(result.train_time, 3),
         "seconds_per_step": round(result.train_time / max(1, result.steps), 5),
+        **({"stopped": result.stopped} if result.stopped else {}),
         **result.final,
     }
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
