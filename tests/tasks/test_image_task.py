@@ -6,8 +6,9 @@ from sirenkit.tasks.image import ImageTask
 
 def test_batches_are_seeded_and_full_batch_is_everything(tiny_image):
     task = ImageTask(tiny_image, "tiny")
-    coords, pixels = task.batch(0, torch.Generator().manual_seed(0), None)
+    coords, pixels, weights, idx = task.batch(0, torch.Generator().manual_seed(0), None)
     assert coords.shape == (24 * 20, 2) and pixels.shape == (24 * 20, 3)
+    assert weights is None and idx is None
     a = task.batch(0, torch.Generator().manual_seed(1), 50)
     b = task.batch(0, torch.Generator().manual_seed(1), 50)
     assert torch.equal(a[0], b[0]) and a[0].shape == (50, 2)

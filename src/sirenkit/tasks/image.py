@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import torch
@@ -18,7 +18,9 @@ from ..render import in_chunks, model_device
 from ..signals.discrete import grid_gradient, grid_laplacian
 from ..signals.grid import grid
 from ..signals.image import load_image, save_image
+from ..errors import SirenkitError
 from ..training.config import RunOptions, TrainConfig
+from ..training.sampling import ErrorSampler, GainStop
 from ..training.task import Task
 from ..viz.figures import Panel, save_panels
 
@@ -44,24 +46,67 @@ class FitImageConfig(RunOptions):
     """Optimiser defaults chosen by measurement (docs/speed.md): Adam at 1e-3 with a cosine
     decay; random batches of 8192 pixels that double every 40 steps, full batch from step 120."""
 
+    sampling: Literal["error", "uniform"] = "error"
+    """How the pixels of a partial batch are drawn: error (more often where the last seen error
+    is large, each loss weighted so the batch loss stays an unbiased estimate of the full
+    one) or uniform."""
+    error_mix: float = 0.8
+    """Share of an error-driven draw that follows the error (the rest is uniform, which bounds
+    every pixel's weight by 1 / (1 - error_mix))."""
+    target_psnr: float | None = None
+    """Stop once a full-batch step measures at least this PSNR (dB)."""
+    min_gain: float | None = None
+    """Stop once the PSNR gained over the last 20 full-batch equivalents of work falls below
+    this many dB per full-batch equivalent (None: run every step)."""
+
     def setup(self) -> ImageTask:
+        if not 0 <= self.error_mix < 1:
+            raise SirenkitError(f"--error-mix must be in [0, 1), got {self.error_mix}")
         img = load_image(self.source, self.size)
-        return ImageTask(img, Path(self.source).stem)
+        return ImageTask(
+            img,
+            Path(self.source).stem,
+            sampling=self.sampling,
+            error_mix=self.error_mix,
+            target_psnr=self.target_psnr,
+            min_gain=self.min_gain,
+        )
 
 
 class ImageTask(Task):
-    """Regress pixel values on their [-1, 1] coordinates with a mean squared error."""
+    """Regress pixel values on their [-1, 1] coordinates with a mean squared error.
+
+    Partial batches are drawn by an :class:`ErrorSampler` (or uniformly); every full-batch
+    step measures the exact PSNR of the whole image for free, which feeds the stopping rule
+    (``target_psnr``, ``min_gain``) with work counted in full-batch equivalents.
+    """
 
     name = "image"
     headline = "psnr"
 
-    def __init__(self, image: np.ndarray, label: str = "image") -> None:
+    def __init__(
+        self,
+        image: np.ndarray,
+        label: str = "image",
+        *,
+        sampling: Literal["error", "uniform"] = "error",
+        error_mix: float = 0.8,
+        target_psnr: float | None = None,
+        min_gain: float | None = None,
+    ) -> None:
         if image.ndim != 3 or image.shape[0] < 1 or image.shape[1] < 1:
             raise ValueError(f"image must be (H, W, C), got {image.shape}")
+        if sampling not in ("error", "uniform"):
+            raise ValueError(f"unknown sampling {sampling!r}")
         self.image = np.asarray(image, dtype=np.float32)
         self._label = label
         self.coords = grid(self.image.shape[:2])
         self.pixels = torch.from_numpy(self.image.reshape(-1, self.image.shape[-1]).copy())
+        n = self.coords.shape[0]
+        self.sampler = ErrorSampler(n, error_mix) if sampling == "error" else None
+        self.stop = GainStop(target_psnr, min_gain)
+        self.work = 0.0
+        """Pixels trained on so far, in full images (full-batch equivalents)."""
 
     @property
     def shape(self) -> TaskShape:
@@ -74,20 +119,53 @@ class ImageTask(Task):
     def to(self, device: torch.device) -> ImageTask:
         self.coords = self.coords.to(device)
         self.pixels = self.pixels.to(device)
+        if self.sampler is not None:
+            self.sampler.to(device)
         return self
 
     def batch(self, step: int, generator: torch.Generator, batch_size: int | None):
+        """``(coords, pixels, weights, indices)``; weights and indices are None for the full
+        batch, weights None for a uniform draw."""
         n = self.coords.shape[0]
         if batch_size is None or batch_size >= n:
-            return self.coords, self.pixels
-        idx = torch.randint(n, (batch_size,), generator=generator).to(self.coords.device)
-        return self.coords[idx], self.pixels[idx]
+            return self.coords, self.pixels, None, None
+        if self.sampler is None:
+            idx = torch.randint(n, (batch_size,), generator=generator).to(self.coords.device)
+            weights = None
+        else:
+            idx, weights = self.sampler.draw(batch_size, generator)
+        return self.coords[idx], self.pixels[idx], weights, idx
 
     def loss(self, model: nn.Module, batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        coords, target = batch
-        mse = torch.mean((model(coords) - target) ** 2)
+        """Mean squared error (importance-weighted for an error-driven draw). Also records
+        the batch's errors in the sampler and, on a full batch, the PSNR in the stopping rule:
+        the loop calls this once per training step."""
+        coords, target, weights, idx = batch
+        per_pixel = ((model(coords).float() - target) ** 2).mean(-1)
+        mse = per_pixel.mean() if weights is None else (per_pixel * weights).mean()
         d = mse.detach()
-        return mse, {"psnr": 10 * torch.log10(4.0 / d.clamp_min(1e-30))}
+        psnr_db = 10 * torch.log10(4.0 / d.clamp_min(1e-30))
+        if self.sampler is not None:
+            self.sampler.observe(idx, per_pixel)
+        self.work += per_pixel.shape[0] / self.coords.shape[0]
+        if idx is None and model.training:
+            self.stop.update(self.work, float(psnr_db))
+        return mse, {"psnr": psnr_db}
+
+    def should_stop(self) -> str | None:
+        return self.stop.reason or None
+
+    def state_dict(self) -> dict[str, Any]:
+        state: dict[str, Any] = {"work": self.work, "stop": self.stop.state_dict()}
+        if self.sampler is not None:
+            state["sampler"] = self.sampler.state_dict()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.work = float(state.get("work", 0.0))
+        self.stop.load_state_dict(state.get("stop", {}))
+        if self.sampler is not None and "sampler" in state:
+            self.sampler.load_state_dict(state["sampler"])
 
     def predict(self, model: nn.Module, chunk: int = 65536) -> np.ndarray:
         """The model's image on the training grid, ``(H, W, C)``."""
