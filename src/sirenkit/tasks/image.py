@@ -12,13 +12,13 @@ import tyro
 from torch import nn
 
 from ..derivatives import value_and_derivatives
+from ..errors import SirenkitError
 from ..metrics import psnr, ssim
 from ..nets.registry import TaskShape
 from ..render import in_chunks, model_device
 from ..signals.discrete import grid_gradient, grid_laplacian
 from ..signals.grid import grid
 from ..signals.image import load_image, save_image
-from ..errors import SirenkitError
 from ..training.config import RunOptions, TrainConfig
 from ..training.sampling import ErrorSampler, GainStop
 from ..training.task import Task
