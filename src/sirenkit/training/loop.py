@@ -166,7 +166,8 @@ def train(
                 group["lr"] = lr
             batch = task.batch(step, generator, batch_size_at(cfg, step))
             batch = distributed.shard_batch(batch, ctx)
-            with torch.autocast(device.type, dtype=low, enabled=low is not None):
+            dtype = torch.bfloat16 if step < cfg.bfloat16_steps else low
+            with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
                 loss, scalars = task.loss(net, batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -43,10 +43,11 @@ def check_train_config(cfg: RunOptions) -> None:
     require_positive("--lr", t.lr)
     require_positive("--batch-size", t.batch_size, allow_none=True)
     require_positive("--log-every", t.log_every)
-    if min(t.eval_every, t.checkpoint_every, t.warmup, t.batch_growth_every, t.batch_doublings) < 0:
+    counts = (t.eval_every, t.checkpoint_every, t.warmup, t.batch_growth_every, t.batch_doublings)
+    if min(*counts, t.bfloat16_steps) < 0:
         raise SirenkitError(
-            "--eval-every, --checkpoint-every, --warmup, --batch-growth-every and "
-            "--batch-doublings must be >= 0"
+            "--eval-every, --checkpoint-every, --warmup, --batch-growth-every, "
+            "--batch-doublings and --bfloat16-steps must be >= 0"
         )
     if not 0 < t.final_lr_factor <= 1:
         raise SirenkitError(f"--final-lr-factor must be in (0, 1], got {t.final_lr_factor}")
