@@ -23,3 +23,26 @@ def test_loss_psnr_matches_evaluation_on_full_batch(tiny_image):
     # evaluation clips predictions; at init values are small, so the two agree closely
     assert abs(float(scalars["psnr"]) - metrics["psnr"]) < 0.5
     assert set(metrics) == {"psnr", "ssim"}
+
+
+def test_target_psnr_stops_at_the_first_full_batch_step_that_reaches_it(tmp_path):
+    import json
+
+    from sirenkit.tasks.image import FitImageConfig
+    from sirenkit.training import run
+    from tests.tasks.common import tiny_train
+
+    def cfg(target=None):
+        c = FitImageConfig(source="camera", size=16, out=tmp_path / "runs", target_psnr=target)
+        c.model.hidden, c.model.layers = 24, 3
+        c.train = tiny_train(steps=40, log_every=1, eval_every=0, checkpoint_every=0)
+        return c
+
+    full = run(cfg())
+    psnrs = [json.loads(line).get("psnr") for line in open(full.run_dir / "metrics.jsonl")]
+    psnrs = [p for p in psnrs[:40]]
+    target = psnrs[24]  # measured by step 25 on the weights before it
+    first = next(i for i, p in enumerate(psnrs) if p >= target) + 1
+    stopped = run(cfg(target))
+    summary = json.loads((stopped.run_dir / "summary.json").read_text())
+    assert summary["steps"] == first < 40 and "target" in summary["stopped"]

@@ -50,7 +50,7 @@ class FitImageConfig(RunOptions):
     """How the pixels of a partial batch are drawn: error (more often where the last seen error
     is large, each loss weighted so the batch loss stays an unbiased estimate of the full
     one) or uniform."""
-    error_mix: float = 0.8
+    error_mix: float = 0.5
     """Share of an error-driven draw that follows the error (the rest is uniform, which bounds
     every pixel's weight by 1 / (1 - error_mix))."""
     target_psnr: float | None = None
@@ -90,7 +90,7 @@ class ImageTask(Task):
         label: str = "image",
         *,
         sampling: Literal["error", "uniform"] = "error",
-        error_mix: float = 0.8,
+        error_mix: float = 0.5,
         target_psnr: float | None = None,
         min_gain: float | None = None,
     ) -> None:

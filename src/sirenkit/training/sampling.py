@@ -20,14 +20,18 @@ import torch
 
 
 class ErrorSampler:
-    """Draws point indices with probability ``(1 - mix) / N + mix * e_i / sum(e)``.
+    """Draws point indices with probability ``(1 - mix) / N + mix * |r_i| / sum(|r|)``.
 
-    ``e_i`` is the squared error of point ``i`` the last time it was in a batch (all equal at
-    the start, so the first draws are uniform). The uniform share ``1 - mix`` bounds every
-    weight by ``1 / (1 - mix)``, so no point is ever starved or given an unbounded weight.
+    ``|r_i|`` is the (root mean square over channels) error of point ``i`` the last time it was
+    in a batch (all equal at the start, so the first draws are uniform). Proportional to
+    ``|r|`` rather than ``r^2``: the variance of the weighted gradient estimate is smallest
+    when each point is drawn in proportion to its gradient's size, which for a squared error
+    grows with ``|r|`` (drawing by ``r^2`` measured no better than uniform, docs/speed.md).
+    The uniform share ``1 - mix`` bounds every weight by ``1 / (1 - mix)``, so no point is
+    starved or given an unbounded weight.
     """
 
-    def __init__(self, n: int, mix: float = 0.8) -> None:
+    def __init__(self, n: int, mix: float = 0.5) -> None:
         if n < 1:
             raise ValueError(f"need at least one point, got {n}")
         if not 0.0 <= mix < 1.0:
@@ -35,6 +39,7 @@ class ErrorSampler:
         self.n = n
         self.mix = mix
         self.error = torch.ones(n)
+        """Last seen root mean square error of every point."""
 
     def probabilities(self) -> torch.Tensor:
         """The current draw probability of every point (sums to 1)."""
@@ -52,7 +57,7 @@ class ErrorSampler:
 
     def observe(self, idx: torch.Tensor | None, squared_error: torch.Tensor) -> None:
         """Record the squared errors just measured at ``idx`` (None: at every point)."""
-        e = squared_error.detach().float().reshape(-1).to(self.error.device)
+        e = squared_error.detach().float().reshape(-1).sqrt().to(self.error.device)
         if idx is None:
             self.error.copy_(e)
         else:
