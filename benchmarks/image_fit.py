@@ -479,9 +479,10 @@ def main() -> None:
         },
     )
     if args.write_docs:
-        command = "python -m benchmarks.image_fit " + " ".join(
-            [f"--images {' '.join(args.images)}", f"--sizes {' '.join(map(str, args.sizes))}"]
-            + [f"--seconds {args.seconds:g}", f"--threads {args.threads}"]
+        command = (
+            f"python -m benchmarks.image_fit --images {' '.join(args.images)} "
+            f"--sizes {' '.join(map(str, args.sizes))} --seconds {args.seconds:g} "
+            f"--threads {args.threads}"
         )
         write_doc_block(ROOT / "docs" / "speed.md", "image-fit", text, command)
         write_doc_block(ROOT / "README.md", "image-fit", goal_table(results), command)
