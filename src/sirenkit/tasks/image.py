@@ -13,7 +13,6 @@ import tyro
 from torch import nn
 
 from ..derivatives import value_and_derivatives
-from ..errors import SirenkitError
 from ..metrics import psnr, ssim
 from ..nets.registry import TaskShape
 from ..render import in_chunks, model_device
@@ -21,7 +20,7 @@ from ..signals.discrete import grid_gradient, grid_laplacian
 from ..signals.grid import grid
 from ..signals.image import load_image, save_image
 from ..training.config import RunOptions, TrainConfig
-from ..training.sampling import ErrorSampler, GainStop
+from ..training.sampling import ErrorSampler, GainStop, batch_mse, draw_batch
 from ..training.task import Task
 from ..viz.figures import Panel, save_panels
 
@@ -65,8 +64,6 @@ class FitImageConfig(RunOptions):
     many dB per full image (None: run every step)."""
 
     def setup(self) -> ImageTask:
-        if not 0 <= self.error_mix < 1:
-            raise SirenkitError(f"--error-mix must be in [0, 1), got {self.error_mix}")
         img = load_image(self.source, self.size)
         return ImageTask(
             img,
@@ -138,11 +135,8 @@ class ImageTask(Task):
         n = self.coords.shape[0]
         if batch_size is None or batch_size >= n:
             return self.coords, self.pixels, None, None
-        if self.sampler is None:
-            idx = torch.randint(n, (batch_size,), generator=generator).to(self.coords.device)
-            weights = None
-        else:
-            idx, weights = self.sampler.draw(batch_size, generator)
+        idx, weights = draw_batch(self.sampler, n, batch_size, generator)
+        idx = idx.to(self.coords.device)
         return self.coords[idx], self.pixels[idx], weights, idx
 
     def loss(self, model: nn.Module, batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -151,7 +145,7 @@ class ImageTask(Task):
         the loop calls this once per training step."""
         coords, target, weights, idx = batch
         per_pixel = ((model(coords).float() - target) ** 2).mean(-1)
-        mse = per_pixel.mean() if weights is None else (per_pixel * weights).mean()
+        mse = batch_mse(per_pixel, weights)
         d = mse.detach()
         psnr_db = 10 * torch.log10(4.0 / d.clamp_min(1e-30))
         if self.sampler is not None:

@@ -18,6 +18,8 @@ from typing import Any
 
 import torch
 
+from ..errors import SirenkitError
+
 
 class ErrorSampler:
     """Draws point indices with probability ``(1 - mix) / N + mix * |r_i| / sum(|r|)``.
@@ -34,8 +36,8 @@ class ErrorSampler:
     def __init__(self, n: int, mix: float = 0.5) -> None:
         if n < 1:
             raise ValueError(f"need at least one point, got {n}")
-        if not 0.0 <= mix < 1.0:
-            raise ValueError(f"mix must be in [0, 1), got {mix}")
+        if not 0.0 <= mix < 1.0:  # also rejects NaN
+            raise SirenkitError(f"--error-mix must be in [0, 1), got {mix}")
         self.n = n
         self.mix = mix
         self.error = torch.ones(n)
@@ -120,3 +122,19 @@ class GainStop:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.history = [(float(w), float(q)) for w, q in state.get("history", [])]
         self.reason = str(state.get("reason", ""))
+
+
+def draw_batch(
+    sampler: ErrorSampler | None, n: int, size: int, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Indices of a batch of ``size`` of ``n`` points and their loss weights: drawn by
+    ``sampler``, or uniformly with replacement (weights None: all equal) without one."""
+    if sampler is None:
+        return torch.randint(n, (size,), generator=generator), None
+    return sampler.draw(size, generator)
+
+
+def batch_mse(per_point: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
+    """The batch's estimate of the mean squared error over all points: the plain mean, or the
+    importance-weighted one for an error-driven draw."""
+    return per_point.mean() if weights is None else (per_point * weights).mean()

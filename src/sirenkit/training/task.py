@@ -79,6 +79,7 @@ class Task(ABC):
         None to go on; asked after every step."""
         return None
 
+
 def sample_rows(
     generator: torch.Generator, batch_size: int | None, *tensors: torch.Tensor
 ) -> tuple[torch.Tensor, ...]:
