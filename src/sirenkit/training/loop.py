@@ -46,6 +46,7 @@ class TrainState:
     train_time: float = 0.0
     optimizer: dict[str, Any] | None = None
     generator: torch.Tensor | None = None
+    task_state: dict[str, Any] | None = None
 
 
 @dataclass
@@ -53,6 +54,8 @@ class TrainResult:
     steps: int
     train_time: float
     final: dict[str, float] = field(default_factory=dict)
+    stopped: str | None = None
+    """Why training ended before ``cfg.steps`` (the task's :meth:`Task.should_stop`), if it did."""
 
 
 class Interrupted(Exception):
@@ -121,10 +124,12 @@ def train(
             optimizer.load_state_dict(resume.optimizer)
         if resume.generator is not None:
             generator.set_state(resume.generator)
+        if resume.task_state is not None:
+            task.load_state_dict(resume.task_state)
     if main:
         log = MetricsLog(run_dir / "metrics.jsonl", resume_step=state.step if resume else None)
 
-    def checkpoint(step: int) -> None:
+    def checkpoint(step: int, task_state: dict[str, Any] | None = None) -> None:
         if not main:
             return
         save_checkpoint(
@@ -134,6 +139,7 @@ def train(
             train_time=state.train_time,
             optimizer=optimizer.state_dict(),
             generator=generator.get_state(),
+            task_state=task.state_dict() if task_state is None else task_state,
             task=task.name,
             task_meta=task.meta(),
             renderer=task.renderer,
@@ -160,10 +166,13 @@ def train(
     step = state.step
     consistent = True  # weights and optimizer match `step` (False only inside optimizer.step)
     gen_before = generator.get_state()
+    task_before = task.state_dict()
+    stopped = task.should_stop()  # a resumed run that had stopped early stays stopped
     try:
-        while step < total:
+        while step < total and stopped is None:
             t0 = time.perf_counter()
             gen_before = generator.get_state()
+            task_before = task.state_dict()
             if step >= cfg.steps:
                 if lbfgs is None:
                     optimizer = start_lbfgs()
@@ -177,7 +186,8 @@ def train(
                     group["lr"] = lr
                 batch = task.batch(step, generator, batch_size_at(cfg, step))
                 batch = distributed.shard_batch(batch, ctx)
-                with torch.autocast(device.type, dtype=low, enabled=low is not None):
+                dtype = torch.bfloat16 if step < cfg.bfloat16_steps else low
+                with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
                     loss, scalars = task.loss(net, batch)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -185,6 +195,7 @@ def train(
                 optimizer.step()
                 consistent = True
             gen_before = generator.get_state()
+            task_before = task.state_dict()
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             state.train_time += time.perf_counter() - t0
@@ -212,16 +223,17 @@ def train(
                 checkpoint(step)
             for fn in callbacks:
                 fn(step, model)
+            stopped = task.should_stop()
     except KeyboardInterrupt:
         bar.close()
         if consistent:  # else keep the last periodic checkpoint: the weights are half-updated
             generator.set_state(gen_before)
-            checkpoint(step)
+            checkpoint(step, task_before)
         raise Interrupted(step, run_dir) from None
     bar.close()
     final = evaluate(step)
     checkpoint(step)
-    return TrainResult(steps=step, train_time=state.train_time, final=final)
+    return TrainResult(steps=step, train_time=state.train_time, final=final, stopped=stopped)
 
 
 class _LBFGSPhase:

@@ -44,10 +44,11 @@ def check_train_config(cfg: RunOptions) -> None:
     require_positive("--lr", t.lr)
     require_positive("--batch-size", t.batch_size, allow_none=True)
     require_positive("--log-every", t.log_every)
-    if min(t.eval_every, t.checkpoint_every, t.warmup, t.batch_growth_every, t.batch_doublings) < 0:
+    counts = (t.eval_every, t.checkpoint_every, t.warmup, t.batch_growth_every, t.batch_doublings)
+    if min(*counts, t.bfloat16_steps) < 0:
         raise SirenkitError(
-            "--eval-every, --checkpoint-every, --warmup, --batch-growth-every and "
-            "--batch-doublings must be >= 0"
+            "--eval-every, --checkpoint-every, --warmup, --batch-growth-every, "
+            "--batch-doublings and --bfloat16-steps must be >= 0"
         )
     if t.then_lbfgs < 0:
         raise SirenkitError(f"--then-lbfgs must be >= 0, got {t.then_lbfgs}")
@@ -101,6 +102,7 @@ def _run(
             train_time=float(ckpt.get("train_time", 0.0)),
             optimizer=ckpt.get("optimizer"),
             generator=ckpt.get("generator"),
+            task_state=ckpt.get("task_state"),
         )
     check_train_config(cfg)
     task = task or cfg.setup()
@@ -141,6 +143,7 @@ def _run(
         "steps": result.steps,
         "train_seconds": round(result.train_time, 3),
         "seconds_per_step": round(result.train_time / max(1, result.steps), 5),
+        **({"stopped": result.stopped} if result.stopped else {}),
         **result.final,
     }
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
