@@ -13,7 +13,6 @@ import contextlib
 import shutil
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 

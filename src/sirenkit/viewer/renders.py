@@ -168,8 +168,8 @@ def field_frames(npz: Path, part: str) -> dict[str, Any]:
         raise BadRequest(f"part must be one of {', '.join(FIELD_PARTS)}")
     with np.load(npz, allow_pickle=False) as z:
         net, ref = z["network"], z["reference"]
-        times = z["times"] if "times" in z else None
-        mask = z["mask"] if "mask" in z else None
+        times = z.get("times", None)
+        mask = z.get("mask", None)
     if net.ndim == 2:
         net, ref = net[None], ref[None]
     fn = FIELD_PARTS[part]
@@ -202,7 +202,7 @@ def field_info(npz: Path) -> dict[str, Any]:
     data = field_frames(npz, "real")
     with np.load(npz, allow_pickle=False) as z:
         net, ref = z["network"], z["reference"]
-        mask = z["mask"] if "mask" in z else None
+        mask = z.get("mask", None)
     if net.ndim == 2:
         net, ref = net[None], ref[None]
     if mask is not None:

@@ -24,6 +24,8 @@ SPARK_POINTS = 60
 """Points of the loss curve sent with each index row."""
 IN_PROGRESS_SECONDS = 120.0
 """A run without summary.json whose metrics changed this recently is shown as running."""
+WATCHED = ("config.json", "metrics.jsonl", "summary.json")
+"""Files whose modification times decide whether a cached index row is stale."""
 KNOWN_KINDS = ("image", "audio", "video", "sdf", "helmholtz", "wave", "fwi", "prior", "poisson")
 
 
@@ -64,7 +66,7 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
-def _downsample(values: list[float], n: int) -> list[float]:
+def _downsample(values: list[float], n: int = SPARK_POINTS) -> list[float]:
     if len(values) <= n:
         return values
     step = (len(values) - 1) / (n - 1)

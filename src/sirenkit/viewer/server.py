@@ -150,7 +150,7 @@ class Handler(BaseHTTPRequestHandler):
         self._send(HTTPStatus.METHOD_NOT_ALLOWED, b"read-only viewer\n", "text/plain",
                    extra={"Allow": "GET, HEAD"})  # fmt: skip
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _refuse  # noqa: N815
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _refuse
 
     def do_HEAD(self) -> None:
         self._answer(head=True)
