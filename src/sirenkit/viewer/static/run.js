@@ -116,7 +116,12 @@ function imageView(runs) {
     }
   };
   const setWin = (w) => {
-    const clamp = (a, b) => { const span = Math.min(2, b - a); a = Math.max(-1, Math.min(1 - span, a)); return [a, a + span]; };
+    const clamp = (a, b) => {
+      if (b - a >= 2) return [-1, 1];
+      if (a < -1) return [-1, -1 + (b - a)];
+      if (b > 1) return [1 - (b - a), 1];
+      return [a, b];
+    };
     const [y0, y1] = clamp(w[0], w[1]), [x0, x1] = clamp(w[2], w[3]);
     win = [y0, y1, x0, x1]; drawGt();
     clearTimeout(timer); timer = setTimeout(render, 120);
