@@ -237,26 +237,33 @@ def cluster_vertices(
         [np.bincount(inverse, vertices[:, k], minlength=len(uniq)) / counts for k in range(3)], 1
     )
     f = inverse[faces]
-    keep = (f[:, 0] != f[:, 1]) & (f[:, 1] != f[:, 2]) & (f[:, 0] != f[:, 2])
-    f = f[keep]
-    f = np.unique(f, axis=0) if len(f) else f
-    return merged.astype(np.float32), f.astype(np.uint32)
+    f = f[(f[:, 0] != f[:, 1]) & (f[:, 1] != f[:, 2]) & (f[:, 0] != f[:, 2])]
+    n = np.int64(len(uniq))
+    s = np.sort(f, axis=1)
+    _, first = np.unique((s[:, 0] * n + s[:, 1]) * n + s[:, 2], return_index=True)
+    return merged.astype(np.float32), f[np.sort(first)].astype(np.uint32)
 
 
 def decimate(
     vertices: np.ndarray, faces: np.ndarray, max_faces: int = MESH_FACES
 ) -> tuple[np.ndarray, np.ndarray, int]:
-    """The mesh as given if it has at most ``max_faces`` faces, else vertex-clustered on the
-    finest grid (1024 cells per side, then each 1.25 times coarser) that brings it under
-    ``max_faces``. Returns vertices, faces and the grid used (0: not decimated)."""
+    """The mesh as given if it has at most ``max_faces`` faces, else vertex-clustered on an
+    ``n``^3 grid over its bounding box. A surface clustered on ``n`` cells per side keeps about
+    ``c n^2`` faces, so ``n`` starts at ``sqrt(max_faces / c)`` with ``c`` measured on a
+    256-cell grid, and shrinks by 10% until the result fits. Returns vertices, faces and ``n``
+    (0: not decimated)."""
     if len(faces) <= max_faces:
         return vertices.astype(np.float32), faces.astype(np.uint32), 0
-    cells = 1024
+    probe = 256
+    v, f = cluster_vertices(vertices, faces, probe)
+    per_cell = max(len(f), 1) / probe**2
+    cells = max(4, min(2048, int(0.97 * math.sqrt(max_faces / per_cell))))
     while cells >= 4:
-        v, f = cluster_vertices(vertices, faces, cells)
+        if cells != probe:
+            v, f = cluster_vertices(vertices, faces, cells)
         if len(f) <= max_faces:
             return v, f, cells
-        cells = int(cells / 1.25)
+        cells = int(cells * 0.9)
     raise SirenkitError("mesh could not be decimated")
 
 

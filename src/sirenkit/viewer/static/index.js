@@ -103,5 +103,6 @@ document.getElementById("compare").addEventListener("click", () => {
 const params = new URLSearchParams(location.search);
 if (params.get("filter")) document.getElementById("filter").value = params.get("filter");
 await refresh();
+document.body.dataset.readyMs = String(Math.round(performance.now()));
 document.body.dataset.ready = "1";
 setInterval(refresh, 3000);

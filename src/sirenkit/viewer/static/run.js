@@ -99,20 +99,29 @@ function imageView(runs) {
     g.fillStyle = "#fff"; g.fillRect(0, 0, W, H);
     g.drawImage(gt, sx0, sy0, sx1 - sx0, sy1 - sy0, 0, 0, W, H);
   };
+  // A quarter-resolution preview first (1/16 of the work), then the full render replaces it.
   const render = () => {
     for (const n of nets) {
-      const seq = ++n.seq, t0 = performance.now();
-      const url = "/api/render?" + q({ id: n.run.id, y0: win[0], y1: win[1], x0: win[2], x1: win[3], h: H, w: W });
-      const im = new Image();
-      im.onload = () => {
+      const seq = ++n.seq, t0 = performance.now(), w0 = win.slice();
+      const url = (h, w) => "/api/render?" + q({ id: n.run.id, y0: w0[0], y1: w0[1], x0: w0[2], x1: w0[3], h, w });
+      const full = new Image(), preview = new Image();
+      full.onload = () => {
         if (seq !== n.seq) return;
-        n.canvas.getContext("2d").drawImage(im, 0, 0);
-        n.canvas.dataset.window = win.join(",");
+        const g = n.canvas.getContext("2d"); g.imageSmoothingEnabled = false;
+        g.drawImage(full, 0, 0);
+        n.canvas.dataset.window = w0.join(",");
         n.canvas.dataset.ms = String(Math.round(performance.now() - t0));
-        info.textContent = `window y [${win[0].toFixed(4)}, ${win[1].toFixed(4)}] x [${win[2].toFixed(4)}, ${win[3].toFixed(4)}], ` +
-          `${(2 / (win[1] - win[0])).toFixed(1)}x, ${W}x${H} px rendered in ${n.canvas.dataset.ms} ms`;
+        info.textContent = `window y [${w0[0].toFixed(4)}, ${w0[1].toFixed(4)}] x [${w0[2].toFixed(4)}, ${w0[3].toFixed(4)}], ` +
+          `${(2 / (w0[1] - w0[0])).toFixed(1)}x, ${W}x${H} px rendered in ${n.canvas.dataset.ms} ms`;
       };
-      im.src = url;
+      preview.onload = () => {
+        if (seq !== n.seq) return;
+        const g = n.canvas.getContext("2d"); g.imageSmoothingEnabled = true;
+        g.drawImage(preview, 0, 0, W, H);
+        full.src = url(H, W);
+      };
+      preview.onerror = () => { if (seq === n.seq) full.src = url(H, W); };
+      preview.src = url(Math.ceil(H / 4), Math.ceil(W / 4));
     }
   };
   const setWin = (w) => {
@@ -254,6 +263,7 @@ function sdfView(runs) {
       if (!resp.ok) { cap.textContent = await resp.text(); return; }
       const info = JSON.parse(resp.headers.get("X-Mesh"));
       view.setMesh(await resp.arrayBuffer());
+      c.dataset.loadedMs = String(Math.round(performance.now()));
       cap.textContent = info.cells
         ? `${info.faces_original.toLocaleString()} faces, shown decimated to ${info.faces_shown.toLocaleString()} ` +
           `(vertex clustering on a ${info.cells}^3 grid over the bounding box, the finest with <= 200,000 faces)`
