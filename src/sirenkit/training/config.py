@@ -58,6 +58,9 @@ class TrainConfig:
     levels off near 37.5 dB where float32 passes 42 dB (docs/speed.md)."""
     progress: bool = True
     """Show a progress bar."""
+    log: Literal["none", "tensorboard"] = "none"
+    """Also log to TensorBoard (RUN/tb/: scalars as they come, the run's pictures and sounds at
+    the end; needs the tensorboard extra)."""
 
 
 @dataclass
