@@ -136,6 +136,12 @@ COMMANDS: tuple[Command, ...] = (
         "render a trained image model at any size, or audio at any rate",
     ),
     Command(
+        ("view",),
+        "sirenkit.viewer.server:ViewConfig",
+        "sirenkit.viewer.server:view_command",
+        "browse runs in a local web viewer (re-rendered zoom, players, meshes, curves)",
+    ),
+    Command(
         ("models",),
         "sirenkit.cli.info:ModelsConfig",
         "sirenkit.cli.info:models_command",

@@ -61,6 +61,9 @@ class TrainConfig:
     coarse early fit does not need float32 and its steps cost about half (docs/speed.md)."""
     progress: bool = True
     """Show a progress bar."""
+    log: Literal["none", "tensorboard"] = "none"
+    """Also log to TensorBoard (RUN/tb/: scalars as they come, the run's pictures and sounds at
+    the end; needs the tensorboard extra)."""
 
 
 @dataclass

@@ -22,6 +22,7 @@ from .loop import AUTOCAST_DTYPES, Callback, TrainState, train
 from .metrics_log import read_metrics
 from .rundir import new_run_dir
 from .task import Task
+from .tensorboard_log import open_log, require_tensorboard
 
 C = TypeVar("C", bound=RunOptions)
 
@@ -105,6 +106,8 @@ def _run(
             task_state=ckpt.get("task_state"),
         )
     check_train_config(cfg)
+    if cfg.train.log == "tensorboard":
+        require_tensorboard()  # before any work or folder
     task = task or cfg.setup()
     if ckpt is not None:
         if ckpt.get("task") != task.name:
@@ -122,6 +125,8 @@ def _run(
             run_dir = new_run_dir(cfg.out, cfg.name or f"{task.name}-{task.label}")
             (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2) + "\n")
         run_dir = distributed.broadcast(run_dir, distributed.current())
+    start = resume_state.step if resume_state else 0
+    tb = open_log(cfg.train.log, run_dir, cfg.train.log_every, start) if main else None
     result = train(
         task,
         model,
@@ -129,7 +134,7 @@ def _run(
         run_dir,
         resume=resume_state,
         checkpoint_extra={"config": to_dict(cfg)},
-        callbacks=callbacks,
+        callbacks=[*callbacks, tb] if tb else callbacks,
     )
     model.eval()
     if not main:
@@ -148,6 +153,8 @@ def _run(
     }
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     _plot_history(run_dir, task.headline)
+    if tb:
+        tb.finish(result.steps)
     return RunOutcome(run_dir, model, task, result.final, result.train_time)
 
 
