@@ -118,6 +118,18 @@ COMMANDS: tuple[Command, ...] = (
         "render a trained image model at any size, or audio at any rate",
     ),
     Command(
+        ("compress",),
+        "sirenkit.compress.cli:CompressConfig",
+        "sirenkit.compress.cli:compress_command",
+        "store an image as a quantised, entropy-coded SIREN (.sirenz) within a bit budget",
+    ),
+    Command(
+        ("decompress",),
+        "sirenkit.compress.cli:DecompressConfig",
+        "sirenkit.compress.cli:decompress_command",
+        "render a .sirenz file back to an image, at any resolution",
+    ),
+    Command(
         ("models",),
         "sirenkit.cli.info:ModelsConfig",
         "sirenkit.cli.info:models_command",
