@@ -118,6 +118,24 @@ COMMANDS: tuple[Command, ...] = (
         "render a trained image model at any size, or audio at any rate",
     ),
     Command(
+        ("train", "functa"),
+        "sirenkit.functa.task:TrainFunctaConfig",
+        "sirenkit.functa.task:train_functa",
+        "meta-learn a SIREN with per-image modulations (functa) over a dataset",
+    ),
+    Command(
+        ("encode",),
+        "sirenkit.functa.cli:EncodeConfig",
+        "sirenkit.functa.cli:encode_command",
+        "turn every image of a dataset into its functa modulation (one .npz)",
+    ),
+    Command(
+        ("decode",),
+        "sirenkit.functa.cli:DecodeConfig",
+        "sirenkit.functa.cli:decode_command",
+        "render the modulations of a .npz back to images (PNGs and a contact sheet)",
+    ),
+    Command(
         ("compress",),
         "sirenkit.compress.cli:CompressConfig",
         "sirenkit.compress.cli:compress_command",
