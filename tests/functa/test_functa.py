@@ -141,3 +141,27 @@ def test_encode_refuses_other_runs_and_files(tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"junk")
     with pytest.raises(SirenkitError, match="not a readable"):
         read_modulations(tmp_path / "junk.npz")
+
+
+def _encode_worker(rank: int, world: int, port: int, args: list[str]) -> None:
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1",
+        MASTER_PORT=str(port),
+        RANK=str(rank),
+        LOCAL_RANK=str(rank),
+        WORLD_SIZE=str(world),
+    )
+    torch.set_num_threads(1)
+    assert main(args) == 0
+
+
+def test_two_processes_encode_like_one(tmp_path):
+    run_dir = run(tiny_config(tmp_path, steps=2)).run_dir
+    args = ["encode", "--model", str(run_dir), "--dataset", str(tmp_path / "images")]
+    one, two = tmp_path / "one.npz", tmp_path / "two.npz"
+    assert main([*args, "--out", str(one)]) == 0
+    mp.spawn(_encode_worker, args=(2, _free_port(), [*args, "--out", str(two)]), nprocs=2)
+    a, b = read_modulations(one), read_modulations(two)
+    assert a["modulations"].shape == (16, 4)  # every image, in order, once
+    np.testing.assert_allclose(a["modulations"], b["modulations"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(a["psnr"], b["psnr"], rtol=1e-5)
