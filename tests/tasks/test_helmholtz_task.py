@@ -1,5 +1,6 @@
 import json
 
+import pytest
 import torch
 
 from sirenkit.physics import GaussianSource, HelmholtzProblem, VelocityMap
@@ -56,3 +57,15 @@ def test_resume_finishes_the_run(tmp_path):
     cfg2.resume = first.run_dir
     second = run(cfg2)
     assert second.run_dir == first.run_dir and "rel_l2" in second.final
+
+
+def test_random_points_need_a_batch_size(tmp_path):
+    from sirenkit.errors import SirenkitError
+
+    cfg = _config(tmp_path)
+    cfg.train.batch_size = None  # no full batch to fall back on
+    with pytest.raises(SirenkitError, match="batch-size"):
+        cfg.setup()
+    cfg.train.batch_size, cfg.train.batch_growth_every = 256, 10  # would end in the full batch
+    with pytest.raises(SirenkitError, match="batch-growth-every"):
+        cfg.setup()

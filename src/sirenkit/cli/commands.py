@@ -64,6 +64,12 @@ COMMANDS: tuple[Command, ...] = (
         "mesh a trained SDF",
     ),
     Command(
+        ("solve",),
+        "sirenkit.problems.solve:SolveConfig",
+        "sirenkit.problems.solve:solve_command",
+        "solve a problem posed as constraints: FILE.py, or a built-in example by name",
+    ),
+    Command(
         ("solve", "helmholtz"),
         "sirenkit.tasks.helmholtz:SolveHelmholtzConfig",
         "sirenkit.tasks.helmholtz:solve_helmholtz_command",

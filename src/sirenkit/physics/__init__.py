@@ -1,8 +1,10 @@
-"""Wave physics: media, the perfectly matched layer, sources and numerical references.
+"""PDE physics: residuals, media, the perfectly matched layer, sources and references.
 
-Everything a PDE task needs besides the network: velocity maps, the complex coordinate stretch
-of the PML, the Gaussian point source, and independent solutions to score a network against
-(finite differences for Helmholtz and the wave equation, Hankel functions for a uniform medium).
+Everything a PDE task needs besides the network: the residuals its loss is made of (Poisson
+supervision, Helmholtz with a PML, the wave equation), velocity maps, the complex coordinate
+stretch of the PML, the Gaussian point source, and independent solutions to score a network
+against (finite differences for Helmholtz and the wave equation, Hankel functions for a
+uniform medium). Tasks define problems from these pieces; no residual lives in a task.
 """
 
 from .analytic import hankel_solution, pulse_solution

@@ -67,3 +67,17 @@ class PML:
     def physical(self, points: torch.Tensor) -> torch.Tensor:
         """Boolean mask of the points inside the physical domain (outside the layer)."""
         return (points.abs() <= self.inner + 1e-9).all(dim=-1)
+
+
+@dataclass
+class PMLOptions:
+    """The absorbing layer on the border of [-1, 1]^2 as command-line options; defaults are
+    :class:`PML`'s (the paper's)."""
+
+    pml_thickness: float = PML.thickness
+    """Layer thickness (paper: 0.5); the physical domain is [-1 + t, 1 - t]^2."""
+    pml_a0: float = PML.a0
+    """Layer strength a0 (paper: 5); 0 turns it off (then the box reflects)."""
+
+    def build(self) -> PML:
+        return PML(thickness=self.pml_thickness, a0=self.pml_a0)

@@ -26,24 +26,17 @@ from torch import nn
 
 from ..derivatives import value_and_derivatives
 from ..errors import SirenkitError
-from ..metrics import psnr
+from ..metrics import field_metrics, psnr
 from ..nets.config import ModelConfig
 from ..nets.registry import TaskShape
+from ..physics.poisson import network_fields, relative_squared_error
 from ..signals.discrete import grid_gradient
 from ..signals.grid import grid
-from ..signals.image import load_image, resize, save_image, target_shape
+from ..signals.image import gray_image, load_image, resize, save_image, target_shape
 from ..signals.poisson import seamless_clone
 from ..training.config import RunOptions, TrainConfig
-from ..training.task import Task
-from ..viz.figures import Panel, save_panels
-from .poisson import (
-    _show,
-    field_metrics,
-    gray_image,
-    network_fields,
-    relative_squared_error,
-    sample_rows,
-)
+from ..training.task import Task, sample_rows
+from ..viz.figures import Panel, displayable, save_panels
 
 BlendMode = Literal["import", "mixed"]
 ValueRegion = Literal["outside", "boundary"]
@@ -193,6 +186,7 @@ class BlendTask(Task):
 
     name = "blend"
     headline = "psnr_outside"
+    renderer = "sirenkit.cli.render:render_image_run"
 
     def __init__(
         self,
@@ -200,9 +194,9 @@ class BlendTask(Task):
         source: np.ndarray,
         mask: np.ndarray,
         *,
-        mode: BlendMode = "import",
-        value_region: ValueRegion = "outside",
-        value_weight: float = 100.0,
+        mode: BlendMode = BlendConfig.mode,
+        value_region: ValueRegion = BlendConfig.value_region,
+        value_weight: float = BlendConfig.value_weight,
         label: str = "blend",
     ) -> None:
         """Arguments:
@@ -284,7 +278,7 @@ class BlendTask(Task):
 
     def predict(self, model: nn.Module) -> tuple[np.ndarray, np.ndarray]:
         """The network's blend ``(H, W, C)`` and its gradient ``(H, W, C, 2)``."""
-        return network_fields(model, self.target.shape[:2], "gradient")
+        return network_fields(model, self.target.shape[:2])
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         pred, grad = self.predict(model)
@@ -313,14 +307,14 @@ class BlendTask(Task):
         save_panels(
             run_dir / "blend_figure.png",
             [
-                Panel("target", _show(self.target), "gray", 0, 1),
-                Panel("source", _show(self.source), "gray", 0, 1),
+                Panel("target", displayable(self.target), "gray", 0, 1),
+                Panel("source", displayable(self.source), "gray", 0, 1),
                 Panel("mask", self.mask.astype(float), "gray", 0, 1),
-                Panel("naive paste", _show(paste), "gray", 0, 1),
-                Panel(f"network blend ({self.mode})", _show(pred), "gray", 0, 1),
+                Panel("naive paste", displayable(paste), "gray", 0, 1),
+                Panel(f"network blend ({self.mode})", displayable(pred), "gray", 0, 1),
                 Panel(
                     f"discrete Poisson (network: {ref_psnr:.1f} dB)",
-                    _show(self.reference),
+                    displayable(self.reference),
                     "gray",
                     0,
                     1,

@@ -22,18 +22,18 @@ import torch
 from torch import nn
 
 from ..errors import SirenkitError, require_fraction, require_positive
+from ..metrics import relative_l2
 from ..nets.config import ModelConfig
 from ..nets.registry import TaskShape
 from ..physics.fwi_data import FWIData, generate_fwi_data, load_fwi_data, paper_geometry
-from ..physics.media import VelocityMap
-from ..physics.pml import PML
+from ..physics.helmholtz import FIRST_W0, complex_fields, residual_of
+from ..physics.media import MediumOptions, VelocityMap
+from ..physics.pml import PML, PMLOptions
 from ..physics.source import GaussianSource
 from ..render import in_chunks, model_device
 from ..training.config import RunOptions, TrainConfig
-from ..training.task import Task
+from ..training.task import Task, points_per_step
 from ..viz.figures import Panel, save_panels
-from .helmholtz import FIRST_W0, complex_fields, relative_l2, residual_of
-from .wave_options import MediumOptions, PMLOptions
 
 
 def _default_truth() -> MediumOptions:
@@ -86,6 +86,7 @@ class InvertFWIConfig(RunOptions):
     )
 
     def setup(self) -> FWITask:
+        points_per_step(FWITask.name, self.train.batch_size, self.train.batch_growth_every)
         if self.pretrain_steps >= self.train.steps:
             raise SirenkitError(
                 f"--pretrain-steps ({self.pretrain_steps}) must be below --steps "
@@ -138,15 +139,15 @@ class FWITask(Task):
         k: float,
         source_width: float,
         pml: PML,
-        roi: float = 0.5,
-        data_weight: float = 0.01,
-        source_points: int = 0,
-        physical_fraction: float = 0.25,
+        roi: float = InvertFWIConfig.roi,
+        data_weight: float = InvertFWIConfig.data_weight,
+        source_points: int = InvertFWIConfig.source_points,
+        physical_fraction: float = InvertFWIConfig.physical_fraction,
         truth: VelocityMap | None = None,
-        eval_grid: int = 101,
+        eval_grid: int = InvertFWIConfig.eval_grid,
         label: str = "generated",
-        slowness_scale: float = 0.1,
-        pretrain_steps: int = 0,
+        slowness_scale: float = InvertFWIConfig.slowness_scale,
+        pretrain_steps: int = InvertFWIConfig.pretrain_steps,
     ) -> None:
         require_positive("--k", k)
         require_positive("--source-width", source_width)
@@ -201,7 +202,7 @@ class FWITask(Task):
         return torch.where(inside, m, torch.ones_like(m))
 
     def batch(self, step: int, generator: torch.Generator, batch_size: int | None):
-        n = batch_size or 1024
+        n = points_per_step(self.name, batch_size)
         parts = [self.pml.sample(n, generator, self.physical_fraction)]
         parts += [src.sample(self.source_points, generator) for src in self.sources]
         return torch.cat(parts).to(self.device), step >= self.pretrain_steps

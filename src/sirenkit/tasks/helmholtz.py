@@ -10,7 +10,6 @@ domain; for a uniform medium the reference itself is checked against the Hankel 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,24 +19,19 @@ import torch
 from torch import nn
 
 from ..errors import SirenkitError, require_fraction, require_positive
+from ..metrics import relative_l2
 from ..nets.config import ModelConfig
 from ..nets.registry import TaskShape
 from ..physics.analytic import hankel_solution
-from ..physics.helmholtz import ResidualForm, helmholtz_residual
+from ..physics.helmholtz import FIRST_W0, ResidualForm, complex_fields, residual_of
 from ..physics.helmholtz_fd import HelmholtzProblem, solve_helmholtz
-from ..physics.media import VelocityMap
-from ..physics.operators import axis_derivatives
-from ..physics.pml import PML
+from ..physics.media import MediumOptions, VelocityMap
+from ..physics.pml import PMLOptions
 from ..physics.source import GaussianSource
 from ..render import in_chunks, model_device
 from ..training.config import RunOptions, TrainConfig
-from ..training.task import Task
+from ..training.task import Task, points_per_step
 from ..viz.figures import Panel, save_panels
-from .wave_options import MediumOptions, PMLOptions
-
-FIRST_W0 = 20.0
-"""Default first-layer frequency for a k = 20 field on [-1, 1]^2 (docs/waves.md: rel. L2 0.027
-with 20 against 0.035 with 30 after 2000 steps, 64 wide)."""
 
 
 @dataclass
@@ -73,6 +67,7 @@ class SolveHelmholtzConfig(RunOptions):
     )
 
     def setup(self) -> HelmholtzTask:
+        points_per_step(HelmholtzTask.name, self.train.batch_size, self.train.batch_growth_every)
         require_positive("--source-width", self.source_width)
         problem = HelmholtzProblem(
             k=self.k,
@@ -90,52 +85,6 @@ class SolveHelmholtzConfig(RunOptions):
         )
 
 
-def complex_fields(out: torch.Tensor, count: int) -> torch.Tensor:
-    """``(N, 2 count)`` real channels (re, im, re, im, ...) -> ``(N, count)`` complex fields."""
-    return torch.complex(out[:, 0 : 2 * count : 2], out[:, 1 : 2 * count : 2])
-
-
-def residual_of(
-    model: nn.Module,
-    points: torch.Tensor,
-    *,
-    k: float,
-    pml: PML,
-    sources: Sequence[GaussianSource],
-    slowness2: torch.Tensor | Callable[[torch.Tensor], torch.Tensor],
-    form: ResidualForm = "stretched",
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Helmholtz residual of a network whose first ``2 S`` outputs are the ``S`` source fields.
-
-    Arguments:
-        model: network ``(N, 2) -> (N, >= 2 S)``.
-        points: ``(N, 2)`` collocation points.
-        k: wavenumber.
-        pml: the layer.
-        sources: one per field.
-        slowness2: squared slowness ``(N,)``, or a function of the network output giving it
-            (full-waveform inversion, where the network also outputs the medium).
-        form: residual form (see :func:`sirenkit.physics.helmholtz.helmholtz_residual`).
-
-    Returns:
-        ``(residual (N, S) complex, output (N, m))``.
-    """
-    s = len(sources)
-    y, du, d2u = axis_derivatives(model, points, channels=range(2 * s))
-    u = complex_fields(y, s)
-    du_c = torch.complex(du[:, 0::2], du[:, 1::2])
-    d2u_c = torch.complex(d2u[:, 0::2], d2u[:, 1::2])
-    f = torch.stack([src(points) for src in sources], dim=-1)
-    m = slowness2(y) if callable(slowness2) else slowness2
-    res = helmholtz_residual(points, u, du_c, d2u_c, k=k, slowness2=m, source=f, pml=pml, form=form)
-    return res, y
-
-
-def relative_l2(pred: np.ndarray, ref: np.ndarray) -> float:
-    """``||pred - ref|| / ||ref||`` over all entries (complex allowed)."""
-    return float(np.linalg.norm(pred - ref) / max(np.linalg.norm(ref), 1e-30))
-
-
 class HelmholtzTask(Task):
     """One source, a known medium; the field from the residual alone."""
 
@@ -146,10 +95,10 @@ class HelmholtzTask(Task):
         self,
         problem: HelmholtzProblem,
         *,
-        reference_grid: int = 201,
-        source_points: int = 0,
-        physical_fraction: float = 0.25,
-        residual_form: ResidualForm = "stretched",
+        reference_grid: int = SolveHelmholtzConfig.reference_grid,
+        source_points: int = SolveHelmholtzConfig.source_points,
+        physical_fraction: float = SolveHelmholtzConfig.physical_fraction,
+        residual_form: ResidualForm = SolveHelmholtzConfig.residual_form,
         label: str | None = None,
     ) -> None:
         if len(problem.sources) != 1:
@@ -190,7 +139,7 @@ class HelmholtzTask(Task):
         return self
 
     def batch(self, step: int, generator: torch.Generator, batch_size: int | None):
-        n = batch_size or 2048
+        n = points_per_step(self.name, batch_size)
         pts = self.problem.pml.sample(n, generator, self.physical_fraction)
         near = self.problem.sources[0].sample(self.source_points, generator)
         pts = torch.cat([pts, near]).to(self.device)

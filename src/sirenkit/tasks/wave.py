@@ -18,18 +18,18 @@ import torch
 from torch import nn
 
 from ..errors import SirenkitError, require_positive
+from ..metrics import relative_l2
 from ..nets.config import ModelConfig
 from ..nets.registry import TaskShape
-from ..physics.media import VelocityMap
+from ..physics.media import MediumOptions, VelocityMap
 from ..physics.operators import axis_derivatives
+from ..physics.wave import gaussian_pulse, wave_residual
 from ..physics.wave_fd import leapfrog
 from ..render import in_chunks, model_device
 from ..training.config import RunOptions, TrainConfig
-from ..training.task import Task
+from ..training.task import Task, points_per_step
 from ..viz.animation import save_gif
 from ..viz.figures import Panel, save_panels
-from .helmholtz import relative_l2
-from .wave_options import MediumOptions
 
 
 @dataclass
@@ -64,6 +64,7 @@ class SolveWaveConfig(RunOptions):
     )
 
     def setup(self) -> WaveTask:
+        points_per_step(WaveTask.name, self.train.batch_size, self.train.batch_growth_every)
         return WaveTask(
             self.media.build(),
             duration=self.duration,
@@ -89,16 +90,16 @@ class WaveTask(Task):
         self,
         medium: VelocityMap,
         *,
-        duration: float = 0.5,
-        pulse_width: float = 0.1,
-        pulse_center: tuple[float, float] = (0.0, 0.0),
-        initial_points: int = 512,
-        initial_weight: float = 10.0,
-        window_start: float = 0.1,
-        window_until: float = 0.6,
-        total_steps: int = 1000,
-        reference_grid: int = 64,
-        frames: int = 11,
+        total_steps: int,
+        duration: float = SolveWaveConfig.duration,
+        pulse_width: float = SolveWaveConfig.pulse_width,
+        pulse_center: tuple[float, float] = SolveWaveConfig.pulse_center,
+        initial_points: int = SolveWaveConfig.initial_points,
+        initial_weight: float = SolveWaveConfig.initial_weight,
+        window_start: float = SolveWaveConfig.window_start,
+        window_until: float = SolveWaveConfig.window_until,
+        reference_grid: int = SolveWaveConfig.reference_grid,
+        frames: int = SolveWaveConfig.frames,
     ) -> None:
         require_positive("--duration", duration)
         require_positive("--pulse-width", pulse_width)
@@ -125,10 +126,7 @@ class WaveTask(Task):
 
     def initial(self, points: np.ndarray | torch.Tensor):
         """The initial pulse at ``points`` ``(P, 2)`` (numpy or torch)."""
-        lib = torch if isinstance(points, torch.Tensor) else np
-        d0 = points[:, 0] - self.center[0]
-        d1 = points[:, 1] - self.center[1]
-        return lib.exp(-(d0**2 + d1**2) / (2 * self.width**2))
+        return gaussian_pulse(points, self.center, self.width)
 
     @property
     def shape(self) -> TaskShape:
@@ -149,7 +147,7 @@ class WaveTask(Task):
         return self.duration * (self.window_start + (1 - self.window_start) * frac)
 
     def batch(self, step: int, generator: torch.Generator, batch_size: int | None):
-        n = batch_size or 1024
+        n = points_per_step(self.name, batch_size)
         t = torch.rand(n, 1, generator=generator) * self.window(step)
         x = torch.rand(n, 2, generator=generator) * 2 - 1
         interior = torch.cat([t, x], dim=1)
@@ -163,8 +161,7 @@ class WaveTask(Task):
     def loss(self, model: nn.Module, batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         interior, start = batch
         _, _, d2u = axis_derivatives(model, interior)
-        c2 = self.medium.velocity(interior[:, 1:]) ** 2
-        res = (d2u[:, 0, 0] - c2 * (d2u[:, 0, 1] + d2u[:, 0, 2])) * self.width**2
+        res = wave_residual(interior, d2u[:, 0], self.medium) * self.width**2
         residual = torch.mean(res**2)
         u0, du0, _ = axis_derivatives(model, start, axes=[])
         ic_value = torch.mean((u0[:, 0] - self.initial(start[:, 1:])) ** 2)

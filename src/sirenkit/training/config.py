@@ -30,6 +30,9 @@ class TrainConfig:
     """Linear warm-up steps."""
     final_lr_factor: float = 0.01
     """The schedule's last learning rate, as a fraction of lr."""
+    then_lbfgs: int = 0
+    """L-BFGS iterations after the Adam steps (strong-Wolfe line search, on one fixed batch):
+    the usual finish of physics-informed training; 0: Adam only."""
     batch_size: int | None = None
     """Points per step (the first steps' when the batch grows); None means the task's full
     batch (every pixel of an image)."""

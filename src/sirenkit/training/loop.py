@@ -1,4 +1,5 @@
-"""The training loop every task shares: Adam, schedule, logging, checkpoints, resume."""
+"""The training loop every task shares: Adam, schedule, logging, checkpoints, resume; then an
+optional L-BFGS phase (``TrainConfig.then_lbfgs``), checkpointed and resumed the same way."""
 
 from __future__ import annotations
 
@@ -105,7 +106,17 @@ def train(
     low = AUTOCAST_DTYPES[cfg.precision]
     generator = torch.Generator().manual_seed(cfg.seed)
     state = resume or TrainState()
+    total = cfg.steps + cfg.then_lbfgs
+    lbfgs: _LBFGSPhase | None = None
+
+    def start_lbfgs() -> torch.optim.Optimizer:
+        nonlocal lbfgs
+        lbfgs = _LBFGSPhase(task, net, model, cfg, device, low)
+        return lbfgs.optimizer
+
     if resume is not None:
+        if resume.step > cfg.steps:  # the checkpoint holds the L-BFGS phase's state
+            optimizer = start_lbfgs()
         if resume.optimizer is not None:
             optimizer.load_state_dict(resume.optimizer)
         if resume.generator is not None:
@@ -125,6 +136,7 @@ def train(
             generator=generator.get_state(),
             task=task.name,
             task_meta=task.meta(),
+            renderer=task.renderer,
             **(checkpoint_extra or {}),
         )
 
@@ -138,7 +150,7 @@ def train(
         return metrics
 
     bar = tqdm(
-        total=cfg.steps,
+        total=total,
         initial=state.step,
         disable=not (cfg.progress and main),
         dynamic_ncols=True,
@@ -149,28 +161,36 @@ def train(
     consistent = True  # weights and optimizer match `step` (False only inside optimizer.step)
     gen_before = generator.get_state()
     try:
-        while step < cfg.steps:
+        while step < total:
             t0 = time.perf_counter()
             gen_before = generator.get_state()
-            lr = learning_rate(cfg, step)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            batch = task.batch(step, generator, batch_size_at(cfg, step))
-            batch = distributed.shard_batch(batch, ctx)
-            with torch.autocast(device.type, dtype=low, enabled=low is not None):
-                loss, scalars = task.loss(net, batch)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            consistent = False
-            optimizer.step()
-            consistent = True
+            if step >= cfg.steps:
+                if lbfgs is None:
+                    optimizer = start_lbfgs()
+                lr = 1.0
+                consistent = False
+                loss, scalars = lbfgs.step()
+                consistent = True
+            else:
+                lr = learning_rate(cfg, step)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                batch = task.batch(step, generator, batch_size_at(cfg, step))
+                batch = distributed.shard_batch(batch, ctx)
+                with torch.autocast(device.type, dtype=low, enabled=low is not None):
+                    loss, scalars = task.loss(net, batch)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                consistent = False
+                optimizer.step()
+                consistent = True
             gen_before = generator.get_state()
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             state.train_time += time.perf_counter() - t0
             step += 1
             state.step = step
-            if step % cfg.log_every == 0 or step == cfg.steps:
+            if step % cfg.log_every == 0 or step == total:
                 scalars = distributed.mean_over_ranks({**scalars, "loss": loss.detach()}, ctx)
                 record = {
                     "step": step,
@@ -186,7 +206,7 @@ def train(
                     shown[task.headline] = f"{record[task.headline]:.2f}"
                 bar.set_postfix(shown, refresh=False)
             bar.update(1)
-            if cfg.eval_every and step % cfg.eval_every == 0 and step < cfg.steps:
+            if cfg.eval_every and step % cfg.eval_every == 0 and step < total:
                 evaluate(step)
             if cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
                 checkpoint(step)
@@ -202,3 +222,52 @@ def train(
     final = evaluate(step)
     checkpoint(step)
     return TrainResult(steps=step, train_time=state.train_time, final=final)
+
+
+class _LBFGSPhase:
+    """L-BFGS (strong-Wolfe line search) on one fixed batch, one iteration per loop step.
+
+    The batch is drawn from its own seeded generator, so a resumed run sees the same one. The
+    closure remembers its last evaluation: each iteration starts where the previous line search
+    ended, so that point's loss and gradient are reused instead of computed again.
+    """
+
+    def __init__(
+        self,
+        task: Task,
+        net: nn.Module,
+        model: nn.Module,
+        cfg: TrainConfig,
+        device: torch.device,
+        low: torch.dtype | None,
+    ) -> None:
+        self.task, self.net, self.device, self.low = task, net, device, low
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.LBFGS(
+            self.params, lr=1.0, max_iter=1, line_search_fn="strong_wolfe"
+        )
+        fixed = torch.Generator().manual_seed(cfg.seed + 1)
+        self.batch = task.batch(cfg.steps, fixed, None)
+        self._last: tuple[torch.Tensor, list, torch.Tensor, dict] | None = None
+
+    def _closure(self) -> torch.Tensor:
+        flat = torch.cat([p.detach().reshape(-1) for p in self.params])
+        if self._last is not None and torch.equal(flat, self._last[0]):
+            _, grads, loss, _ = self._last
+            for p, g in zip(self.params, grads, strict=True):
+                p.grad = None if g is None else g.clone()
+            return loss
+        self.optimizer.zero_grad(set_to_none=True)
+        with torch.autocast(self.device.type, dtype=self.low, enabled=self.low is not None):
+            loss, scalars = self.task.loss(self.net, self.batch)
+        loss.backward()
+        grads = [None if p.grad is None else p.grad.clone() for p in self.params]
+        self._last = (flat, grads, loss.detach(), scalars)
+        return loss.detach()
+
+    def step(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """One iteration; the loss and logged scalars at the point it started from."""
+        loss = self._closure()
+        scalars = self._last[3]
+        self.optimizer.step(self._closure)
+        return loss, scalars

@@ -48,6 +48,8 @@ def check_train_config(cfg: RunOptions) -> None:
             "--eval-every, --checkpoint-every, --warmup, --batch-growth-every and "
             "--batch-doublings must be >= 0"
         )
+    if t.then_lbfgs < 0:
+        raise SirenkitError(f"--then-lbfgs must be >= 0, got {t.then_lbfgs}")
     if not 0 < t.final_lr_factor <= 1:
         raise SirenkitError(f"--final-lr-factor must be in (0, 1], got {t.final_lr_factor}")
     if t.precision not in AUTOCAST_DTYPES:
@@ -61,6 +63,7 @@ def run(
     task: Task | None = None,
     *,
     callbacks: Sequence[Callback] = (),
+    model: nn.Module | None = None,
 ) -> RunOutcome:
     """Build the task (``cfg.setup()``, unless an already built ``task`` is given) and the
     network of ``cfg``, train, and write the run folder.
@@ -69,12 +72,18 @@ def run(
     on from its checkpoint, ending exactly where an uninterrupted run would. Started by
     torchrun, each process trains its shard (:mod:`sirenkit.training.distributed`) and rank 0
     writes the run folder; the other ranks' outcomes have empty ``final`` metrics.
+
+    ``model``, when given, is the network to train instead of the one ``cfg.model`` names
+    (built by :func:`~sirenkit.nets.build_model`, so that checkpoints can rebuild it); a
+    resumed run always takes the checkpoint's.
     """
     with distributed.session(cfg.train.device), keep_freed_memory():
-        return _run(cfg, task, callbacks)
+        return _run(cfg, task, callbacks, model)
 
 
-def _run(cfg: C, task: Task | None, callbacks: Sequence[Callback]) -> RunOutcome:
+def _run(
+    cfg: C, task: Task | None, callbacks: Sequence[Callback], given: nn.Module | None
+) -> RunOutcome:
     main = distributed.is_main()
     resume_state: TrainState | None = None
     ckpt: dict[str, Any] | None = None
@@ -102,7 +111,7 @@ def _run(cfg: C, task: Task | None, callbacks: Sequence[Callback]) -> RunOutcome
             print(f"{cfg.resume} already finished ({resume_state.step} steps)")
     else:
         torch.manual_seed(cfg.train.seed)
-        model = model_from_config(cfg.model, task.shape)
+        model = given if given is not None else model_from_config(cfg.model, task.shape)
         run_dir = None
         if main:
             run_dir = new_run_dir(cfg.out, cfg.name or f"{task.name}-{task.label}")

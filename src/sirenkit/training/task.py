@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from ..errors import SirenkitError
 from ..nets.registry import TaskShape
 
 
@@ -24,6 +25,10 @@ class Task(ABC):
     """Short task name ('image'); stored in checkpoints and used for run-folder names."""
     headline: ClassVar[str] = "loss"
     """Scalar from :meth:`loss` shown on the progress bar next to the loss (e.g. 'psnr')."""
+    renderer: ClassVar[str | None] = None
+    """How ``sirenkit render`` re-renders a run of this task: ``'module:function'``, called as
+    ``function(render_config, checkpoint, path) -> Path``. Stored in every checkpoint, so the
+    command needs no list of tasks; None: the task's runs are not rendered."""
 
     @property
     @abstractmethod
@@ -60,3 +65,36 @@ class Task(ABC):
     def meta(self) -> dict[str, Any]:
         """JSON-able facts stored in the checkpoint (e.g. image shape) for later rendering."""
         return {}
+
+
+def sample_rows(
+    generator: torch.Generator, batch_size: int | None, *tensors: torch.Tensor
+) -> tuple[torch.Tensor, ...]:
+    """The same random rows (with replacement) of every tensor, or all of them: the batch of a
+    task whose data is a table of points.
+
+    Arguments:
+        generator: the trainer's seeded CPU generator (reproducible batches).
+        batch_size: rows to draw; None, or at least the row count, returns ``tensors`` whole.
+        tensors: tensors sharing their first dimension and device.
+    """
+    n = tensors[0].shape[0]
+    if batch_size is None or batch_size >= n:
+        return tensors
+    idx = torch.randint(n, (batch_size,), generator=generator).to(tensors[0].device)
+    return tuple(t[idx] for t in tensors)
+
+
+def points_per_step(task: str, batch_size: int | None, growth_every: int = 0) -> int:
+    """The batch size of a task that draws a new random batch (points, images) every step.
+
+    Such a task has no full batch to fall back on, so ``--batch-size`` must be a number and
+    cannot grow into the full batch (``--batch-growth-every 0``). Configs call this in
+    ``setup()`` (before any work) and tasks in ``batch()``.
+    """
+    if batch_size is None or growth_every > 0:
+        raise SirenkitError(
+            f"{task} draws a new random batch every step and has no full batch: give "
+            "--batch-size a number and leave --batch-growth-every at 0"
+        )
+    return batch_size
