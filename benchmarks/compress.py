@@ -29,7 +29,7 @@ from sirenkit.compress.coin import CoinSettings, compress_image, decode_weights,
 from sirenkit.compress.format import unpack
 from sirenkit.metrics import psnr, ssim
 from sirenkit.signals.datasets import centre_crop
-from sirenkit.signals.image import _read_builtin, resize, to_unit
+from sirenkit.signals.image import load_image, resize
 from sirenkit.training.rundir import new_run_dir
 
 IMAGES = ("astronaut", "coffee", "chelsea", "rocket")
@@ -38,7 +38,7 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "compress.md"
 
 def test_image(name: str, size: int) -> np.ndarray:
     """A built-in, centre-cropped to a square and resized to ``size``, in [-1, 1]."""
-    unit = to_unit(_read_builtin(name), name)
+    unit = (load_image(name) + 1) / 2
     return resize(centre_crop(unit), (size, size)) * 2 - 1
 
 
