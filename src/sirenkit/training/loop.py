@@ -13,6 +13,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..errors import SirenkitError
 from . import distributed
 from .checkpoint import CHECKPOINT_NAME, save_checkpoint
 from .config import TrainConfig
@@ -23,15 +24,35 @@ from .task import Task
 Callback = Callable[[int, nn.Module], None]
 
 
+def _mps_available() -> bool:
+    return bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+
+
 def resolve_device(name: str) -> torch.device:
-    """``auto`` picks CUDA, then Apple's MPS, then the CPU."""
+    """``auto`` picks CUDA, then Apple's MPS, then the CPU; a named device must exist here
+    (a one-line :class:`SirenkitError` otherwise, before any work is done)."""
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    return torch.device(name)
+        return torch.device("mps" if _mps_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise SirenkitError(
+            f"--device {name!r} is not a device; use auto, cpu, cuda, cuda:N or mps"
+        ) from None
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            why = "no GPU found" if torch.version.cuda else "this torch is built without CUDA"
+            raise SirenkitError(f"--device {name}: CUDA is not available ({why})")
+        if device.index is not None and device.index >= count:
+            raise SirenkitError(f"--device {name}: only {count} CUDA device(s) here")
+    elif device.type == "mps" and not _mps_available():
+        raise SirenkitError(f"--device {name}: Apple's MPS is not available here")
+    elif device.type not in ("cpu", "cuda", "mps"):
+        raise SirenkitError(f"--device {name}: sirenkit runs on auto, cpu, cuda, cuda:N or mps")
+    return device
 
 
 AUTOCAST_DTYPES: dict[str, torch.dtype | None] = {"float32": None, "bfloat16": torch.bfloat16}
