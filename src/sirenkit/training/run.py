@@ -175,7 +175,7 @@ def _run(
             generator=ckpt.get("generator"),
             task_state=ckpt.get("task_state"),
         )
-        if state.step >= cfg.train.steps:
+        if state.step >= cfg.train.steps + cfg.train.then_lbfgs:
             return _finished(run_dir, model, task, state)
         return _train(cfg, task, model, run_dir, state, callbacks)
     check_train_config(cfg)
