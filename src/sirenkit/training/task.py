@@ -66,6 +66,19 @@ class Task(ABC):
         """JSON-able facts stored in the checkpoint (e.g. image shape) for later rendering."""
         return {}
 
+    def state_dict(self) -> dict[str, Any]:
+        """Training state the task keeps between steps (e.g. an error-driven sampler's errors),
+        saved in every checkpoint so that a resumed run continues exactly."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:  # noqa: B027
+        """Restore what :meth:`state_dict` returned."""
+
+    def should_stop(self) -> str | None:
+        """Why training may end before its last step (e.g. a target quality was reached), or
+        None to go on; asked after every step."""
+        return None
+
 
 def points_per_step(task: str, batch_size: int | None, growth_every: int = 0) -> int:
     """The batch size of a task that draws a new random batch (points, images) every step.
