@@ -103,6 +103,7 @@ def _run(cfg: C, task: Task | None, callbacks: Sequence[Callback]) -> RunOutcome
     else:
         torch.manual_seed(cfg.train.seed)
         model = model_from_config(cfg.model, task.shape)
+        task.init_model(model)
         run_dir = None
         if main:
             run_dir = new_run_dir(cfg.out, cfg.name or f"{task.name}-{task.label}")
