@@ -133,7 +133,7 @@ def bench_one(path: Path, variant: str, recipe: str, src, args) -> dict:
             norm=src.norm,
             reference=src.reference,
             loss=cfg.loss,
-            init=cfg.init,
+            start=cfg.start,
             pool=cfg.pool,
             eval_points=args.eval_points,
             iou_points=args.iou_points,
@@ -146,7 +146,7 @@ def bench_one(path: Path, variant: str, recipe: str, src, args) -> dict:
             norm=src.norm,
             reference=src.reference,
             loss=SdfLoss(recipe="paper"),
-            init="siren",
+            start="siren",
             eval_points=args.eval_points,
             iou_points=args.iou_points,
         )

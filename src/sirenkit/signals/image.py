@@ -167,3 +167,9 @@ def save_image(path: str | Path, img: np.ndarray) -> Path:
     p = Path(path)
     iio.imwrite(p, to_uint8(img))
     return p
+
+
+def gray_image(image: np.ndarray) -> np.ndarray:
+    """The mean of the colour channels (alpha dropped), ``(H, W, 1)``."""
+    colour = image[..., :3] if image.shape[-1] >= 3 else image
+    return colour.mean(-1, keepdims=True)

@@ -95,8 +95,9 @@ class FitSdfConfig(RunOptions):
     padding: float = 0.1
     """Margin between the shape's bounding box and the faces of the [-1, 1] cube."""
     loss: SdfLoss = field(default_factory=SdfLoss)
-    init: Literal["sphere", "siren"] = "sphere"
-    """Network initialisation: sphere (the SDF of a sphere at step 0) or siren (random)."""
+    start: Literal["sphere", "siren"] = "sphere"
+    """What the network starts as: sphere (a sphere's SDF, see geometry/sphere_init.py) or
+    siren (SIREN's random initialisation, the authors')."""
     pool: int = 400_000
     """distance recipe: near-surface and uniform points whose target distances are computed
     once before training (batches are drawn from them)."""
@@ -111,9 +112,10 @@ class FitSdfConfig(RunOptions):
     model: ModelConfig = field(
         default_factory=lambda: ModelConfig(hidden=256, layers=5, hidden_w0=1.0)
     )
-    """hidden_w0 1: the same functions as 30 (a SIREN's hidden layers compute w0 W, and both
-    inits fix its distribution), but Adam's steps are 30x smaller relative to the weights, which
-    keeps the sphere initialisation from being scrambled in the first steps at lr 1e-3."""
+    """hidden_w0 1: the sphere start sets every ``w0 W`` itself, so w0 changes no function,
+    only Adam's steps relative to the weights (30x smaller than with w0 30), which keeps the
+    sphere from being scrambled in the first steps at lr 1e-3. With --start siren, pass
+    --hidden-w0 30 for SIREN's own initialisation."""
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
             steps=1200,
@@ -144,7 +146,7 @@ class FitSdfConfig(RunOptions):
             reference=src.reference,
             loss=self.loss,
             normals=src.normals,
-            init=self.init,
+            start=self.start,
             pool=self.pool,
             eval_resolution=self.eval_resolution,
             eval_points=self.eval_points,
@@ -169,7 +171,7 @@ class SdfTask(Task):
         reference: Reference | None = None,
         loss: SdfLoss | None = None,
         normals: str = "given",
-        init: Literal["sphere", "siren"] = "sphere",
+        start: Literal["sphere", "siren"] = "sphere",
         near_sigma: tuple[float, ...] = (0.01, 0.05),
         pool: int = 400_000,
         eval_resolution: int = 96,
@@ -185,7 +187,7 @@ class SdfTask(Task):
         reference: what to measure against (default: the cloud itself, no IoU).
         loss: loss recipe and weights.
         normals: where the normals came from (given, mesh, estimated), recorded in the run.
-        init: ``sphere`` (:func:`~sirenkit.geometry.sphere_init.sphere_init`) or ``siren``
+        start: ``sphere`` (:func:`~sirenkit.geometry.sphere_init.sphere_init`) or ``siren``
             (the network's own random initialisation).
         near_sigma: standard deviations (cube units) of the offsets of near-surface points.
         pool: distance recipe: points whose target distances are computed once, up front.
@@ -199,7 +201,7 @@ class SdfTask(Task):
         self.normals = torch.from_numpy(self.cloud.normals)
         self.reference = reference or Reference(subsample(self.cloud, eval_points), None)
         self.loss_cfg = loss or SdfLoss()
-        self.init = init
+        self.start = start
         self.normals_from = normals
         self._label = label
         self.eval_resolution = eval_resolution
@@ -221,7 +223,7 @@ class SdfTask(Task):
 
     def init_model(self, model: nn.Module) -> None:
         """Sphere initialisation (radius 0.5, inside the shape's [-0.9, 0.9] box)."""
-        if self.init == "sphere":
+        if self.start == "sphere":
             sphere_init(model, 0.5)
 
     def to(self, device: torch.device) -> SdfTask:
@@ -368,7 +370,7 @@ class SdfTask(Task):
             "label": self._label,
             "normals": self.normals_from,
             "recipe": self.loss_cfg.recipe,
-            "init": self.init,
+            "start": self.start,
         }
 
 
