@@ -40,6 +40,10 @@ class Task(ABC):
         """Short description of the signal for run-folder names ('camera')."""
         return self.name
 
+    def init_model(self, model: nn.Module) -> None:  # noqa: B027
+        """Change a freshly built network's initialisation in place (e.g. start an SDF from
+        a sphere); not called when resuming. The default keeps the network's own."""
+
     def to(self, device: torch.device) -> Task:
         """Move the task's tensors to ``device``; tasks holding tensors override this."""
         return self
