@@ -24,6 +24,18 @@ class Task(ABC):
     """Short task name ('image'); stored in checkpoints and used for run-folder names."""
     headline: ClassVar[str] = "loss"
     """Scalar from :meth:`loss` shown on the progress bar next to the loss (e.g. 'psnr')."""
+    reported: ClassVar[tuple[str, ...]] = ()
+    """Final metrics (from :meth:`evaluate`) a command's closing line shows, in order; those
+    absent from a run are left out. Empty: the headline, then the first others."""
+
+    def report(self, final: dict[str, Any]) -> dict[str, float]:
+        """The final metrics worth one line: :attr:`reported`, or the headline and three more."""
+        numbers = {k: v for k, v in final.items() if isinstance(v, int | float)}
+        if self.reported:
+            return {k: numbers[k] for k in self.reported if k in numbers}
+        keys = [self.headline] if self.headline in numbers else []
+        keys += [k for k in numbers if k != self.headline]
+        return {k: numbers[k] for k in keys[:4]}
 
     @property
     @abstractmethod
