@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,7 +21,7 @@ from ..signals.grid import grid
 from ..signals.image import load_image, save_image
 from ..training.config import RunOptions, TrainConfig
 from ..training.task import Task
-from ..viz.figures import Panel, save_panels
+from ..viz.figures import Panel, note_panel, save_panels
 
 IMAGE_START_BATCH = 8192
 """First random-pixel batch of the default growing-batch policy (1/8 of a 256x256 image)."""
@@ -54,6 +55,7 @@ class ImageTask(Task):
 
     name = "image"
     headline = "psnr"
+    reported = ("psnr", "ssim")
 
     def __init__(self, image: np.ndarray, label: str = "image") -> None:
         if image.ndim != 3 or image.shape[0] < 1 or image.shape[1] < 1:
@@ -97,7 +99,8 @@ class ImageTask(Task):
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         pred = self.predict(model)
-        return {"psnr": psnr(pred, self.image), "ssim": ssim(pred, self.image)}
+        out = {"psnr": psnr(pred, self.image), "ssim": ssim(pred, self.image)}
+        return {k: v for k, v in out.items() if not math.isnan(v)}  # SSIM needs 3x3 pixels
 
     def write_outputs(self, model: nn.Module, run_dir: Path) -> None:
         pred = self.predict(model)
@@ -150,6 +153,13 @@ def write_derivative_figure(
     mean channel; the fit's are exact derivatives of the network, in the same units.
     """
     shape = image.shape[:2]
+    truth = Panel("ground truth", displayable(image), "gray", 0, 1)
+    fit = Panel(f"fit, PSNR {psnr(pred, image):.2f} dB", displayable(pred), "gray", 0, 1)
+    if min(shape) < 2:  # no finite difference across a 1-pixel side: draw what exists
+        why = f"no derivatives: the image is {shape[0]}x{shape[1]} pixels"
+        notes = [note_panel(t, why) for t in ("|gradient|", "Laplacian")]
+        save_panels(path, [truth, *notes, fit, *notes], cols=3)
+        return
     gt_grad, gt_lap = image_derivatives(image)
     fit_grad, fit_lap = field_derivatives(model, shape)
     gmax = float(np.percentile(gt_grad, 99.5)) or 1.0
@@ -158,10 +168,10 @@ def write_derivative_figure(
     save_panels(
         path,
         [
-            Panel("ground truth", displayable(image), "gray", 0, 1),
+            truth,
             Panel("|gradient| (finite diff.)", gt_grad, "viridis", 0, gmax, True),
             Panel("Laplacian (finite diff.)", gt_lap, "RdBu_r", -lmax, lmax, True),
-            Panel(f"fit, PSNR {psnr(pred, image):.2f} dB", displayable(pred), "gray", 0, 1),
+            fit,
             Panel("|gradient| of fit", fit_grad, "viridis", 0, gmax, True),
             Panel("Laplacian of fit", fit_lap, "RdBu_r", -lmax, lmax, True),
         ],
