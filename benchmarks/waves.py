@@ -39,10 +39,11 @@ def _train(cfg, steps: int | None, out: Path) -> dict[str, Any]:
     cfg.train.eval_every = 0
     cfg.train.checkpoint_every = 0
     cfg.train.progress = False
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     outcome = run(cfg)
     summary = json.loads((outcome.run_dir / "summary.json").read_text())
     summary["wall_seconds"] = time.perf_counter() - t0
+    summary["cpu_seconds"] = time.process_time() - c0
     summary["run_dir"] = str(outcome.run_dir)
     return summary
 
@@ -52,17 +53,21 @@ def _jsonable(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def _size(cfg, args) -> None:
-    """The network size from the flags; the command's default where a flag is not given."""
+    """The network size and wavenumber from the flags; the command's default where a flag is
+    not given."""
     if args.hidden is not None:
         cfg.model.hidden = args.hidden
     if args.layers is not None:
         cfg.model.layers = args.layers
+    if args.k is not None and hasattr(cfg, "k"):
+        cfg.k = args.k
 
 
 def helmholtz_rows(steps: int | None, models: list[str], out: Path, args) -> list[dict[str, Any]]:
     rows = []
     for name in models:
-        cfg = SolveHelmholtzConfig(k=args.k, reference_grid=args.grid)
+        cfg = SolveHelmholtzConfig()
+        cfg.reference_grid = args.grid or cfg.reference_grid
         cfg.model.name = name
         _size(cfg, args)
         s = _train(cfg, steps, out)
@@ -70,10 +75,11 @@ def helmholtz_rows(steps: int | None, models: list[str], out: Path, args) -> lis
         ref = json.loads(check.read_text()) if check.exists() else {}
         rows.append(
             {
-                "problem": f"helmholtz k={args.k:g}",
+                "problem": f"helmholtz k={cfg.k:g}",
                 "model": name,
                 "steps": s["steps"],
                 "s/step": s["seconds_per_step"],
+                "CPU s": s["cpu_seconds"],
                 "rel L2": s["rel_l2"],
                 "MSE": s["mse"],
                 "FD vs Hankel": ref.get("reference_vs_hankel_rel_l2"),
@@ -99,6 +105,7 @@ def wave_rows(steps: int | None, out: Path, args) -> list[dict[str, Any]]:
                 "model": "siren",
                 "steps": s["steps"],
                 "s/step": s["seconds_per_step"],
+                "CPU s": s["cpu_seconds"],
                 "rel L2": s["rel_l2"],
                 "MSE": s["mse"],
                 "rel L2 at T": s["rel_l2_final"],
@@ -109,16 +116,18 @@ def wave_rows(steps: int | None, out: Path, args) -> list[dict[str, Any]]:
 
 
 def fwi_rows(steps: int | None, out: Path, args) -> list[dict[str, Any]]:
-    cfg = InvertFWIConfig(k=args.k, data_grid=args.grid)
+    cfg = InvertFWIConfig()
+    cfg.data_grid = args.grid or cfg.data_grid
     _size(cfg, args)
     if steps:  # keep the defaults' share of pretraining (2000 of 5000 steps)
         cfg.pretrain_steps = steps * cfg.pretrain_steps // cfg.train.steps
     s = _train(cfg, steps, out)
     row = {
-        "problem": f"FWI k={args.k:g}, disc speed 1.2 r=0.2, 5 sources, 30 receivers",
+        "problem": f"FWI k={cfg.k:g}, disc speed 1.2 r=0.2, 5 sources, 30 receivers",
         "model": "siren",
         "steps": s["steps"],
         "s/step": s["seconds_per_step"],
+        "CPU s": s["cpu_seconds"],
         "velocity rel L2": s["velocity_rel_l2"],
         "background rel L2": s["background_velocity_rel_l2"],
         "data rel L2": s["data_rel_l2"],
@@ -130,8 +139,13 @@ def fwi_rows(steps: int | None, out: Path, args) -> list[dict[str, Any]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--steps", type=int, default=None, help="default: each command's")
-    ap.add_argument("--k", type=float, default=20.0)
-    ap.add_argument("--grid", type=int, default=201, help="finite-difference nodes per side")
+    ap.add_argument("--k", type=float, default=None, help="default: the command's")
+    ap.add_argument(
+        "--grid",
+        type=int,
+        default=None,
+        help="finite-difference nodes per side (default: the command's)",
+    )
     ap.add_argument("--hidden", type=int, default=None, help="default: the command's")
     ap.add_argument("--layers", type=int, default=None, help="default: the command's")
     ap.add_argument("--models", nargs="+", default=["siren", "tanh", "relu", "relu_pe"])
@@ -156,7 +170,7 @@ def main() -> None:
             rows += wave_rows(args.steps, out, args)
         if "fwi" in args.problems:
             rows += fwi_rows(args.steps, out, args)
-    cols = ["problem", "model", "steps", "s/step", "rel L2", "MSE", "rel L2 at T",
+    cols = ["problem", "model", "steps", "s/step", "CPU s", "rel L2", "MSE", "rel L2 at T",
             "FD vs Hankel", "velocity rel L2", "background rel L2", "data rel L2"]  # fmt: skip
     print(table(rows, cols))
     write_json(args.json, {"machine": machine(), "settings": _jsonable(vars(args)),

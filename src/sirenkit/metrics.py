@@ -39,3 +39,26 @@ def ssim(pred: np.ndarray, target: np.ndarray) -> float:
     if win < 3:
         return float("nan")
     return float(structural_similarity(p, t, data_range=1.0, channel_axis=-1, win_size=win))
+
+
+def relative_l2(pred: np.ndarray, ref: np.ndarray) -> float:
+    """``||pred - ref|| / ||ref||`` over all entries (complex allowed); the plain norm of the
+    difference when ``ref`` is zero."""
+    err = float(np.linalg.norm(np.asarray(pred) - np.asarray(ref)))
+    scale = float(np.linalg.norm(ref))
+    return err / scale if scale > 0 else err
+
+
+def field_metrics(fit: np.ndarray, target: np.ndarray, prefix: str) -> dict[str, float]:
+    """Relative L2 error and PSNR of a fitted field (e.g. a gradient) against its target.
+
+    The PSNR's peak is the target's range (max - min over all components), so a field PSNR
+    reads like an image PSNR whatever the field's units.
+    """
+    f = np.asarray(fit, dtype=np.float64)
+    t = np.asarray(target, dtype=np.float64)
+    peak = float(t.max() - t.min()) or 1.0
+    return {
+        f"{prefix}_rel_err": relative_l2(f, t),
+        f"{prefix}_psnr": mse_to_psnr(float(np.sum((f - t) ** 2)) / t.size, peak),
+    }

@@ -108,3 +108,24 @@ def test_bad_inputs_are_reported():
         PoissonTask(image, "gradient", derivative=grad[..., :1])
     with pytest.raises(SirenkitError, match="supervise"):
         PoissonTask(image, "hessian")
+
+
+def test_a_run_renders_through_the_renderer_its_checkpoint_names(tmp_path):
+    from PIL import Image
+
+    from sirenkit.cli import main
+    from sirenkit.tasks.poisson import FitPoissonConfig
+    from sirenkit.training import read_checkpoint, run, save_checkpoint
+
+    cfg = FitPoissonConfig(size=12, out=tmp_path)
+    cfg.model.hidden, cfg.model.layers = 8, 2
+    cfg.train = TrainConfig(steps=2, eval_every=0, checkpoint_every=0, progress=False)
+    outcome = run(cfg)
+    ckpt = read_checkpoint(outcome.run_dir)
+    assert ckpt["task"] == "poisson" and ckpt["renderer"] == PoissonTask.renderer
+    assert main(["render", str(outcome.run_dir), "--size", "20", "30"]) == 0
+    assert Image.open(outcome.run_dir / "render_20x30.png").size == (30, 20)
+    # a checkpoint may only name sirenkit code
+    extra = {k: v for k, v in ckpt.items() if k not in ("model", "state_dict")}
+    bad = save_checkpoint(tmp_path / "bad.pt", outcome.model, **{**extra, "renderer": "os:system"})
+    assert main(["render", str(bad)]) == 2

@@ -11,6 +11,13 @@ import tyro
 
 from ..errors import SirenkitError, require_positive
 
+RENDERERS_BY_TASK = {
+    "image": "sirenkit.cli.render:render_image_run",
+    "audio": "sirenkit.cli.render:render_audio_run",
+}
+"""Renderers of checkpoints that do not name theirs (``Task.renderer``; written before it was
+stored, or by a task that does not declare it yet)."""
+
 
 @dataclass
 class RenderConfig:
@@ -35,21 +42,30 @@ class RenderConfig:
 
 
 def render_command(cfg: RenderConfig) -> Path:
-    from ..render import render
-    from ..signals.image import save_pixels
-    from ..training.checkpoint import model_from_checkpoint, read_checkpoint, resolve_checkpoint
-    from ..training.loop import resolve_device
-    from ..training.rundir import unique_path
+    import importlib
+
+    from ..training.checkpoint import read_checkpoint, resolve_checkpoint
 
     path = resolve_checkpoint(cfg.checkpoint)
     ckpt = read_checkpoint(path)
     require_positive("--chunk", cfg.chunk)
-    if ckpt.get("task") == "audio":
-        return _render_audio(cfg, ckpt, path)
-    if ckpt.get("task") != "image":
-        raise SirenkitError(
-            f"{path} is a {ckpt.get('task')!r} run; render draws image and audio runs"
-        )
+    ref = ckpt.get("renderer") or RENDERERS_BY_TASK.get(ckpt.get("task"))
+    if ref is None:
+        raise SirenkitError(f"{path} is a {ckpt.get('task')!r} run, which render cannot draw")
+    module, _, name = str(ref).partition(":")
+    if not module.startswith("sirenkit.") or not name:  # a checkpoint never names other code
+        raise SirenkitError(f"{path} names an invalid renderer {ref!r}")
+    return getattr(importlib.import_module(module), name)(cfg, ckpt, path)
+
+
+def render_image_run(cfg: RenderConfig, ckpt: dict, path: Path) -> Path:
+    """Write an image run's network sampled on a grid of ``cfg.size`` (or ``cfg.scale``)."""
+    from ..render import render
+    from ..signals.image import save_pixels
+    from ..training.checkpoint import model_from_checkpoint
+    from ..training.loop import resolve_device
+    from ..training.rundir import unique_path
+
     if cfg.size is not None:
         if min(cfg.size) < 1:
             raise SirenkitError(f"--size must be two positive ints, got {cfg.size}")
@@ -78,7 +94,7 @@ def _to_pixels(values):
     return torch.from_numpy(to_uint8(values.cpu().numpy()[:, None])).reshape(values.shape)
 
 
-def _render_audio(cfg: RenderConfig, ckpt: dict, path: Path) -> Path:
+def render_audio_run(cfg: RenderConfig, ckpt: dict, path: Path) -> Path:
     """Write an audio run's network sampled at ``cfg.rate`` as a WAV at file amplitude."""
     from ..signals.audio import save_audio
     from ..tasks.audio import render_audio

@@ -22,13 +22,28 @@ relative L2 0.72 after 2000 steps against 0.06 with the stretched form (docs/wav
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Literal
 
 import torch
 
-from .pml import PML
+from ..problems import Constraint, Problem
+from ..problems.domains import Disc
+from .pml import PML, LayeredSquare
+from .source import GaussianSource
+
+if TYPE_CHECKING:
+    from ..problems import Field
+    from .helmholtz_fd import HelmholtzProblem
 
 ResidualForm = Literal["stretched", "divergence"]
+
+NAMES = ("x0", "x1")
+"""The axes of the plane, in 'ij' order."""
+
+FIRST_W0 = 20.0
+"""Default first-layer frequency for a k = 20 field on [-1, 1]^2 (docs/waves.md: rel. L2 0.027
+with 20 against 0.035 with 30 after 2000 steps, 64 wide)."""
 
 
 def helmholtz_residual(
@@ -72,3 +87,121 @@ def helmholtz_residual(
     if form == "divergence":
         return e0 * e1 * stretched
     raise ValueError(f"unknown residual form {form!r}; expected 'stretched' or 'divergence'")
+
+
+def complex_fields(out: torch.Tensor, count: int) -> torch.Tensor:
+    """``(N, 2 count)`` real channels (re, im, re, im, ...) -> ``(N, count)`` complex fields."""
+    return torch.complex(out[:, 0 : 2 * count : 2], out[:, 1 : 2 * count : 2])
+
+
+def field_residual(
+    f: Field,
+    *,
+    k: float,
+    pml: PML,
+    sources: Sequence[GaussianSource],
+    slowness2: Callable[[Field], torch.Tensor],
+    form: ResidualForm,
+) -> torch.Tensor:
+    """Helmholtz residual of a field whose first ``2 S`` outputs are the ``S`` source fields
+    (real and imaginary parts), as a constraint's residual.
+
+    Arguments:
+        f: the field at the points (:class:`sirenkit.problems.Field`; axes ``x0, x1``).
+        k: wavenumber.
+        pml: the layer.
+        sources: one per field.
+        slowness2: the squared slowness ``(N,)`` at the field's points: the medium's, or the
+            network's own (full-waveform inversion, where it also outputs the medium).
+        form: residual form (see :func:`helmholtz_residual`).
+
+    Returns:
+        ``(N, S)`` complex residual.
+    """
+    s = len(sources)
+    # second derivatives first: one pass of the engine then gives every quantity below
+    d2 = torch.stack([f.d(0, 0), f.d(1, 1)], dim=-1)[:, : 2 * s]
+    d1 = torch.stack([f.d(0), f.d(1)], dim=-1)[:, : 2 * s]
+    u = complex_fields(f.u, s)
+    x = f.x
+    source = torch.stack([src(x) for src in sources], dim=-1)
+    return helmholtz_residual(
+        x,
+        u,
+        torch.complex(d1[:, 0::2], d1[:, 1::2]),
+        torch.complex(d2[:, 0::2], d2[:, 1::2]),
+        k=k,
+        slowness2=slowness2(f),
+        source=source,
+        pml=pml,
+        form=form,
+    )
+
+
+def helmholtz_constraints(
+    k: float,
+    pml: PML,
+    sources: Sequence[GaussianSource],
+    slowness2: Callable[[Field], torch.Tensor],
+    *,
+    points: int,
+    physical_fraction: float,
+    source_points: int,
+    form: ResidualForm,
+) -> list[Constraint]:
+    """The PML Helmholtz equation as constraints: ``points`` points of the square per step
+    (``physical_fraction`` of them inside the layer) and ``source_points`` around each source.
+
+    The loss is the mean of ``|residual|^2 / k^4`` over all the points (each constraint
+    weighted by its share of them), so its scale does not depend on k.
+    """
+    total = points + source_points * len(sources)
+    scale = 1.0 / (total * k**4)
+
+    def residual(f: Field) -> torch.Tensor:
+        return field_residual(f, k=k, pml=pml, sources=sources, slowness2=slowness2, form=form)
+
+    out = [
+        Constraint(
+            LayeredSquare(pml, physical_fraction), residual, points, points * scale, "residual"
+        )
+    ]
+    if source_points > 0:
+        out += [
+            Constraint(
+                Disc(src.center, 3 * src.width),
+                residual,
+                source_points,
+                source_points * scale,
+                f"source{i}",
+            )
+            for i, src in enumerate(sources)
+        ]
+    return out
+
+
+def helmholtz_problem(
+    setup: HelmholtzProblem,
+    *,
+    points: int,
+    physical_fraction: float,
+    source_points: int,
+    form: ResidualForm,
+) -> Problem:
+    """The paper's Helmholtz problem as a constraint set: the fields of ``setup``'s sources
+    (outputs ``re, im`` per source) in its known medium, from the residual alone."""
+
+    def slowness2(f: Field) -> torch.Tensor:
+        return setup.medium.squared_slowness(f.x)
+
+    constraints = helmholtz_constraints(
+        setup.k,
+        setup.pml,
+        setup.sources,
+        slowness2,
+        points=points,
+        physical_fraction=physical_fraction,
+        source_points=source_points,
+        form=form,
+    )
+    return Problem(constraints, NAMES, outputs=2 * len(setup.sources), name="helmholtz")

@@ -98,30 +98,41 @@ class VelocityMap:
         return self.velocity(pts).reshape(n, n).numpy()
 
 
-def medium_from_options(
-    kind: str,
-    *,
-    speed: float,
-    center: tuple[float, float],
-    size: float,
-    image: str | None = None,
-    image_range: tuple[float, float] = (0.7, 1.5),
-    extent: float = 0.5,
-) -> VelocityMap:
-    """Build a :class:`VelocityMap` from CLI options (``image`` a file or built-in name)."""
-    arr = None
-    if kind == "image":
-        if image is None:
-            raise SirenkitError("--medium image needs --medium-image PATH|NAME")
-        from ..signals.image import load_image
+@dataclass
+class MediumOptions:
+    """The wave-speed map as command-line options (background speed 1); defaults are
+    :class:`VelocityMap`'s."""
 
-        arr = load_image(image, 128).mean(-1)
-    return VelocityMap(
-        kind=kind,  # type: ignore[arg-type]
-        speed=speed,
-        center=center,
-        size=size,
-        image=arr,
-        image_range=image_range,
-        extent=extent,
-    )
+    medium: MediumKind = VelocityMap.kind
+    """Velocity map: uniform, a square block, a disc, or a gray image (see medium_image)."""
+    medium_speed: float = VelocityMap.speed
+    """Wave speed inside the block or disc."""
+    medium_center: tuple[float, float] = VelocityMap.center
+    """Centre of the block or disc."""
+    medium_size: float = VelocityMap.size
+    """Half-width of the block, or radius of the disc."""
+    medium_image: str | None = None
+    """Image file or scikit-image name for --medium image (dark = slow, bright = fast)."""
+    medium_range: tuple[float, float] = VelocityMap.image_range
+    """Speeds of the darkest and brightest pixel of --medium-image."""
+    medium_extent: float = VelocityMap.extent
+    """Half-width of the centred square the image covers (speed 1 outside)."""
+
+    def build(self) -> VelocityMap:
+        """The map these options describe (``medium_image`` a file or built-in name)."""
+        arr = None
+        if self.medium == "image":
+            if self.medium_image is None:
+                raise SirenkitError("--medium image needs --medium-image PATH|NAME")
+            from ..signals.image import load_image
+
+            arr = load_image(self.medium_image, 128).mean(-1)
+        return VelocityMap(
+            kind=self.medium,
+            speed=self.medium_speed,
+            center=self.medium_center,
+            size=self.medium_size,
+            image=arr,
+            image_range=self.medium_range,
+            extent=self.medium_extent,
+        )

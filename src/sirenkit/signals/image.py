@@ -175,3 +175,9 @@ def save_pixels(path: str | Path, pixels: np.ndarray) -> Path:
     p = Path(path)
     iio.imwrite(p, pixels[..., 0] if pixels.ndim == 3 and pixels.shape[-1] == 1 else pixels)
     return p
+
+
+def gray_image(image: np.ndarray) -> np.ndarray:
+    """The mean of the colour channels (alpha dropped), ``(H, W, 1)``."""
+    colour = image[..., :3] if image.shape[-1] >= 3 else image
+    return colour.mean(-1, keepdims=True)

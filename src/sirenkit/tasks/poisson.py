@@ -1,10 +1,10 @@
 """Images from their derivatives alone: the paper's Poisson experiments (Section 4.1).
 
 The network never sees a pixel value: its input gradient (or Laplacian), computed exactly by
-:func:`~sirenkit.derivatives.value_and_derivatives`, is fitted to the image's, computed by a
-finite-difference operator in the same coordinate units (:mod:`sirenkit.signals.discrete`,
-spacing ``2 / (n - 1)`` on the [-1, 1] grid). The loss is the relative squared error
-``sum |fit - target|^2 / sum |target|^2``: a dimensionless normalisation, no other factor.
+the derivative engine, is fitted to the image's, computed by a finite-difference operator in
+the same coordinate units (:mod:`sirenkit.signals.discrete`, spacing ``2 / (n - 1)`` on the
+[-1, 1] grid). The problem is one constraint (:func:`sirenkit.physics.poisson.poisson_problem`)
+whose loss is the relative squared error ``sum |fit - target|^2 / sum |target|^2``.
 
 A gradient fixes an image only up to a constant and a Laplacian only up to a harmonic
 function, so evaluation reports the raw PSNR and the PSNR after removing exactly that part of
@@ -22,19 +22,19 @@ import torch
 import tyro
 from torch import nn
 
-from ..derivatives import value_and_derivatives
 from ..errors import SirenkitError
-from ..metrics import mse_to_psnr, psnr
+from ..metrics import field_metrics, psnr
 from ..nets.config import ModelConfig
 from ..nets.registry import TaskShape
-from ..render import in_chunks, model_device
+from ..physics.poisson import network_fields, poisson_problem
+from ..problems import ProblemTask
+from ..problems.problem import Batch
 from ..signals.discrete import grid_gradient, grid_laplacian, interior, sobel_gradient
 from ..signals.grid import grid
-from ..signals.image import load_image, save_image
+from ..signals.image import gray_image, load_image, save_image
 from ..signals.poisson import MaskedPoisson, harmonic_extension
 from ..training.config import RunOptions, TrainConfig
-from ..training.task import Task
-from ..viz.figures import Panel, save_panels
+from ..viz.figures import Panel, displayable, save_panels
 
 Supervision = Literal["gradient", "laplacian"]
 GradientOperator = Literal["central", "sobel"]
@@ -69,14 +69,10 @@ class FitPoissonConfig(RunOptions):
         )
 
 
-def gray_image(image: np.ndarray) -> np.ndarray:
-    """The mean of the colour channels (alpha dropped), ``(H, W, 1)``."""
-    colour = image[..., :3] if image.shape[-1] >= 3 else image
-    return colour.mean(-1, keepdims=True)
-
-
 def target_derivative(
-    image: np.ndarray, supervise: Supervision, operator: GradientOperator = "central"
+    image: np.ndarray,
+    supervise: Supervision,
+    operator: GradientOperator = FitPoissonConfig.operator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The derivative a network is fitted to, and the pixels where it is valid.
 
@@ -101,29 +97,6 @@ def target_derivative(
             raise SirenkitError(f"Laplacian supervision needs at least 3x3 pixels, got {shape}")
         return grid_laplacian(image, 2).astype(np.float32), interior(shape)
     raise SirenkitError(f"--supervise must be gradient or laplacian, got {supervise!r}")
-
-
-def relative_squared_error(fit: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """``sum |fit - target|^2 / sum |target|^2`` (plain squared error if the target is zero)."""
-    scale = (target**2).sum().clamp_min(1e-12)
-    return ((fit - target) ** 2).sum() / scale
-
-
-def field_metrics(fit: np.ndarray, target: np.ndarray, prefix: str) -> dict[str, float]:
-    """Relative L2 error and PSNR of a fitted derivative field against its target.
-
-    The PSNR's peak is the target's range (max - min over all components), so a field PSNR
-    reads like an image PSNR whatever the field's units.
-    """
-    f = np.asarray(fit, dtype=np.float64)
-    t = np.asarray(target, dtype=np.float64)
-    err = float(np.sum((f - t) ** 2))
-    norm = float(np.sum(t**2))
-    peak = float(t.max() - t.min()) or 1.0
-    return {
-        f"{prefix}_rel_err": float(np.sqrt(err / norm)) if norm > 0 else float(np.sqrt(err)),
-        f"{prefix}_psnr": mse_to_psnr(err / t.size, peak),
-    }
 
 
 def affine_correction(residual: np.ndarray) -> np.ndarray:
@@ -170,54 +143,19 @@ def corrected(
     return pred - harmonic_extension(residual, solver)
 
 
-def sample_rows(
-    generator: torch.Generator, batch_size: int | None, *tensors: torch.Tensor
-) -> tuple[torch.Tensor, ...]:
-    """The same random rows (with replacement) of every tensor, or all of them.
-
-    Arguments:
-        generator: the trainer's seeded CPU generator (reproducible batches).
-        batch_size: rows to draw; None, or at least the row count, returns ``tensors`` whole.
-        tensors: tensors sharing their first dimension and device.
-    """
-    n = tensors[0].shape[0]
-    if batch_size is None or batch_size >= n:
-        return tensors
-    idx = torch.randint(n, (batch_size,), generator=generator).to(tensors[0].device)
-    return tuple(t[idx] for t in tensors)
-
-
-def network_fields(
-    model: nn.Module, shape: tuple[int, int], supervise: Supervision, chunk: int = 8192
-) -> tuple[np.ndarray, np.ndarray]:
-    """The network's image ``(H, W, C)`` and its gradient ``(H, W, C, 2)`` or Laplacian
-    ``(H, W, C)`` on ``grid(shape)``, evaluated in chunks."""
-    coords = grid(shape, device=model_device(model))
-    lap = supervise == "laplacian"
-
-    def fn(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        with torch.no_grad():
-            d = value_and_derivatives(model, x, gradient=not lap, laplacian=lap)
-        return d.value, d.laplacian if lap else d.gradient
-
-    value, deriv = in_chunks(fn, coords, chunk)
-    value = value.reshape(*shape, -1).float().cpu().numpy()
-    return value, deriv.reshape(*shape, *deriv.shape[1:]).float().cpu().numpy()
-
-
-class PoissonTask(Task):
+class PoissonTask(ProblemTask):
     """Fit a network's gradient or Laplacian to an image's; the values are never seen."""
 
     name = "poisson"
-    headline = "rel_err"
+    renderer = "sirenkit.cli.render:render_image_run"
 
     def __init__(
         self,
         image: np.ndarray,
-        supervise: Supervision = "gradient",
+        supervise: Supervision = FitPoissonConfig.supervise,
         *,
         derivative: np.ndarray | None = None,
-        operator: GradientOperator = "central",
+        operator: GradientOperator = FitPoissonConfig.operator,
         label: str = "image",
     ) -> None:
         """Arguments:
@@ -245,11 +183,16 @@ class PoissonTask(Task):
                 )
         self.target = target
         self.supervised = supervised
-        self._label = label
         self._solver = MaskedPoisson(interior(shape)) if supervise == "laplacian" else None
         flat = supervised.reshape(-1)
-        self.coords = grid(shape)[torch.from_numpy(flat)]
-        self.values = torch.from_numpy(target.reshape(flat.size, *target.shape[2:])[flat].copy())
+        problem = poisson_problem(
+            grid(shape)[torch.from_numpy(flat)],
+            torch.from_numpy(target.reshape(flat.size, *target.shape[2:])[flat].copy()),
+            laplacian=supervise == "laplacian",
+            points=None,
+        )
+        super().__init__(problem, w0=30.0, label=label)
+        self.headline = "rel_err"
 
     @property
     def shape(self) -> TaskShape:
@@ -259,24 +202,18 @@ class PoissonTask(Task):
     def label(self) -> str:
         return f"{self._label}-{self.supervise}"
 
-    def to(self, device: torch.device) -> PoissonTask:
-        self.coords = self.coords.to(device)
-        self.values = self.values.to(device)
-        return self
+    def batch(self, step: int, generator: torch.Generator, batch_size: int | None) -> Batch:
+        """``batch_size`` random pixels (None: all of them)."""
+        self.problem.constraints[0].points = batch_size
+        return super().batch(step, generator, batch_size)
 
-    def batch(self, step: int, generator: torch.Generator, batch_size: int | None):
-        return sample_rows(generator, batch_size, self.coords, self.values)
-
-    def loss(self, model: nn.Module, batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        coords, target = batch
-        lap = self.supervise == "laplacian"
-        d = value_and_derivatives(model, coords, gradient=not lap, laplacian=lap)
-        loss = relative_squared_error(d.laplacian if lap else d.gradient, target)
+    def loss(self, model: nn.Module, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        loss, _ = self.problem.loss(model, batch)
         return loss, {"rel_err": loss.detach().sqrt()}
 
     def predict(self, model: nn.Module) -> tuple[np.ndarray, np.ndarray]:
         """The network's image and its supervised derivative on the image grid."""
-        return network_fields(model, self.image.shape[:2], self.supervise)
+        return network_fields(model, self.image.shape[:2], self.supervise == "laplacian")
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         pred, deriv = self.predict(model)
@@ -320,9 +257,9 @@ class PoissonTask(Task):
         else:
             names = ("Laplacian",)
             pairs = [(self.target.mean(-1), deriv.mean(-1))]
-        top = [Panel("ground truth", _show(self.image), "gray", 0, 1)]
+        top = [Panel("ground truth", displayable(self.image), "gray", 0, 1)]
         bottom = [
-            Panel(f"{which} removed, {m['psnr_' + which]:.2f} dB", _show(fixed), "gray", 0, 1)
+            Panel(f"{which} removed, {m['psnr_' + which]:.2f} dB", displayable(fixed), "gray", 0, 1)
         ]
         for name, (t, f) in zip(names, pairs, strict=True):
             lim = float(np.percentile(np.abs(t[mask]), 99.5)) or 1.0
@@ -330,17 +267,9 @@ class PoissonTask(Task):
             bottom.append(Panel(f"fitted {name}", np.where(mask, f, 0), "RdBu_r", -lim, lim, True))
         err = (fixed - self.image).mean(-1)
         elim = float(np.abs(err).max()) or 1.0
-        top.append(Panel(f"raw fit, PSNR {m['psnr']:.2f} dB", _show(pred), "gray", 0, 1))
+        top.append(Panel(f"raw fit, PSNR {m['psnr']:.2f} dB", displayable(pred), "gray", 0, 1))
         bottom.append(Panel("error after removal", err, "RdBu_r", -elim, elim, True))
         save_panels(path, top + bottom, cols=len(top))
-
-
-def _show(img: np.ndarray) -> np.ndarray:
-    """A [-1, 1] image as matplotlib shows it: gray 2-D or RGB(A); other channels averaged."""
-    a = np.clip((img + 1) / 2, 0, 1)
-    if a.shape[-1] in (3, 4):
-        return a
-    return a.mean(-1)
 
 
 def fit_poisson(cfg: FitPoissonConfig):

@@ -34,12 +34,11 @@ from ..signals.datasets import (
 )
 from ..signals.grid import grid
 from ..training.config import RunOptions, TrainConfig
-from ..training.task import Task
+from ..training.task import Task, points_per_step
 from ..viz.figures import Panel, save_panels
 
 EVAL_SEED = 1234
 """Seed of the test-time context pixels: every model is scored on the same masks."""
-DEFAULT_CONTEXTS = ("10", "100", "1000", "top")
 
 
 @dataclass
@@ -78,7 +77,7 @@ class TrainPriorConfig(RunOptions):
     first-layer weights and blurs the completions)."""
     eval_images: int | None = 500
     """Test images scored in evaluations (None: all of them)."""
-    eval_contexts: tuple[str, ...] = DEFAULT_CONTEXTS
+    eval_contexts: tuple[str, ...] = ("10", "100", "1000", "top")
     """Context settings scored in evaluations: pixel counts or 'top' (the top half)."""
     model: PriorModelConfig = field(default_factory=PriorModelConfig)
     train: TrainConfig = field(
@@ -95,6 +94,7 @@ class TrainPriorConfig(RunOptions):
     )
 
     def setup(self) -> PriorTask:
+        points_per_step(PriorTask.name, self.train.batch_size, self.train.batch_growth_every)
         data = load_dataset(self.dataset, self.size, self.limit)
         train, test = split(data, self.test_fraction, self.split_seed)
         return PriorTask(
@@ -116,8 +116,8 @@ def prior_loss(
     pred: torch.Tensor,
     extras: dict[str, torch.Tensor],
     target: torch.Tensor,
-    latent_weight: float = 0.1,
-    param_weight: float = 1.0,
+    latent_weight: float,
+    param_weight: float,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """The training loss of a prior's output and the scalars worth logging.
 
@@ -159,14 +159,14 @@ class PriorTask(Task):
         train: ImageDataset,
         test: ImageDataset,
         *,
-        context: tuple[int, int] = (10, 1024),
-        context_sampling: str = "log",
-        top_fraction: float = 0.1,
-        target_pixels: int | None = 256,
-        latent_weight: float = 0.1,
-        param_weight: float = 1.0,
-        eval_images: int | None = 500,
-        eval_contexts: tuple[str, ...] = DEFAULT_CONTEXTS,
+        context: tuple[int, int] = (TrainPriorConfig.context_min, TrainPriorConfig.context_max),
+        context_sampling: str = TrainPriorConfig.context_sampling,
+        top_fraction: float = TrainPriorConfig.top_fraction,
+        target_pixels: int | None = TrainPriorConfig.target_pixels,
+        latent_weight: float = TrainPriorConfig.latent_weight,
+        param_weight: float = TrainPriorConfig.param_weight,
+        eval_images: int | None = TrainPriorConfig.eval_images,
+        eval_contexts: tuple[str, ...] = TrainPriorConfig.eval_contexts,
         label: str | None = None,
     ) -> None:
         if train.shape != test.shape or train.channels != test.channels:
@@ -208,12 +208,12 @@ class PriorTask(Task):
         return self
 
     def batch(self, step: int, generator: torch.Generator, batch_size: int | None):
-        """``(images (B, H, W, C), masks (B, H, W), targets)``; None draws 32 images.
+        """``(images (B, H, W, C), masks (B, H, W), targets)`` for ``batch_size`` B images.
 
         ``targets`` is ``(B, target_pixels)`` flat indices of the pixels the loss is computed
         on, or None for all of them.
         """
-        b = batch_size or 32
+        b = points_per_step(self.name, batch_size)
         idx = torch.randint(len(self.train_set), (b,), generator=generator)
         images = self.train_set.values(idx)
         shape = self.train_set.shape

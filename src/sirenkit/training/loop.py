@@ -1,4 +1,5 @@
-"""The training loop every task shares: Adam, schedule, logging, checkpoints, resume."""
+"""The training loop every task shares: Adam, schedule, logging, checkpoints, resume; then an
+optional L-BFGS phase (``TrainConfig.then_lbfgs``), checkpointed and resumed the same way."""
 
 from __future__ import annotations
 
@@ -66,6 +67,7 @@ class TrainState:
     train_time: float = 0.0
     optimizer: dict[str, Any] | None = None
     generator: torch.Tensor | None = None
+    task_state: dict[str, Any] | None = None
 
 
 @dataclass
@@ -73,6 +75,8 @@ class TrainResult:
     steps: int
     train_time: float
     final: dict[str, float] = field(default_factory=dict)
+    stopped: str | None = None
+    """Why training ended before ``cfg.steps`` (the task's :meth:`Task.should_stop`), if it did."""
 
 
 class Interrupted(Exception):
@@ -126,15 +130,27 @@ def train(
     low = AUTOCAST_DTYPES[cfg.precision]
     generator = torch.Generator().manual_seed(cfg.seed)
     state = resume or TrainState()
+    total = cfg.steps + cfg.then_lbfgs
+    lbfgs: _LBFGSPhase | None = None
+
+    def start_lbfgs() -> torch.optim.Optimizer:
+        nonlocal lbfgs
+        lbfgs = _LBFGSPhase(task, net, model, cfg, device, low)
+        return lbfgs.optimizer
+
     if resume is not None:
+        if resume.step > cfg.steps:  # the checkpoint holds the L-BFGS phase's state
+            optimizer = start_lbfgs()
         if resume.optimizer is not None:
             optimizer.load_state_dict(resume.optimizer)
         if resume.generator is not None:
             generator.set_state(resume.generator)
+        if resume.task_state is not None:
+            task.load_state_dict(resume.task_state)
     if main:
         log = MetricsLog(run_dir / "metrics.jsonl", resume_step=state.step if resume else None)
 
-    def checkpoint(step: int) -> None:
+    def checkpoint(step: int, task_state: dict[str, Any] | None = None) -> None:
         if not main:
             return
         save_checkpoint(
@@ -144,8 +160,10 @@ def train(
             train_time=state.train_time,
             optimizer=optimizer.state_dict(),
             generator=generator.get_state(),
+            task_state=task.state_dict() if task_state is None else task_state,
             task=task.name,
             task_meta=task.meta(),
+            renderer=task.renderer,
             **(checkpoint_extra or {}),
         )
 
@@ -159,7 +177,7 @@ def train(
         return metrics
 
     bar = tqdm(
-        total=cfg.steps,
+        total=total,
         initial=state.step,
         disable=not (cfg.progress and main),
         dynamic_ncols=True,
@@ -169,29 +187,42 @@ def train(
     step = state.step
     consistent = True  # weights and optimizer match `step` (False only inside optimizer.step)
     gen_before = generator.get_state()
+    task_before = task.state_dict()
+    stopped = task.should_stop()  # a resumed run that had stopped early stays stopped
     try:
-        while step < cfg.steps:
+        while step < total and stopped is None:
             t0 = time.perf_counter()
             gen_before = generator.get_state()
-            lr = learning_rate(cfg, step)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            batch = task.batch(step, generator, batch_size_at(cfg, step))
-            batch = distributed.shard_batch(batch, ctx)
-            with torch.autocast(device.type, dtype=low, enabled=low is not None):
-                loss, scalars = task.loss(net, batch)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            consistent = False
-            optimizer.step()
-            consistent = True
+            task_before = task.state_dict()
+            if step >= cfg.steps:
+                if lbfgs is None:
+                    optimizer = start_lbfgs()
+                lr = 1.0
+                consistent = False
+                loss, scalars = lbfgs.step()
+                consistent = True
+            else:
+                lr = learning_rate(cfg, step)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                batch = task.batch(step, generator, batch_size_at(cfg, step))
+                batch = distributed.shard_batch(batch, ctx)
+                dtype = torch.bfloat16 if step < cfg.bfloat16_steps else low
+                with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+                    loss, scalars = task.loss(net, batch)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                consistent = False
+                optimizer.step()
+                consistent = True
             gen_before = generator.get_state()
+            task_before = task.state_dict()
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             state.train_time += time.perf_counter() - t0
             step += 1
             state.step = step
-            if step % cfg.log_every == 0 or step == cfg.steps:
+            if step % cfg.log_every == 0 or step == total:
                 scalars = distributed.mean_over_ranks({**scalars, "loss": loss.detach()}, ctx)
                 record = {
                     "step": step,
@@ -207,19 +238,71 @@ def train(
                     shown[task.headline] = f"{record[task.headline]:.2f}"
                 bar.set_postfix(shown, refresh=False)
             bar.update(1)
-            if cfg.eval_every and step % cfg.eval_every == 0 and step < cfg.steps:
+            if cfg.eval_every and step % cfg.eval_every == 0 and step < total:
                 evaluate(step)
             if cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
                 checkpoint(step)
             for fn in callbacks:
                 fn(step, model)
+            stopped = task.should_stop()
     except KeyboardInterrupt:
         bar.close()
         if consistent:  # else keep the last periodic checkpoint: the weights are half-updated
             generator.set_state(gen_before)
-            checkpoint(step)
+            checkpoint(step, task_before)
         raise Interrupted(step, run_dir) from None
     bar.close()
     final = evaluate(step)
     checkpoint(step)
-    return TrainResult(steps=step, train_time=state.train_time, final=final)
+    return TrainResult(steps=step, train_time=state.train_time, final=final, stopped=stopped)
+
+
+class _LBFGSPhase:
+    """L-BFGS (strong-Wolfe line search) on one fixed batch, one iteration per loop step.
+
+    The batch is drawn from its own seeded generator, so a resumed run sees the same one. The
+    closure remembers its last evaluation: each iteration starts where the previous line search
+    ended, so that point's loss and gradient are reused instead of computed again.
+    """
+
+    def __init__(
+        self,
+        task: Task,
+        net: nn.Module,
+        model: nn.Module,
+        cfg: TrainConfig,
+        device: torch.device,
+        low: torch.dtype | None,
+    ) -> None:
+        self.task, self.net, self.device, self.low = task, net, device, low
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        # max_eval bounds the line search too (to max_eval minus the one evaluation at the
+        # start): LBFGS's default for max_iter=1 leaves it none, so every step would fail.
+        self.optimizer = torch.optim.LBFGS(
+            self.params, lr=1.0, max_iter=1, max_eval=26, line_search_fn="strong_wolfe"
+        )
+        fixed = torch.Generator().manual_seed(cfg.seed + 1)
+        self.batch = task.batch(cfg.steps, fixed, None)
+        self._last: tuple[torch.Tensor, list, torch.Tensor, dict] | None = None
+
+    def _closure(self) -> torch.Tensor:
+        flat = torch.cat([p.detach().reshape(-1) for p in self.params])
+        if self._last is not None and torch.equal(flat, self._last[0]):
+            _, grads, loss, _ = self._last
+            for p, g in zip(self.params, grads, strict=True):
+                p.grad = None if g is None else g.clone()
+            return loss
+        self.optimizer.zero_grad(set_to_none=True)
+        with torch.autocast(self.device.type, dtype=self.low, enabled=self.low is not None):
+            loss, scalars = self.task.loss(self.net, self.batch)
+        loss.backward()
+        grads = [None if p.grad is None else p.grad.clone() for p in self.params]
+        self._last = (flat, grads, loss.detach(), scalars)
+        return loss.detach()
+
+    def step(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """One iteration; the loss and logged scalars at the point it started from."""
+        loss = self._closure()
+        scalars = self._last[3]
+        self.optimizer.step(self._closure)
+        return loss, scalars

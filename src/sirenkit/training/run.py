@@ -19,10 +19,12 @@ from ..runtime import keep_freed_memory
 from . import distributed
 from .checkpoint import CHECKPOINT_NAME, model_from_checkpoint, read_checkpoint
 from .config import RunOptions, from_dict, to_dict
+from .init import apply_init
 from .loop import AUTOCAST_DTYPES, Callback, TrainState, resolve_device, train
 from .metrics_log import read_metrics
 from .rundir import fresh_run_dir
 from .task import Task
+from .tensorboard_log import open_log, require_tensorboard
 
 C = TypeVar("C", bound=RunOptions)
 
@@ -47,11 +49,14 @@ def check_train_config(cfg: RunOptions) -> None:
     require_positive("--lr", t.lr)
     require_positive("--batch-size", t.batch_size, allow_none=True)
     require_positive("--log-every", t.log_every)
-    if min(t.eval_every, t.checkpoint_every, t.warmup, t.batch_growth_every, t.batch_doublings) < 0:
+    counts = (t.eval_every, t.checkpoint_every, t.warmup, t.batch_growth_every, t.batch_doublings)
+    if min(*counts, t.bfloat16_steps) < 0:
         raise SirenkitError(
-            "--eval-every, --checkpoint-every, --warmup, --batch-growth-every and "
-            "--batch-doublings must be >= 0"
+            "--eval-every, --checkpoint-every, --warmup, --batch-growth-every, "
+            "--batch-doublings and --bfloat16-steps must be >= 0"
         )
+    if t.then_lbfgs < 0:
+        raise SirenkitError(f"--then-lbfgs must be >= 0, got {t.then_lbfgs}")
     if not 0 < t.final_lr_factor <= 1:
         raise SirenkitError(f"--final-lr-factor must be in (0, 1], got {t.final_lr_factor}")
     if t.precision not in AUTOCAST_DTYPES:
@@ -66,6 +71,7 @@ def run(
     task: Task | None = None,
     *,
     callbacks: Sequence[Callback] = (),
+    model: nn.Module | None = None,
 ) -> RunOutcome:
     """Build the task (``cfg.setup()``, unless an already built ``task`` is given) and the
     network of ``cfg``, train, and write the run folder.
@@ -75,9 +81,13 @@ def run(
     :func:`resumed_config` for the flags a resume may change). Started by torchrun, each
     process trains its shard (:mod:`sirenkit.training.distributed`) and rank 0 writes the run
     folder; the other ranks' outcomes have empty ``final`` metrics.
+
+    ``model``, when given, is the network to train instead of the one ``cfg.model`` names
+    (built by :func:`~sirenkit.nets.build_model`, so that checkpoints can rebuild it); a
+    resumed run always takes the checkpoint's.
     """
     with distributed.session(cfg.train.device), keep_freed_memory():
-        return _run(cfg, task, callbacks)
+        return _run(cfg, task, callbacks, model)
 
 
 RESUME_MAY_CHANGE = (("train", "progress"), ("train", "device"))
@@ -143,7 +153,9 @@ def resumed_config(cfg: C, ckpt: dict[str, Any]) -> C:
     return old
 
 
-def _run(cfg: C, task: Task | None, callbacks: Sequence[Callback]) -> RunOutcome:
+def _run(
+    cfg: C, task: Task | None, callbacks: Sequence[Callback], given: nn.Module | None
+) -> RunOutcome:
     main = distributed.is_main()
     if cfg.resume is not None:
         run_dir = Path(cfg.resume)
@@ -161,14 +173,19 @@ def _run(cfg: C, task: Task | None, callbacks: Sequence[Callback]) -> RunOutcome
             train_time=float(ckpt.get("train_time", 0.0)),
             optimizer=ckpt.get("optimizer"),
             generator=ckpt.get("generator"),
+            task_state=ckpt.get("task_state"),
         )
         if state.step >= cfg.train.steps:
             return _finished(run_dir, model, task, state)
         return _train(cfg, task, model, run_dir, state, callbacks)
     check_train_config(cfg)
+    if cfg.train.log == "tensorboard":
+        require_tensorboard()  # before any work or folder
     task = task or cfg.setup()
     torch.manual_seed(cfg.train.seed)
-    model = model_from_config(cfg.model, task.shape)
+    model = given if given is not None else model_from_config(cfg.model, task.shape)
+    if cfg.init is not None:
+        apply_init(model, cfg.init, task.name)
     with contextlib.ExitStack() as stack:
         run_dir = None
         if main:
@@ -201,6 +218,9 @@ def _train(
     callbacks: Sequence[Callback],
 ) -> RunOutcome:
     """Train (from scratch or from ``resume``) and write the outputs into ``run_dir``."""
+    main = distributed.is_main()
+    start = resume.step if resume else 0
+    tb = open_log(cfg.train.log, run_dir, cfg.train.log_every, start) if main else None
     result = train(
         task,
         model,
@@ -208,10 +228,10 @@ def _train(
         run_dir,
         resume=resume,
         checkpoint_extra={"config": to_dict(cfg)},
-        callbacks=callbacks,
+        callbacks=[*callbacks, tb] if tb else callbacks,
     )
     model.eval()
-    if not distributed.is_main():
+    if not main:
         return RunOutcome(run_dir, model, task, result.final, result.train_time)
     task.write_outputs(model, run_dir)
     summary = {
@@ -222,10 +242,13 @@ def _train(
         "steps": result.steps,
         "train_seconds": round(result.train_time, 3),
         "seconds_per_step": round(result.train_time / max(1, result.steps), 5),
+        **({"stopped": result.stopped} if result.stopped else {}),
         **result.final,
     }
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     _plot_history(run_dir, task.headline)
+    if tb:
+        tb.finish(result.steps)
     return RunOutcome(run_dir, model, task, result.final, result.train_time)
 
 

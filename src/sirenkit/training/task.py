@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from ..errors import SirenkitError
 from ..nets.registry import TaskShape
 
 
@@ -27,6 +28,11 @@ class Task(ABC):
     reported: ClassVar[tuple[str, ...]] = ()
     """Final metrics (from :meth:`evaluate`) a command's closing line shows, in order; those
     absent from a run are left out. Empty: the headline, then the first others."""
+
+    renderer: ClassVar[str | None] = None
+    """How ``sirenkit render`` re-renders a run of this task: ``'module:function'``, called as
+    ``function(render_config, checkpoint, path) -> Path``. Stored in every checkpoint, so the
+    command needs no list of tasks; None: the task's runs are not rendered."""
 
     def report(self, final: dict[str, Any]) -> dict[str, float]:
         """The final metrics worth one line: :attr:`reported`, or the headline and three more."""
@@ -72,3 +78,31 @@ class Task(ABC):
     def meta(self) -> dict[str, Any]:
         """JSON-able facts stored in the checkpoint (e.g. image shape) for later rendering."""
         return {}
+
+    def state_dict(self) -> dict[str, Any]:
+        """Training state the task keeps between steps (e.g. an error-driven sampler's errors),
+        saved in every checkpoint so that a resumed run continues exactly."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:  # noqa: B027
+        """Restore what :meth:`state_dict` returned."""
+
+    def should_stop(self) -> str | None:
+        """Why training may end before its last step (e.g. a target quality was reached), or
+        None to go on; asked after every step."""
+        return None
+
+
+def points_per_step(task: str, batch_size: int | None, growth_every: int = 0) -> int:
+    """The batch size of a task that draws a new random batch (points, images) every step.
+
+    Such a task has no full batch to fall back on, so ``--batch-size`` must be a number and
+    cannot grow into the full batch (``--batch-growth-every 0``). Configs call this in
+    ``setup()`` (before any work) and tasks in ``batch()``.
+    """
+    if batch_size is None or growth_every > 0:
+        raise SirenkitError(
+            f"{task} draws a new random batch every step and has no full batch: give "
+            "--batch-size a number and leave --batch-growth-every at 0"
+        )
+    return batch_size

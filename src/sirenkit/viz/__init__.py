@@ -1,5 +1,5 @@
 """Figures for run folders."""
 
-from .figures import Panel, plot_history, pyplot, save_panels
+from .figures import Panel, displayable, plot_history, pyplot, save_panels
 
-__all__ = ["Panel", "plot_history", "pyplot", "save_panels"]
+__all__ = ["Panel", "displayable", "plot_history", "pyplot", "save_panels"]

@@ -21,6 +21,15 @@ def pyplot():
     return plt
 
 
+def displayable(img: np.ndarray) -> np.ndarray:
+    """A [-1, 1] image ``(H, W, C)`` as a [0, 1] picture matplotlib shows: RGB(A) as it is,
+    any other channel count averaged to gray ``(H, W)``."""
+    a = np.clip((img + 1) / 2, 0, 1)
+    if a.shape[-1] in (3, 4):
+        return a
+    return a.mean(-1)
+
+
 @dataclass
 class Panel:
     """One picture of a figure: an ``(H, W)`` or ``(H, W, 3|4)`` array, or None with a

@@ -1,0 +1,275 @@
+"""A problem is the paper's equation 1: constraints ``C_m(x, u, grad u, ...) = 0`` on domains.
+
+The loss is ``sum_m weight_m * mean over sampled x in Omega_m of |C_m|^2``; points are drawn
+afresh every step. A residual is any function of the field (:class:`~.field.Field`) returning
+one value (or ``k`` values) per point, real or complex.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..errors import SirenkitError, require_file
+from .domains import Domain, PointSet
+from .field import Field, Transform
+
+Residual = Callable[[Field], torch.Tensor]
+
+
+@dataclass
+class Constraint:
+    """``residual(f) = 0`` on ``domain``, enforced at ``points`` random points per step.
+
+    Arguments:
+        domain: where it holds (:mod:`sirenkit.problems.domains`).
+        residual: ``f -> (N,)`` or ``(N, k)`` tensor, zero where the constraint holds.
+        points: points drawn per step; None for a point set means all its points.
+        weight: factor of this constraint's mean squared residual in the loss.
+        name: shown in the logs (default ``c0``, ``c1``...).
+    """
+
+    domain: Domain
+    residual: Residual
+    points: int | None = None
+    weight: float = 1.0
+    name: str | None = None
+    plan: set[str] | None = field(default=None, repr=False, compare=False)
+    """The derivatives its residual asks for (learnt on two points before the first use), so
+    that every evaluation computes them in one pass, the same way (a resumed run repeats an
+    uninterrupted one bit for bit)."""
+
+
+@dataclass
+class Batch:
+    """The points (and data values) of every constraint for one step."""
+
+    points: list[torch.Tensor]
+    data: list[torch.Tensor | None]
+
+    def to(self, device: torch.device) -> Batch:
+        return Batch(
+            [p.to(device) for p in self.points],
+            [None if d is None else d.to(device) for d in self.data],
+        )
+
+
+class Problem:
+    """Constraints on domains, the field's axis names and outputs, and an optional hard
+    constraint.
+
+    Arguments:
+        constraints: the :class:`Constraint` list.
+        names: one name per coordinate axis, e.g. ``("x", "t")``; residuals use them in
+            ``f.d("t")`` and domains in ``box.face("t", 0)``.
+        outputs: number of network outputs (2 per complex field).
+        transform: hard constraint, ``T(x, y) -> u``: the field is ``T`` of the points and the
+            network's output, e.g. ``lambda x, y: x[:, 1:] * y - torch.sin(pi * x[:, :1])`` to
+            impose ``u(x, 0) = -sin(pi x)`` exactly (DeepXDE's ``apply_output_transform``).
+        name: short name for run folders.
+    """
+
+    def __init__(
+        self,
+        constraints: Sequence[Constraint],
+        names: Sequence[str],
+        *,
+        outputs: int = 1,
+        transform: Transform | None = None,
+        name: str = "problem",
+    ) -> None:
+        self.constraints = list(constraints)
+        self.names = tuple(names)
+        self.outputs, self.transform, self.name = int(outputs), transform, name
+        if not self.constraints:
+            raise SirenkitError("a Problem needs at least one Constraint")
+        if len(set(self.names)) != len(self.names) or not all(self.names):
+            raise SirenkitError(f"axis names must be distinct and non-empty, got {self.names}")
+        if self.outputs < 1:
+            raise SirenkitError(f"outputs must be at least 1, got {outputs}")
+        for i, c in enumerate(self.constraints):
+            if not isinstance(c, Constraint):
+                raise SirenkitError(f"constraint {i} is a {type(c).__name__}, not a Constraint")
+            c.name = c.name or f"c{i}"
+            if c.domain.dim != self.dim:
+                raise SirenkitError(
+                    f"constraint {c.name}: its domain is {c.domain.dim}-D but the problem has "
+                    f"{self.dim} axes {self.names}"
+                )
+            if c.points is not None and c.points < 1:
+                raise SirenkitError(f"constraint {c.name}: points must be positive")
+            if not c.weight >= 0:
+                raise SirenkitError(f"constraint {c.name}: weight must be >= 0, got {c.weight}")
+
+    @property
+    def dim(self) -> int:
+        return len(self.names)
+
+    def sample(self, generator: torch.Generator) -> Batch:
+        """One step's points for every constraint (float32)."""
+        points, data = [], []
+        for c in self.constraints:
+            x, d = c.domain.draw(c.points, generator, self.names)
+            points.append(x.to(torch.get_default_dtype()))
+            data.append(None if d is None else d.to(torch.get_default_dtype()))
+        return Batch(points, data)
+
+    def field(self, model: nn.Module, x: torch.Tensor, data=None, plan=None) -> Field:
+        """The field of ``model`` at ``x`` (with the hard constraint applied)."""
+        return Field(model, x, self.names, data=data, transform=self.transform, plan=plan)
+
+    def residual(self, c: Constraint, model: nn.Module, x: torch.Tensor, data=None) -> torch.Tensor:
+        """Constraint ``c``'s residual at ``x``, checked: ``(N, k)``."""
+        if c.plan is None:
+            probe = self.field(model, x[:2], None if data is None else data[:2])
+            c.residual(probe)
+            c.plan = probe.asked
+        f = self.field(model, x, data, c.plan)
+        r = c.residual(f)
+        c.plan |= f.asked
+        return check_residual(r, len(x), c.name)
+
+    def losses(self, model: nn.Module, batch: Batch) -> dict[str, torch.Tensor]:
+        """Each constraint's mean squared residual ``|C_m|^2`` over its points."""
+        out = {}
+        for c, x, d in zip(self.constraints, batch.points, batch.data, strict=True):
+            r = self.residual(c, model, x, d)
+            sq = r.real.square() + r.imag.square() if r.is_complex() else r.square()
+            out[c.name] = sq.mean()
+        return out
+
+    def loss(self, model: nn.Module, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """``sum_m weight_m * loss_m`` and the detached parts."""
+        parts = self.losses(model, batch)
+        total = sum(c.weight * parts[c.name] for c in self.constraints)
+        return total, {f"loss_{k}": v.detach() for k, v in parts.items()}
+
+    @torch.no_grad()
+    def values(self, model: nn.Module, x: torch.Tensor, chunk: int = 16384) -> torch.Tensor:
+        """The field's values at ``x`` ``(N, d)`` (no gradients), ``(N, m)``."""
+        parts = [self.field(model, x[i : i + chunk]).u for i in range(0, len(x), chunk)]
+        return torch.cat(parts)
+
+
+def check_residual(r: Any, n: int, name: str) -> torch.Tensor:
+    """A residual as ``(N, k)``, or a one-line error saying what is wrong with its shape."""
+    if not isinstance(r, torch.Tensor):
+        raise SirenkitError(
+            f"constraint {name}: the residual returned a {type(r).__name__}, not a tensor"
+        )
+    if r.dim() == 1 and len(r) == n:
+        return r[:, None]
+    if r.dim() == 2 and r.shape[0] == n and not (r.shape[1] == n and n > 1):
+        return r
+    hint = ""
+    if r.dim() == 2 and r.shape == (n, n):
+        hint = " (an (N,) tensor broadcast against an (N, 1) one? use x[:, :1], not x[:, 0])"
+    raise SirenkitError(
+        f"constraint {name}: the residual has shape {tuple(r.shape)}; expected ({n},) or "
+        f"({n}, k), one row per point{hint}"
+    )
+
+
+class Reference:
+    """The exact (or reference) solution at some points, to score a run by relative L2 error.
+
+    Arguments:
+        points: ``(M, d)`` coordinates.
+        values: ``(M, m)`` (or ``(M,)``) values.
+        domain: where the problem lives; reference points outside it whose value is NaN are
+            dropped (e.g. the removed quadrant of the L-shape). Any other NaN is an error.
+    """
+
+    def __init__(self, points, values, domain: Domain | None = None) -> None:
+        p = torch.as_tensor(np.asarray(points, dtype=np.float64))
+        v = torch.as_tensor(np.asarray(values, dtype=np.float64))
+        v = v[:, None] if v.dim() == 1 else v.reshape(len(v), -1)
+        if p.dim() != 2 or len(p) != len(v):
+            raise SirenkitError(
+                f"reference: {tuple(p.shape)} points and {tuple(v.shape)} values do not match"
+            )
+        bad = ~torch.isfinite(v).all(-1)
+        if bad.any():
+            outside = ~domain.contains(p) if domain is not None else torch.zeros_like(bad)
+            inside_bad = int((bad & ~outside).sum())
+            if inside_bad:
+                where = "inside the domain" if domain is not None else "(no domain given)"
+                raise SirenkitError(f"reference holds {inside_bad} NaN/infinite values {where}")
+            p, v = p[~bad], v[~bad]
+        if not torch.isfinite(p).all():
+            raise SirenkitError("reference points hold NaN or infinite coordinates")
+        self.points, self.values = p.float(), v.float()
+
+    @classmethod
+    def grid(cls, axes: Sequence[Any], values: Any) -> Reference:
+        """Values on the tensor grid of 1-D ``axes`` (``values[i, j]`` at ``(axes[0][i],
+        axes[1][j])``), e.g. Burgers.npz's ``x``, ``t`` and ``usol``."""
+        axes = [np.asarray(a, dtype=np.float64).reshape(-1) for a in axes]
+        v = np.asarray(values, dtype=np.float64)
+        if v.shape[: len(axes)] != tuple(len(a) for a in axes):
+            raise SirenkitError(
+                f"reference grid: values of shape {v.shape} do not match axes of lengths "
+                f"{[len(a) for a in axes]}"
+            )
+        mesh = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, len(axes))
+        return cls(mesh, v.reshape(len(mesh), -1))
+
+    @classmethod
+    def load(
+        cls, path: str | Path, points: str, values: str, domain: Domain | None = None
+    ) -> Reference:
+        """Points and values from the arrays ``points`` and ``values`` of an ``.npz`` file."""
+        p = require_file(path, "reference file")
+        with np.load(p) as d:
+            for k in (points, values):
+                if k not in d:
+                    raise SirenkitError(f"{p}: no array {k!r}; it has {', '.join(d)}")
+            return cls(d[points], d[values], domain)
+
+    @classmethod
+    def function(
+        cls, fn: Callable[[torch.Tensor], torch.Tensor], domain: Domain, names, n: int = 4096
+    ) -> Reference:
+        """The exact solution ``fn(x)`` at ``n`` fixed points of ``domain``."""
+        x = domain.sample(n, torch.Generator().manual_seed(1234), names).float()
+        with torch.no_grad():
+            v = torch.as_tensor(fn(x))
+        v = v[:, None] if v.dim() == 1 else v
+        if v.shape[0] != n:
+            raise SirenkitError(
+                f"reference function returned shape {tuple(v.shape)} for {n} points"
+            )
+        return cls(x, v)
+
+    def error(self, problem: Problem, model: nn.Module) -> float:
+        """Relative L2 error ``||u - u_ref|| / ||u_ref||`` over the reference points."""
+        device = next(model.parameters()).device
+        u = problem.values(model, self.points.to(device)).cpu()
+        if u.shape != self.values.shape:
+            raise SirenkitError(
+                f"reference has {self.values.shape[1]} values per point, the field {u.shape[1]}"
+            )
+        return float((u - self.values).norm() / self.values.norm().clamp_min(1e-30))
+
+
+def as_reference(obj: Any, problem: Problem) -> Reference | None:
+    """A file's ``reference``: a :class:`Reference`, ``(points, values)`` or a function of x."""
+    if obj is None or isinstance(obj, Reference):
+        return obj
+    if callable(obj):
+        return Reference.function(obj, problem.constraints[0].domain, problem.names)
+    if isinstance(obj, tuple | list) and len(obj) == 2:
+        return Reference(*obj)
+    raise SirenkitError(
+        f"reference must be a Reference, (points, values) or a function of x; got "
+        f"{type(obj).__name__}"
+    )
+
+
+__all__ = ["Batch", "Constraint", "PointSet", "Problem", "Reference", "check_residual"]

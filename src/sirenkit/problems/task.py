@@ -1,0 +1,89 @@
+"""A :class:`~.problem.Problem` as a :class:`~sirenkit.training.task.Task`: the shared loop
+trains it (progress bar, run folder, metrics.jsonl, checkpoints, resume, L-BFGS finish)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..nets.registry import TaskShape
+from ..training.task import Task
+from .problem import Batch, Problem, Reference
+
+
+class ProblemTask(Task):
+    """Train a network so that every constraint of ``problem`` holds.
+
+    Arguments:
+        problem: the constraints.
+        reference: the exact or reference solution, to report the relative L2 error.
+        w0: first-layer frequency of a SIREN built for it by name (``--model siren``).
+        label: run-folder name part (default: the problem's name).
+    """
+
+    name: ClassVar[str] = "solve"
+
+    def __init__(
+        self,
+        problem: Problem,
+        reference: Reference | None = None,
+        *,
+        w0: float = 30.0,
+        label: str | None = None,
+    ) -> None:
+        self.problem, self.reference, self.w0 = problem, reference, w0
+        self._label = label or problem.name
+        self.device = torch.device("cpu")
+        self.headline = "rel_l2" if reference is not None else "loss"
+
+    @property
+    def shape(self) -> TaskShape:
+        return TaskShape(self.problem.dim, self.problem.outputs, w0=self.w0)
+
+    @property
+    def label(self) -> str:
+        return self._label
+
+    def to(self, device: torch.device) -> ProblemTask:
+        self.device = torch.device(device)
+        return self
+
+    def batch(self, step: int, generator: torch.Generator, batch_size: int | None) -> Batch:
+        return self.problem.sample(generator).to(self.device)
+
+    def loss(self, model: nn.Module, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        return self.problem.loss(model, batch)
+
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        if self.reference is None:
+            return {}
+        return {"rel_l2": self.reference.error(self.problem, model)}
+
+    def meta(self) -> dict[str, Any]:
+        return {"names": list(self.problem.names), "outputs": self.problem.outputs}
+
+    def write_outputs(self, model: nn.Module, run_dir: Path) -> None:
+        from .figures import write_solution_figures
+
+        write_solution_figures(self.problem, model, run_dir, self.reference)
+
+
+def residual_rms(problem: Problem, model: nn.Module, points: int = 4096) -> dict[str, float]:
+    """Root mean square residual of every constraint at fresh points (for the summary)."""
+    gen = torch.Generator().manual_seed(4321)
+    device = next(model.parameters()).device
+    out = {}
+    for c in problem.constraints:
+        x, d = c.domain.draw(
+            c.points if c.points is None else min(points, 4 * c.points), gen, problem.names
+        )
+        x = x.float().to(device)
+        d = None if d is None else d.float().to(device)
+        with torch.no_grad():
+            r = problem.residual(c, model, x, d)
+        out[c.name] = float(np.sqrt(float((r.abs() ** 2).mean())))
+    return out
