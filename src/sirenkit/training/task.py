@@ -34,13 +34,14 @@ class Task(ABC):
     ``function(render_config, checkpoint, path) -> Path``. Stored in every checkpoint, so the
     command needs no list of tasks; None: the task's runs are not rendered."""
 
-    def report(self, final: dict[str, Any]) -> dict[str, float]:
+    @classmethod
+    def report(cls, final: dict[str, Any]) -> dict[str, float]:
         """The final metrics worth one line: :attr:`reported`, or the headline and three more."""
         numbers = {k: v for k, v in final.items() if isinstance(v, int | float)}
-        if self.reported:
-            return {k: numbers[k] for k in self.reported if k in numbers}
-        keys = [self.headline] if self.headline in numbers else []
-        keys += [k for k in numbers if k != self.headline]
+        if cls.reported:
+            return {k: numbers[k] for k in cls.reported if k in numbers}
+        keys = [cls.headline] if cls.headline in numbers else []
+        keys += [k for k in numbers if k != cls.headline]
         return {k: numbers[k] for k in keys[:4]}
 
     @property
