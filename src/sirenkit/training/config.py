@@ -56,6 +56,9 @@ class TrainConfig:
     in bfloat16, parameters and optimiser in float32; input derivatives stay float32). Faster
     where the hardware has bfloat16 units, but its 8-bit mantissa caps the fit: on cameraman it
     levels off near 37.5 dB where float32 passes 42 dB (docs/speed.md)."""
+    bfloat16_steps: int = 0
+    """Steps at the start trained under bfloat16 autocast before --precision takes over: the
+    coarse early fit does not need float32 and its steps cost about half (docs/speed.md)."""
     progress: bool = True
     """Show a progress bar."""
     log: Literal["none", "tensorboard"] = "none"
@@ -75,6 +78,9 @@ class RunOptions:
     """Run folder name (default: task and signal name); a suffix is added if it exists."""
     resume: Path | None = None
     """Continue the interrupted run in this folder with its saved configuration."""
+    init: Path | None = None
+    """Start from the weights of this run: a learned initialisation (train init) or a fit of
+    the same task and network."""
 
     def setup(self) -> Task:
         """Build the task this config describes (a config is the factory of its task)."""
