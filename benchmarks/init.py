@@ -111,7 +111,7 @@ def main() -> None:
     body = "\n\n".join(
         [
             f"`train init` defaults (5x64 SIREN, Reptile, meta-batch 8, 10 inner Adam steps at "
-            f"1e-3, outer Adam 1e-4), {args.meta_steps} outer steps on the first {args.limit} "
+            f"1e-3, outer Adam 1e-3), {args.meta_steps} outer steps on the first {args.limit} "
             f"images; {args.test_images} held-out images; goal: the random init's PSNR after "
             "500 steps within 20 steps.",
             table(rows, cols),
