@@ -16,6 +16,7 @@ from sirenkit.physics.fwi_data import (
 )
 from sirenkit.tasks.fwi import FWITask, InvertFWIConfig
 from sirenkit.training.run import run
+from tests.tasks.common import assert_resume_matches_full_run, tiny_train
 
 
 def test_loader_reads_a_paper_style_mat_and_converts_the_convention(tmp_path):
@@ -88,8 +89,19 @@ def test_pretraining_must_leave_steps_for_the_inversion(tmp_path):
 
 def test_slowness_is_background_outside_the_region_of_interest():
     data = FWIData(np.zeros((1, 2)), np.zeros((2, 2)), np.ones((2, 1), complex))
-    task = FWITask(data, k=5.0, source_width=0.1, pml=PML(), roi=0.3, slowness_scale=1.0)
+    task = FWITask(data, points=8, k=5.0, source_width=0.1, pml=PML(), roi=0.3, slowness_scale=1.0)
     pts = torch.tensor([[0.0, 0.0], [0.5, 0.0], [0.0, -0.9]])
     out = torch.full((3, 3), -0.5)
     assert torch.allclose(task.slowness2(pts, out), torch.tensor([0.5, 1.0, 1.0]))
     assert task.shape.out_features == 3
+
+
+def test_resume_equals_the_full_run(tmp_path):
+    def make():  # interrupted at step 5: after the pretraining's 3 steps
+        cfg = InvertFWIConfig(k=5.0, source_width=0.1, data_grid=21, eval_grid=11, out=tmp_path)
+        cfg.model.hidden, cfg.model.layers = 16, 3
+        cfg.train = tiny_train(batch_size=64)
+        cfg.pretrain_steps = 3
+        return cfg
+
+    assert_resume_matches_full_run(make)

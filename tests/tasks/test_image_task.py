@@ -6,8 +6,9 @@ from sirenkit.tasks.image import ImageTask
 
 def test_batches_are_seeded_and_full_batch_is_everything(tiny_image):
     task = ImageTask(tiny_image, "tiny")
-    coords, pixels = task.batch(0, torch.Generator().manual_seed(0), None)
+    coords, pixels, weights, idx = task.batch(0, torch.Generator().manual_seed(0), None)
     assert coords.shape == (24 * 20, 2) and pixels.shape == (24 * 20, 3)
+    assert weights is None and idx is None
     a = task.batch(0, torch.Generator().manual_seed(1), 50)
     b = task.batch(0, torch.Generator().manual_seed(1), 50)
     assert torch.equal(a[0], b[0]) and a[0].shape == (50, 2)
@@ -22,3 +23,26 @@ def test_loss_psnr_matches_evaluation_on_full_batch(tiny_image):
     # evaluation clips predictions; at init values are small, so the two agree closely
     assert abs(float(scalars["psnr"]) - metrics["psnr"]) < 0.5
     assert set(metrics) == {"psnr", "ssim"}
+
+
+def test_target_psnr_stops_at_the_first_full_batch_step_that_reaches_it(tmp_path):
+    import json
+
+    from sirenkit.tasks.image import FitImageConfig
+    from sirenkit.training import run
+    from tests.tasks.common import tiny_train
+
+    def cfg(target=None):
+        c = FitImageConfig(source="camera", size=16, out=tmp_path / "runs", target_psnr=target)
+        c.model.hidden, c.model.layers = 24, 3
+        c.train = tiny_train(steps=40, log_every=1, eval_every=0, checkpoint_every=0)
+        return c
+
+    full = run(cfg())
+    lines = (full.run_dir / "metrics.jsonl").read_text().splitlines()
+    psnrs = [json.loads(line)["psnr"] for line in lines[:40]]
+    target = psnrs[24] - 1e-3  # measured by step 25 on the weights before it
+    first = next(i for i, p in enumerate(psnrs) if p >= target) + 1
+    stopped = run(cfg(target))
+    summary = json.loads((stopped.run_dir / "summary.json").read_text())
+    assert summary["steps"] == first < 40 and "target" in summary["stopped"]

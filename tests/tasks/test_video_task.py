@@ -37,9 +37,9 @@ def test_coordinates_match_the_grid_and_batches_are_fractions():
     task = VideoTask(synthetic_video(frames=5, height=6, width=7))
     index = torch.arange(task.num_pixels)
     torch.testing.assert_close(task.coords_of(index), grid((5, 6, 7)))
-    coords, pixels = task.batch(0, torch.Generator().manual_seed(0), None)
+    coords, pixels, _, _ = task.batch(0, torch.Generator().manual_seed(0), None)
     assert coords.shape == (max(1, round(PAPER_FRACTION * 210)), 3)
-    coords, pixels = task.batch(0, torch.Generator().manual_seed(0), 50)
+    coords, pixels, _, _ = task.batch(0, torch.Generator().manual_seed(0), 50)
     assert coords.shape == (50, 3) and pixels.shape == (50, 3)
     i = int(torch.argmin((task.coords_of(index) - coords[0]).abs().sum(1)))
     torch.testing.assert_close(task.pixels[i], pixels[0])  # colour belongs to its coordinate
@@ -79,6 +79,15 @@ def test_fit_writes_outputs_and_improves_psnr(tmp_path, clip_file):
 
 def test_interrupted_video_run_resumes_to_the_same_end(tmp_path, clip_file):
     assert_resume_matches_full_run(lambda: tiny_config(tmp_path, clip_file))
+
+
+def test_error_sampled_video_run_resumes_to_the_same_end(tmp_path, clip_file):
+    def make():
+        cfg = tiny_config(tmp_path, clip_file)
+        cfg.sampling = "error"
+        return cfg
+
+    assert_resume_matches_full_run(make)
 
 
 def test_sources_subsampling_and_errors(tmp_path, clip_file, capsys):

@@ -1,4 +1,4 @@
-from sirenkit.tasks.image import FitImageConfig
+from sirenkit.tasks.image import IMAGE_START_BATCH, FitImageConfig
 from sirenkit.training.config import TrainConfig
 from sirenkit.training.schedule import batch_size_at
 
@@ -16,5 +16,5 @@ def test_growing_batch_doubles_then_takes_the_full_batch():
 
 def test_image_default_ends_in_the_full_batch():
     cfg = FitImageConfig().train
-    assert batch_size_at(cfg, 0) == 8192
+    assert batch_size_at(cfg, 0) == IMAGE_START_BATCH
     assert batch_size_at(cfg, cfg.batch_growth_every * cfg.batch_doublings) is None

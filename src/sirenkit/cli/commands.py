@@ -136,6 +136,43 @@ COMMANDS: tuple[Command, ...] = (
         "render a trained image model at any size, or audio at any rate",
     ),
     Command(
+<<<<<<< HEAD
+        ("view",),
+        "sirenkit.viewer.server:ViewConfig",
+        "sirenkit.viewer.server:view_command",
+        "browse runs in a local web viewer (re-rendered zoom, players, meshes, curves)",
+=======
+        ("train", "functa"),
+        "sirenkit.functa.task:TrainFunctaConfig",
+        "sirenkit.functa.task:train_functa",
+        "meta-learn a SIREN with per-image modulations (functa) over a dataset",
+    ),
+    Command(
+        ("encode",),
+        "sirenkit.functa.cli:EncodeConfig",
+        "sirenkit.functa.cli:encode_command",
+        "turn every image of a dataset into its functa modulation (one .npz)",
+    ),
+    Command(
+        ("decode",),
+        "sirenkit.functa.cli:DecodeConfig",
+        "sirenkit.functa.cli:decode_command",
+        "render the modulations of a .npz back to images (PNGs and a contact sheet)",
+    ),
+    Command(
+        ("compress",),
+        "sirenkit.compress.cli:CompressConfig",
+        "sirenkit.compress.cli:compress_command",
+        "store an image as a quantised, entropy-coded SIREN (.sirenz) within a bit budget",
+    ),
+    Command(
+        ("decompress",),
+        "sirenkit.compress.cli:DecompressConfig",
+        "sirenkit.compress.cli:decompress_command",
+        "render a .sirenz file back to an image, at any resolution",
+>>>>>>> compress
+    ),
+    Command(
         ("models",),
         "sirenkit.cli.info:ModelsConfig",
         "sirenkit.cli.info:models_command",

@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command named by ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     import tyro
 
-    from ..errors import SirenkitError
+    from ..errors import ForeignRun, SirenkitError, require_finite_options
 
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
@@ -58,8 +58,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command is None:
         group = tuple(w for w in argv[:1])
         if any(c.words[:1] == group for c in COMMANDS):
-            print(_usage(group), file=sys.stderr if argv[1:2] else sys.stdout)
-            return 2 if argv[1:2] and argv[1] not in ("-h", "--help") else 0
+            if not argv[1:2] or argv[1] in ("-h", "--help"):
+                print(_usage(group))
+                return 0
+            print(
+                f"sirenkit: error: unknown command {' '.join(argv[:2])!r}\n\n{_usage(group)}",
+                file=sys.stderr,
+            )
+            return 2
         print(f"sirenkit: error: unknown command {argv[0]!r}\n\n{_usage()}", file=sys.stderr)
         return 2
     prog = "sirenkit " + " ".join(command.words)
@@ -72,7 +78,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             description=(config_cls.__doc__ or command.summary).strip(),
             config=(tyro.conf.OmitArgPrefixes, tyro.conf.FlagConversionOff),
         )
+        require_finite_options(cfg)
         _report(prog, _load(command.entry)(cfg))
+    except ForeignRun as e:
+        owner = [" ".join(c.words) for c in COMMANDS if c.config == e.config]
+        hint = f"; resume it with sirenkit {owner[0]}" if owner else ""
+        print(f"{prog}: error: {e}{hint}", file=sys.stderr)
+        return 2
     except SirenkitError as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
         return 2

@@ -40,8 +40,10 @@ class Constraint:
     points: int | None = None
     weight: float = 1.0
     name: str | None = None
-    plan: set[str] = field(default_factory=set, repr=False, compare=False)
-    """The derivatives its residual asked for last step (computed in one pass the next)."""
+    plan: set[str] | None = field(default=None, repr=False, compare=False)
+    """The derivatives its residual asks for (learnt on two points before the first use), so
+    that every evaluation computes them in one pass, the same way (a resumed run repeats an
+    uninterrupted one bit for bit)."""
 
 
 @dataclass
@@ -124,9 +126,13 @@ class Problem:
 
     def residual(self, c: Constraint, model: nn.Module, x: torch.Tensor, data=None) -> torch.Tensor:
         """Constraint ``c``'s residual at ``x``, checked: ``(N, k)``."""
+        if c.plan is None:
+            probe = self.field(model, x[:2], None if data is None else data[:2])
+            c.residual(probe)
+            c.plan = probe.asked
         f = self.field(model, x, data, c.plan)
         r = c.residual(f)
-        c.plan = f.asked
+        c.plan |= f.asked
         return check_residual(r, len(x), c.name)
 
     def losses(self, model: nn.Module, batch: Batch) -> dict[str, torch.Tensor]:

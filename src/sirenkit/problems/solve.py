@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import runpy
+import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Annotated, Any
@@ -40,10 +41,15 @@ def data_path(relative: str) -> Path | None:
     """A data file under ``$SIRENKIT_DATA``, else under the repository's ``../shared/data``;
     None when it is in neither (examples then run without a reference)."""
     roots = [Path(os.environ[DATA_ENV])] if os.environ.get(DATA_ENV) else []
-    roots.append(Path(__file__).resolve().parents[4] / "shared" / "data")
+    roots += [Path(__file__).resolve().parents[4] / "shared" / "data", Path("../shared/data")]
     for root in roots:
         if (root / relative).is_file():
             return root / relative
+    print(
+        f"sirenkit: {relative} not found (under ${DATA_ENV} or ../shared/data): "
+        "no reference, so no error against it is reported",
+        file=sys.stderr,
+    )
     return None
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import torch
@@ -33,6 +33,7 @@ from ..signals.video import (
     video_from_array,
 )
 from ..training.config import RunOptions, TrainConfig
+from ..training.sampling import ErrorSampler, batch_mse, draw_batch
 from ..training.task import Task
 from ..viz.video import plot_frame_metrics, save_frame_strip
 
@@ -63,6 +64,11 @@ class FitVideoConfig(RunOptions):
     when given, sets the number of pixels instead."""
     chunk: int = 65536
     """Pixels evaluated at once when rendering (bounds memory)."""
+    sampling: Literal["error", "uniform"] = "uniform"
+    """How each step's pixels are drawn: uniform, or error (more often where the last seen
+    error is large, importance-weighted so the loss stays unbiased; see docs/speed.md)."""
+    error_mix: float = 0.5
+    """Share of an error-driven draw that follows the error (the rest is uniform)."""
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
             steps=2000,
@@ -75,7 +81,14 @@ class FitVideoConfig(RunOptions):
 
     def setup(self) -> VideoTask:
         video, label = load_source(self)
-        return VideoTask(video, label, sample_fraction=self.sample_fraction, chunk=self.chunk)
+        return VideoTask(
+            video,
+            label,
+            sample_fraction=self.sample_fraction,
+            chunk=self.chunk,
+            sampling=self.sampling,
+            error_mix=self.error_mix,
+        )
 
 
 def resolve_source(source: str) -> str:
@@ -131,6 +144,8 @@ class VideoTask(Task):
         *,
         sample_fraction: float = PAPER_FRACTION,
         chunk: int = 65536,
+        sampling: Literal["error", "uniform"] = "uniform",
+        error_mix: float = 0.5,
     ) -> None:
         if video.frames.ndim != 4 or min(video.frames.shape) < 1:
             raise ValueError(f"video frames must be (T, H, W, C), got {video.frames.shape}")
@@ -144,6 +159,7 @@ class VideoTask(Task):
         self.pixels = torch.from_numpy(
             np.ascontiguousarray(video.frames.reshape(-1, video.frames.shape[-1]))
         )
+        self.sampler = ErrorSampler(self.num_pixels, error_mix) if sampling == "error" else None
 
     @property
     def shape(self) -> TaskShape:
@@ -159,6 +175,8 @@ class VideoTask(Task):
 
     def to(self, device: torch.device) -> VideoTask:
         self.pixels = self.pixels.to(device)
+        if self.sampler is not None:
+            self.sampler.to(device)
         return self
 
     def coords_of(self, index: torch.Tensor) -> torch.Tensor:
@@ -172,16 +190,30 @@ class VideoTask(Task):
         return torch.stack(axes, dim=-1)
 
     def batch(self, step: int, generator: torch.Generator, batch_size: int | None):
+        """``(coords, pixels, weights, indices)`` of a random batch (weights None: uniform)."""
         n = self.num_pixels
         size = batch_size or max(1, round(self.sample_fraction * n))
-        idx = torch.randint(n, (min(size, n),), generator=generator).to(self.pixels.device)
-        return self.coords_of(idx), self.pixels[idx]
+        idx, weights = draw_batch(self.sampler, n, min(size, n), generator)
+        idx = idx.to(self.pixels.device)
+        return self.coords_of(idx), self.pixels[idx], weights, idx
 
     def loss(self, model: nn.Module, batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        coords, target = batch
-        mse = torch.mean((model(coords) - target) ** 2)
+        """Mean squared error (importance-weighted for an error-driven draw); records the
+        batch's errors in the sampler (the loop calls this once per training step)."""
+        coords, target, weights, idx = batch
+        per_pixel = ((model(coords).float() - target) ** 2).mean(-1)
+        mse = batch_mse(per_pixel, weights)
+        if self.sampler is not None:
+            self.sampler.observe(idx, per_pixel)
         d = mse.detach()
         return mse, {"psnr": 10 * torch.log10(4.0 / d.clamp_min(1e-30))}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {} if self.sampler is None else {"sampler": self.sampler.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if self.sampler is not None and "sampler" in state:
+            self.sampler.load_state_dict(state["sampler"])
 
     def predict(self, model: nn.Module) -> np.ndarray:
         """The model's video on the training grid, ``(T, H, W, C)``, rendered in chunks."""

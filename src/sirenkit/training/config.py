@@ -56,8 +56,14 @@ class TrainConfig:
     in bfloat16, parameters and optimiser in float32; input derivatives stay float32). Faster
     where the hardware has bfloat16 units, but its 8-bit mantissa caps the fit: on cameraman it
     levels off near 37.5 dB where float32 passes 42 dB (docs/speed.md)."""
+    bfloat16_steps: int = 0
+    """Steps at the start trained under bfloat16 autocast before --precision takes over: the
+    coarse early fit does not need float32 and its steps cost about half (docs/speed.md)."""
     progress: bool = True
     """Show a progress bar."""
+    log: Literal["none", "tensorboard"] = "none"
+    """Also log to TensorBoard (RUN/tb/: scalars as they come, the run's pictures and sounds at
+    the end; needs the tensorboard extra)."""
 
 
 @dataclass

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..errors import SirenkitError
 from . import distributed
 from .checkpoint import CHECKPOINT_NAME, save_checkpoint
 from .config import TrainConfig
@@ -23,15 +24,35 @@ from .task import Task
 Callback = Callable[[int, nn.Module], None]
 
 
+def _mps_available() -> bool:
+    return bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+
+
 def resolve_device(name: str) -> torch.device:
-    """``auto`` picks CUDA, then Apple's MPS, then the CPU."""
+    """``auto`` picks CUDA, then Apple's MPS, then the CPU; a named device must exist here
+    (a one-line :class:`SirenkitError` otherwise, before any work is done)."""
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    return torch.device(name)
+        return torch.device("mps" if _mps_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise SirenkitError(
+            f"--device {name!r} is not a device; use auto, cpu, cuda, cuda:N or mps"
+        ) from None
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            why = "no GPU found" if torch.version.cuda else "this torch is built without CUDA"
+            raise SirenkitError(f"--device {name}: CUDA is not available ({why})")
+        if device.index is not None and device.index >= count:
+            raise SirenkitError(f"--device {name}: only {count} CUDA device(s) here")
+    elif device.type == "mps" and not _mps_available():
+        raise SirenkitError(f"--device {name}: Apple's MPS is not available here")
+    elif device.type not in ("cpu", "cuda", "mps"):
+        raise SirenkitError(f"--device {name}: sirenkit runs on auto, cpu, cuda, cuda:N or mps")
+    return device
 
 
 AUTOCAST_DTYPES: dict[str, torch.dtype | None] = {"float32": None, "bfloat16": torch.bfloat16}
@@ -46,6 +67,7 @@ class TrainState:
     train_time: float = 0.0
     optimizer: dict[str, Any] | None = None
     generator: torch.Tensor | None = None
+    task_state: dict[str, Any] | None = None
 
 
 @dataclass
@@ -53,6 +75,8 @@ class TrainResult:
     steps: int
     train_time: float
     final: dict[str, float] = field(default_factory=dict)
+    stopped: str | None = None
+    """Why training ended before ``cfg.steps`` (the task's :meth:`Task.should_stop`), if it did."""
 
 
 class Interrupted(Exception):
@@ -121,10 +145,12 @@ def train(
             optimizer.load_state_dict(resume.optimizer)
         if resume.generator is not None:
             generator.set_state(resume.generator)
+        if resume.task_state is not None:
+            task.load_state_dict(resume.task_state)
     if main:
         log = MetricsLog(run_dir / "metrics.jsonl", resume_step=state.step if resume else None)
 
-    def checkpoint(step: int) -> None:
+    def checkpoint(step: int, task_state: dict[str, Any] | None = None) -> None:
         if not main:
             return
         save_checkpoint(
@@ -134,6 +160,7 @@ def train(
             train_time=state.train_time,
             optimizer=optimizer.state_dict(),
             generator=generator.get_state(),
+            task_state=task.state_dict() if task_state is None else task_state,
             task=task.name,
             task_meta=task.meta(),
             renderer=task.renderer,
@@ -160,10 +187,13 @@ def train(
     step = state.step
     consistent = True  # weights and optimizer match `step` (False only inside optimizer.step)
     gen_before = generator.get_state()
+    task_before = task.state_dict()
+    stopped = task.should_stop()  # a resumed run that had stopped early stays stopped
     try:
-        while step < total:
+        while step < total and stopped is None:
             t0 = time.perf_counter()
             gen_before = generator.get_state()
+            task_before = task.state_dict()
             if step >= cfg.steps:
                 if lbfgs is None:
                     optimizer = start_lbfgs()
@@ -177,7 +207,8 @@ def train(
                     group["lr"] = lr
                 batch = task.batch(step, generator, batch_size_at(cfg, step))
                 batch = distributed.shard_batch(batch, ctx)
-                with torch.autocast(device.type, dtype=low, enabled=low is not None):
+                dtype = torch.bfloat16 if step < cfg.bfloat16_steps else low
+                with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
                     loss, scalars = task.loss(net, batch)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -185,6 +216,7 @@ def train(
                 optimizer.step()
                 consistent = True
             gen_before = generator.get_state()
+            task_before = task.state_dict()
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             state.train_time += time.perf_counter() - t0
@@ -212,16 +244,17 @@ def train(
                 checkpoint(step)
             for fn in callbacks:
                 fn(step, model)
+            stopped = task.should_stop()
     except KeyboardInterrupt:
         bar.close()
         if consistent:  # else keep the last periodic checkpoint: the weights are half-updated
             generator.set_state(gen_before)
-            checkpoint(step)
+            checkpoint(step, task_before)
         raise Interrupted(step, run_dir) from None
     bar.close()
     final = evaluate(step)
     checkpoint(step)
-    return TrainResult(steps=step, train_time=state.train_time, final=final)
+    return TrainResult(steps=step, train_time=state.train_time, final=final, stopped=stopped)
 
 
 class _LBFGSPhase:
@@ -243,8 +276,10 @@ class _LBFGSPhase:
     ) -> None:
         self.task, self.net, self.device, self.low = task, net, device, low
         self.params = [p for p in model.parameters() if p.requires_grad]
+        # max_eval bounds the line search too (to max_eval minus the one evaluation at the
+        # start): LBFGS's default for max_iter=1 leaves it none, so every step would fail.
         self.optimizer = torch.optim.LBFGS(
-            self.params, lr=1.0, max_iter=1, line_search_fn="strong_wolfe"
+            self.params, lr=1.0, max_iter=1, max_eval=26, line_search_fn="strong_wolfe"
         )
         fixed = torch.Generator().manual_seed(cfg.seed + 1)
         self.batch = task.batch(cfg.steps, fixed, None)

@@ -66,23 +66,18 @@ class Task(ABC):
         """JSON-able facts stored in the checkpoint (e.g. image shape) for later rendering."""
         return {}
 
+    def state_dict(self) -> dict[str, Any]:
+        """Training state the task keeps between steps (e.g. an error-driven sampler's errors),
+        saved in every checkpoint so that a resumed run continues exactly."""
+        return {}
 
-def sample_rows(
-    generator: torch.Generator, batch_size: int | None, *tensors: torch.Tensor
-) -> tuple[torch.Tensor, ...]:
-    """The same random rows (with replacement) of every tensor, or all of them: the batch of a
-    task whose data is a table of points.
+    def load_state_dict(self, state: dict[str, Any]) -> None:  # noqa: B027
+        """Restore what :meth:`state_dict` returned."""
 
-    Arguments:
-        generator: the trainer's seeded CPU generator (reproducible batches).
-        batch_size: rows to draw; None, or at least the row count, returns ``tensors`` whole.
-        tensors: tensors sharing their first dimension and device.
-    """
-    n = tensors[0].shape[0]
-    if batch_size is None or batch_size >= n:
-        return tensors
-    idx = torch.randint(n, (batch_size,), generator=generator).to(tensors[0].device)
-    return tuple(t[idx] for t in tensors)
+    def should_stop(self) -> str | None:
+        """Why training may end before its last step (e.g. a target quality was reached), or
+        None to go on; asked after every step."""
+        return None
 
 
 def points_per_step(task: str, batch_size: int | None, growth_every: int = 0) -> int:

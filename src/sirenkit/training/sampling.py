@@ -1,0 +1,140 @@
+"""Error-driven sampling of training points, and a rule for when a fit has stopped paying.
+
+A random batch of pixels is a noisy estimate of the full-batch gradient; most of its noise
+comes from the few points whose residual is large (edges, texture). Drawing points with a
+probability that grows with their last seen error, and weighting each drawn point's loss by
+``1 / (N p_i)``, keeps the loss an unbiased estimate of the full mean squared error while
+spending the batch where the error is (importance sampling, as in the soft-mining and
+nonparametric-teaching lines of work on neural fields; docs/speed.md has the measurements).
+
+Everything here is a deterministic function of its state and the generator it is given, and
+the state travels in the checkpoint, so an interrupted run resumes exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+from ..errors import SirenkitError
+
+
+class ErrorSampler:
+    """Draws point indices with probability ``(1 - mix) / N + mix * |r_i| / sum(|r|)``.
+
+    ``|r_i|`` is the (root mean square over channels) error of point ``i`` the last time it was
+    in a batch (all equal at the start, so the first draws are uniform). Proportional to
+    ``|r|`` rather than ``r^2``: the variance of the weighted gradient estimate is smallest
+    when each point is drawn in proportion to its gradient's size, which for a squared error
+    grows with ``|r|`` (drawing by ``r^2`` measured no better than uniform, docs/speed.md).
+    The uniform share ``1 - mix`` bounds every weight by ``1 / (1 - mix)``, so no point is
+    starved or given an unbounded weight.
+    """
+
+    def __init__(self, n: int, mix: float = 0.5) -> None:
+        if n < 1:
+            raise ValueError(f"need at least one point, got {n}")
+        if not 0.0 <= mix < 1.0:  # also rejects NaN
+            raise SirenkitError(f"--error-mix must be in [0, 1), got {mix}")
+        self.n = n
+        self.mix = mix
+        self.error = torch.ones(n)
+        """Last seen root mean square error of every point."""
+
+    def probabilities(self) -> torch.Tensor:
+        """The current draw probability of every point (sums to 1)."""
+        total = self.error.sum()
+        if not torch.isfinite(total) or total <= 0:
+            return torch.full((self.n,), 1.0 / self.n)
+        return (1.0 - self.mix) / self.n + self.mix * self.error / total
+
+    def draw(self, size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """``size`` indices drawn with replacement, and each one's loss weight ``1 / (N p)``
+        (the weighted mean over a batch is an unbiased estimate of the mean over all points)."""
+        p = self.probabilities()
+        idx = torch.multinomial(p, size, replacement=True, generator=generator)
+        return idx, 1.0 / (self.n * p[idx])
+
+    def observe(self, idx: torch.Tensor | None, squared_error: torch.Tensor) -> None:
+        """Record the squared errors just measured at ``idx`` (None: at every point)."""
+        e = squared_error.detach().float().reshape(-1).sqrt().to(self.error.device)
+        if idx is None:
+            self.error.copy_(e)
+        else:
+            self.error[idx.to(self.error.device)] = e
+
+    def to(self, device: torch.device) -> ErrorSampler:
+        self.error = self.error.to(device)
+        return self
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"error": self.error.cpu().clone()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.error = state["error"].to(self.error.device).clone()
+
+
+class GainStop:
+    """Stop when a target quality is reached, or when quality stops paying for the work.
+
+    Fed ``(work, quality)`` pairs (work in any unit that grows with compute, e.g. full-batch
+    equivalents; quality in dB), it says stop once ``quality >= target``, or, with
+    ``min_gain`` set, once the gain over the last ``window`` units of work falls below
+    ``min_gain`` per unit: a curve still rising faster than that never stops, a flat one does.
+    Work rather than seconds makes the decision reproducible and independent of the load.
+    """
+
+    def __init__(
+        self, target: float | None = None, min_gain: float | None = None, window: float = 20.0
+    ) -> None:
+        self.target = target
+        self.min_gain = min_gain
+        self.window = window
+        self.history: list[tuple[float, float]] = []
+        self.reason = ""
+
+    def update(self, work: float, quality: float) -> bool:
+        """Record one measurement; True when training should stop (``reason`` says why)."""
+        if not math.isfinite(quality):
+            return False
+        self.history.append((float(work), float(quality)))
+        if self.target is not None and quality >= self.target:
+            self.reason = f"reached the target {self.target:g}"
+            return True
+        if self.min_gain is None:
+            return False
+        past = [(w, q) for w, q in self.history if w <= work - self.window]
+        if not past:
+            return False
+        then = past[-1][0]
+        best_then = max(q for w, q in past)
+        best_now = max(q for _, q in self.history)
+        if (best_now - best_then) / (work - then) < self.min_gain:
+            self.reason = f"gained less than {self.min_gain:g} per unit of work"
+            return True
+        return False
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"history": [list(h) for h in self.history], "reason": self.reason}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.history = [(float(w), float(q)) for w, q in state.get("history", [])]
+        self.reason = str(state.get("reason", ""))
+
+
+def draw_batch(
+    sampler: ErrorSampler | None, n: int, size: int, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Indices of a batch of ``size`` of ``n`` points and their loss weights: drawn by
+    ``sampler``, or uniformly with replacement (weights None: all equal) without one."""
+    if sampler is None:
+        return torch.randint(n, (size,), generator=generator), None
+    return sampler.draw(size, generator)
+
+
+def batch_mse(per_point: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
+    """The batch's estimate of the mean squared error over all points: the plain mean, or the
+    importance-weighted one for an error-driven draw."""
+    return per_point.mean() if weights is None else (per_point * weights).mean()

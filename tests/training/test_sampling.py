@@ -1,0 +1,76 @@
+import math
+
+import pytest
+import torch
+
+from sirenkit.training.sampling import ErrorSampler, GainStop
+
+
+def _heavy_tailed_errors(n: int) -> torch.Tensor:
+    """Squared errors like an image's: mostly small, a few edges much larger."""
+    g = torch.Generator().manual_seed(1)
+    e = torch.rand(n, generator=g) * 1e-3
+    e[torch.randperm(n, generator=g)[: n // 20]] = 0.5
+    return e
+
+
+def test_weighted_batch_loss_is_an_unbiased_estimate_of_the_full_loss():
+    n, batch, draws = 2000, 64, 4000
+    errors = _heavy_tailed_errors(n)
+    sampler = ErrorSampler(n, mix=0.8)
+    sampler.observe(None, errors * torch.linspace(0.2, 3.0, n))  # stale, unlike `errors`
+    g = torch.Generator().manual_seed(0)
+    estimates = []
+    for _ in range(draws):
+        idx, w = sampler.draw(batch, g)
+        estimates.append(float((errors[idx] * w).mean()))
+    est = torch.tensor(estimates, dtype=torch.float64)
+    stderr = float(est.std()) / math.sqrt(draws)
+    assert abs(float(est.mean()) - float(errors.mean())) < 4 * stderr
+    # the draw is not uniform: errors seen as large are drawn far more often
+    idx, _ = sampler.draw(20000, g)
+    seen = torch.bincount(idx, minlength=n).float()
+    assert seen[errors > 0.1].mean() > 5 * seen[errors < 0.1].mean()
+
+
+def test_error_driven_estimate_has_less_variance_than_uniform_on_heavy_tails():
+    n, batch = 2000, 64
+    errors = _heavy_tailed_errors(n)
+    g = torch.Generator().manual_seed(0)
+    uniform = torch.stack(
+        [errors[torch.randint(n, (batch,), generator=g)].mean() for _ in range(500)]
+    )
+    sampler = ErrorSampler(n, mix=0.8)
+    sampler.observe(None, errors)
+    weighted = []
+    for _ in range(500):
+        idx, w = sampler.draw(batch, g)
+        weighted.append((errors[idx] * w).mean())
+    assert torch.stack(weighted).var() < 0.2 * uniform.var()
+
+
+def test_observe_updates_only_the_drawn_points_and_state_round_trips():
+    sampler = ErrorSampler(5, mix=0.5)
+    sampler.observe(torch.tensor([1, 3]), torch.tensor([4.0, 9.0]))  # squared errors
+    assert sampler.error.tolist() == [1.0, 2.0, 1.0, 3.0, 1.0]  # kept as |r|
+    p = sampler.probabilities()
+    assert float(p.sum()) == pytest.approx(1.0) and float(p.min()) >= 0.5 / 5
+    other = ErrorSampler(5, mix=0.5)
+    other.load_state_dict(sampler.state_dict())
+    assert torch.equal(other.error, sampler.error)
+
+
+def test_gain_stop_reaches_a_target():
+    stop = GainStop(target=40.0)
+    assert not any(stop.update(w, q) for w, q in [(1, 20.0), (2, 30.0), (3, 39.9)])
+    assert stop.update(4, 40.0) and "target" in stop.reason
+
+
+def test_gain_stop_stops_on_a_flat_curve_and_not_on_a_rising_one():
+    rising, flat = GainStop(min_gain=0.05, window=20), GainStop(min_gain=0.05, window=20)
+    # rising: 0.1 dB per unit of work throughout (a slow but steady fit)
+    assert not any(rising.update(w, 30 + 0.1 * w) for w in range(0, 200, 5))
+    # flat after work 60: noise of +-0.2 dB around 40 dB
+    stops = [flat.update(w, min(30 + 0.5 * w / 3, 40.0) + 0.2 * (-1) ** w) for w in range(0, 200)]
+    first = stops.index(True)
+    assert 60 < first <= 90 and "gain" in flat.reason
