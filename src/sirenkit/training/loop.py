@@ -124,8 +124,10 @@ def train(
             optimizer.load_state_dict(resume.optimizer)
         if resume.generator is not None:
             generator.set_state(resume.generator)
-        if resume.task_state is not None:
-            task.load_state_dict(resume.task_state)
+
+    # a task object may train several networks in turn (sirenkit compare): each run starts
+    # from the task's fresh state, or from the checkpoint's
+    task.load_state_dict(resume.task_state if resume and resume.task_state is not None else {})
     if main:
         log = MetricsLog(run_dir / "metrics.jsonl", resume_step=state.step if resume else None)
 
