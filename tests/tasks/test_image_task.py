@@ -77,3 +77,22 @@ def test_ctrl_c_inside_a_step_resumes_to_the_same_end(tmp_path):
     resumed = run(again)
     for p, q in zip(full.model.parameters(), resumed.model.parameters(), strict=True):
         assert torch.equal(p, q)
+
+
+def test_a_task_reused_for_a_second_run_starts_fresh(tmp_path):
+    """`sirenkit compare` trains several networks on one task object: the sampler and the
+    stopping rule must not carry one run's state into the next."""
+
+    def cfg():
+        c = FitImageConfig(source="camera", size=16, out=tmp_path / "runs", min_gain=0.5)
+        c.model.hidden, c.model.layers = 24, 3
+        c.train = tiny_train(batch_size=64, steps=40)
+        return c
+
+    fresh = run(cfg())
+    task = cfg().setup()
+    run(cfg(), task)
+    second = run(cfg(), task)
+    assert second.final == fresh.final
+    for p, q in zip(fresh.model.parameters(), second.model.parameters(), strict=True):
+        assert torch.equal(p, q)
