@@ -24,6 +24,7 @@ per step (pixels per step, so a cheap partial-batch step is never read as a fast
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import statistics
 import tempfile
@@ -384,15 +385,15 @@ def goal_table(results: dict[tuple[str, int], dict[str, dict]]) -> str:
     lines = [
         "| size | images | vs | "
         + " | ".join(f"{t:.0f} dB sooner, wall (CPU)" for t in TARGETS)
-        + f" | {TARGETS[-1]:.0f} dB: fewer pixels (sampling, schedule) x cheaper pixels"
-        + " (implementation, bfloat16)"
+        + f" | {TARGETS[-1]:.0f} dB sooner = fewer pixels trained (sampling, schedule) x"
+        + " cheaper pixels (implementation, bfloat16), CPU"
         + " | final PSNR >= tuned's final |",
         "|" + "---|" * (5 + len(TARGETS)),
     ]
     for size in sorted({k[1] for k in results}):
-        group = [v for k, v in results.items() if k[1] == size and "sirenkit" in v]
         for ref in ("tuned", "authors"):
-            if not all(ref in v for v in group):
+            group = [v for k, v in results.items() if k[1] == size and {"sirenkit", ref} <= set(v)]
+            if not group:
                 continue
             cells = []
             for t in TARGETS:
@@ -407,12 +408,12 @@ def goal_table(results: dict[tuple[str, int], dict[str, dict]]) -> str:
                     / (v["sirenkit"][f"cpu@{t:.0f}"] / v["sirenkit"][f"work@{t:.0f}"]),
                 )
                 for v in group
-                if v[ref][f"work@{t:.0f}"] and v["sirenkit"][f"work@{t:.0f}"]
+                if v[ref].get(f"work@{t:.0f}") and v["sirenkit"].get(f"work@{t:.0f}")
             ]
             if len(split) == len(group) and split:
                 fewer = statistics.median(a for a, _ in split)
                 cheaper = statistics.median(b for _, b in split)
-                cells.append(f"{fewer:.2f}x fewer pixels, each {cheaper:.2f}x cheaper")
+                cells.append(f"{fewer:.2f}x (pixels) x {cheaper:.2f}x (CPU s per pixel)")
             else:
                 cells.append("-")
             held = ""
@@ -479,14 +480,36 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="torch threads, for every side")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--write-docs", action="store_true", help="docs/speed.md and README tables")
+    ap.add_argument(
+        "--from-json", nargs="+", type=Path, default=None, help="tabulate earlier --json runs"
+    )
     args = ap.parse_args()
+    if args.from_json:
+        results, runs = {}, []
+        for path in args.from_json:
+            data = json.loads(path.read_text())
+            for key, sides in data["results"].items():
+                name, size = key.rsplit("@", 1)
+                results[(name, int(size))] = sides
+            runs.append(f"`{data['command']}` ({data.get('load', 'load not recorded')})")
+        command = "python -m benchmarks.image_fit --from-json ... from the runs " + "; ".join(runs)
+        seconds = max(json.loads(p.read_text())["args"]["seconds"] for p in args.from_json)
+        report(results, seconds, command, args.write_docs)
+        return
     torch.set_num_threads(args.threads)
+    command = (
+        f"python -m benchmarks.image_fit --images {' '.join(args.images)} "
+        f"--sizes {' '.join(map(str, args.sizes))} --seconds {args.seconds:g} "
+        f"--sides {' '.join(args.sides)} --threads {args.threads}"
+    )
     print(f"machine: {machine()}; {load()}", flush=True)
     results: dict[tuple[str, int], dict[str, dict]] = {}
+    loads = []
     with keep_freed_memory():  # for every side alike, as `sirenkit fit image` runs
         compare("camera", 16, 1.0, 1, 5, 5, tuple(args.sides))  # first-call costs, unbooked
         for size in args.sizes:
             for name in args.images:
+                loads.append(load())
                 res = compare(
                     name,
                     size,
@@ -498,23 +521,29 @@ def main() -> None:
                 )
                 results[(name, size)] = res
                 print(tables({(name, size): res}, args.seconds).split("\n\n")[0], flush=True)
-                print(load(), flush=True)
-    text = tables(results, args.seconds)
+                loads.append(load())
+                print(loads[-1], flush=True)
+                write_json(  # after every image, so that a long run that is stopped keeps some
+                    args.json,
+                    {
+                        "machine": machine(),
+                        "command": command,
+                        "load": f"{loads[0]} at the start, {loads[-1]} at the end",
+                        "args": {k: v for k, v in vars(args).items() if k not in ("json",)}
+                        | {"from_json": None},
+                        "results": {f"{k[0]}@{k[1]}": v for k, v in results.items()},
+                    },
+                )
+    report(results, args.seconds, command, args.write_docs)
+
+
+def report(
+    results: dict[tuple[str, int], dict[str, dict]], seconds: float, command: str, docs: bool
+) -> None:
+    """Print the tables; with ``docs``, write them into docs/speed.md and README."""
+    text = tables(results, seconds)
     print(text)
-    write_json(
-        args.json,
-        {
-            "machine": machine(),
-            "args": vars(args) | {"json": str(args.json)},
-            "results": {f"{k[0]}@{k[1]}": v for k, v in results.items()},
-        },
-    )
-    if args.write_docs:
-        command = (
-            f"python -m benchmarks.image_fit --images {' '.join(args.images)} "
-            f"--sizes {' '.join(map(str, args.sizes))} --seconds {args.seconds:g} "
-            f"--threads {args.threads}"
-        )
+    if docs:
         write_doc_block(ROOT / "docs" / "speed.md", "image-fit", text, command)
         write_doc_block(ROOT / "README.md", "image-fit", goal_table(results), command)
 
