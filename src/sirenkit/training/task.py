@@ -90,7 +90,8 @@ class Task(ABC):
         return {}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:  # noqa: B027
-        """Restore what :meth:`state_dict` returned."""
+        """Restore what :meth:`state_dict` returned; ``{}`` is the state of a fresh run (the
+        trainer passes it at the start of every run that is not resumed)."""
 
     def should_stop(self) -> str | None:
         """Why training may end before its last step (e.g. a target quality was reached), or
