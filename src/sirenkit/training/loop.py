@@ -138,9 +138,10 @@ def train(
         lbfgs = _LBFGSPhase(task, net, model, cfg, device, low)
         return lbfgs.optimizer
 
+    # a task object may train several networks in turn (sirenkit compare): each run starts
+    # from the task's fresh state, or from the checkpoint's
+    task.load_state_dict(resume.task_state if resume and resume.task_state is not None else {})
     if resume is not None:
-        if resume.task_state is not None:
-            task.load_state_dict(resume.task_state)
         if resume.step > cfg.steps:  # the checkpoint holds the L-BFGS phase's state
             optimizer = start_lbfgs()
         if resume.optimizer is not None:

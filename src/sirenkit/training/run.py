@@ -183,7 +183,11 @@ def _run(
         require_tensorboard()  # before any work or folder
     task = task or cfg.setup()
     torch.manual_seed(cfg.train.seed)
-    model = given if given is not None else model_from_config(cfg.model, task.shape)
+    if given is None:
+        model = model_from_config(cfg.model, task.shape)
+        task.init_model(model)
+    else:
+        model = given
     if cfg.init is not None:
         apply_init(model, cfg.init, task.name)
     with contextlib.ExitStack() as stack:
