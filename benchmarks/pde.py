@@ -214,7 +214,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     ap.add_argument("--json", type=Path)
     ap.add_argument("--write-docs", action="store_true")
+    ap.add_argument(
+        "--from-json", type=Path, help="print (and with --write-docs write) a saved run's table"
+    )
     args = ap.parse_args(argv)
+    if args.from_json is not None:
+        saved = json.loads(args.from_json.read_text())
+        md = table(saved["rows"], COLUMNS) + f"\n\nMeasured on {saved['machine']}; {saved['load']}."
+        print(md)
+        if args.write_docs:
+            write_doc_block(DOC, "pde-table", md, "python -m benchmarks.pde --write-docs")
+        return saved
     torch.set_num_threads(1)
     rows: list[dict[str, Any]] = []
     dde = _deepxde() if args.deepxde == "auto" else None
