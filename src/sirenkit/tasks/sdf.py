@@ -135,7 +135,7 @@ class FitSdfConfig(RunOptions):
             norm=src.norm,
             reference=src.reference,
             loss=self.loss,
-            normals=src.normals,
+            normals_from=src.normals,
             start=self.start,
             pool=self.pool,
             eval_resolution=self.eval_resolution,
@@ -160,13 +160,13 @@ class SdfTask(Task):
         norm: Normalisation | None = None,
         reference: Reference | None = None,
         loss: SdfLoss | None = None,
-        normals: str = "given",
+        normals_from: str = "given",
         start: Literal["sphere", "siren"] = "sphere",
         near_sigma: tuple[float, ...] = (0.01, 0.05),
         pool: int = 400_000,
-        eval_resolution: int = 96,
-        eval_points: int = 30_000,
-        iou_points: int = 100_000,
+        eval_resolution: int = 128,
+        eval_points: int = 100_000,
+        iou_points: int = 200_000,
         final_resolution: int = 256,
         seed: int = 0,
     ) -> None:
@@ -176,7 +176,7 @@ class SdfTask(Task):
         norm: input -> cube map (default: fitted to ``cloud``).
         reference: what to measure against (default: the cloud itself, no IoU).
         loss: loss recipe and weights.
-        normals: where the normals came from (given, mesh, estimated), recorded in the run.
+        normals_from: where the normals came from (given, mesh, estimated), for the run folder.
         start: ``sphere`` (:func:`~sirenkit.geometry.sphere_init.sphere_init`) or ``siren``
             (the network's own random initialisation).
         near_sigma: standard deviations (cube units) of the offsets of near-surface points.
@@ -192,7 +192,7 @@ class SdfTask(Task):
         self.reference = reference or Reference(subsample(self.cloud, eval_points), None)
         self.loss_cfg = loss or SdfLoss()
         self.start = start
-        self.normals_from = normals
+        self.normals_from = normals_from
         self._label = label
         self.eval_resolution = eval_resolution
         self.eval_points = eval_points
