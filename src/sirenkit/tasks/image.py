@@ -92,10 +92,10 @@ class ImageTask(Task):
         image: np.ndarray,
         label: str = "image",
         *,
-        sampling: Literal["error", "uniform"] = "error",
-        error_mix: float = 0.5,
-        target_psnr: float | None = None,
-        min_gain: float | None = None,
+        sampling: Literal["error", "uniform"] = FitImageConfig.sampling,
+        error_mix: float = FitImageConfig.error_mix,
+        target_psnr: float | None = FitImageConfig.target_psnr,
+        min_gain: float | None = FitImageConfig.min_gain,
     ) -> None:
         if image.ndim != 3 or image.shape[0] < 1 or image.shape[1] < 1:
             raise ValueError(f"image must be (H, W, C), got {image.shape}")
