@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+import time
 from pathlib import Path
+
+import torch
 
 from benchmarks.common import machine, table, write_json
 from sirenkit.nets.registry import list_models
@@ -42,13 +45,16 @@ def fit_one(image: str, supervise: str, model: str, args: argparse.Namespace, ou
     t = cfg.train  # the command's optimiser (Adam, its lr and schedule) unless a flag is given
     t.steps, t.lr = args.steps, args.lr or t.lr
     t.eval_every, t.checkpoint_every, t.progress, t.device = 0, 0, False, args.device
+    c0 = time.process_time()
     result = run(cfg)
+    cpu = time.process_time() - c0
     f = result.final
     return {
         "image": image,
         "supervision": supervise,
         "model": model,
         "s/step": result.train_time / args.steps,
+        "CPU s": cpu,
         "PSNR raw": f["psnr"],
         "PSNR recovered": f[RECOVERED[supervise]],
         "PSNR affine": f.get("psnr_affine"),
@@ -68,8 +74,11 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=200, help="Adam steps (paper: 10,000)")
     ap.add_argument("--lr", type=float, default=None, help="default: the command's (paper: 1e-4)")
     ap.add_argument("--device", default="auto")
+    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     known = list_models()
     models = [m for m in args.models.split(",") if m]
     for m in models:

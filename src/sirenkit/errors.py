@@ -7,19 +7,54 @@ prints that message on one line and exits non-zero; programmatic users can catch
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from pathlib import Path
+from typing import Any
 
 
 class SirenkitError(ValueError):
     """A problem with the user's input, reported without a traceback by the CLI."""
 
 
+class ForeignRun(SirenkitError):
+    """``--resume`` was given a run folder of another command; ``config`` names the config
+    class ("module:Class") that wrote it, so the CLI can name the command to use instead."""
+
+    def __init__(self, message: str, config: str | None) -> None:
+        super().__init__(message)
+        self.config = config
+
+
 def require_positive(name: str, value: float | int | None, *, allow_none: bool = False) -> None:
-    """Raise a clear error unless ``value`` is a positive number."""
+    """Raise a clear error unless ``value`` is a positive number (NaN is not)."""
     if value is None and allow_none:
         return
-    if value is None or value <= 0:
+    if value is None or not value > 0:
         raise SirenkitError(f"{name} must be positive, got {value!r}")
+
+
+def flag(name: str) -> str:
+    """The command-line flag of a config field (tyro's spelling, prefixes omitted)."""
+    return "--" + name.replace("_", "-")
+
+
+def require_finite_options(cfg: Any) -> None:
+    """Raise a clear error naming the flag if any float of the (nested) dataclass ``cfg``,
+    tuples included, is NaN or infinite: no option means anything there, and a NaN slips
+    through every range check written as a comparison."""
+
+    def walk(value: Any, name: str) -> None:
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for f in dataclasses.fields(value):
+                walk(getattr(value, f.name), f.name)
+        elif isinstance(value, tuple | list):
+            for item in value:
+                walk(item, name)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise SirenkitError(f"{flag(name)} must be a finite number, got {value}")
+
+    walk(cfg, "")
 
 
 def require_fraction(name: str, value: float) -> None:

@@ -3,9 +3,13 @@ import json
 import pytest
 import torch
 
+from sirenkit import value_and_derivatives
 from sirenkit.physics import GaussianSource, HelmholtzProblem, VelocityMap
+from sirenkit.physics.helmholtz import complex_fields, helmholtz_residual
+from sirenkit.problems.problem import Batch
 from sirenkit.tasks.helmholtz import HelmholtzTask, SolveHelmholtzConfig
 from sirenkit.training.run import run
+from tests.tasks.common import assert_resume_matches_full_run, tiny_train
 
 
 def _config(tmp_path, **kw) -> SolveHelmholtzConfig:
@@ -34,19 +38,34 @@ def test_short_siren_run_lowers_the_error_and_writes_outputs(tmp_path):
     assert check["reference_vs_hankel_rel_l2"] < 0.2
 
 
-def test_loss_is_a_mean_and_batches_are_seeded():
-    problem = HelmholtzProblem(
-        k=5.0, medium=VelocityMap("block"), sources=[GaussianSource(width=0.1)]
-    )
-    task = HelmholtzTask(problem, reference_grid=21, source_points=8)
-    a = task.batch(0, torch.Generator().manual_seed(3), 100)
-    b = task.batch(0, torch.Generator().manual_seed(3), 100)
-    assert torch.equal(a[0], b[0]) and a[0].shape == (108, 2)
+def test_loss_is_the_mean_residual_over_every_point_and_batches_are_seeded():
+    medium, src = VelocityMap("block"), GaussianSource(width=0.1)
+    problem = HelmholtzProblem(k=5.0, medium=medium, sources=[src])
+    task = HelmholtzTask(problem, points=100, reference_grid=21, source_points=8)
+    a = task.batch(0, torch.Generator().manual_seed(3), None)
+    b = task.batch(0, torch.Generator().manual_seed(3), None)
+    assert all(torch.equal(p, q) for p, q in zip(a.points, b.points, strict=True))
+    assert [tuple(p.shape) for p in a.points] == [(100, 2), (8, 2)]
+    torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.Tanh(), torch.nn.Linear(16, 2))
-    pts, m = a
-    small, _ = task.loss(net, (pts, m))
-    doubled, _ = task.loss(net, (torch.cat([pts, pts]), torch.cat([m, m])))
-    assert torch.allclose(small, doubled, rtol=1e-5)  # a mean: independent of batch size
+    loss, _ = task.loss(net, a)
+    # the constraint set's loss is the old single formula: mean |residual|^2 / k^4 over all points
+    pts = torch.cat(a.points)
+    d = value_and_derivatives(net, pts, hessian_diagonal=True)
+    y, du, d2u = d.value, d.gradient, d.hessian_diagonal
+    res = helmholtz_residual(
+        pts,
+        complex_fields(y, 1),
+        torch.complex(du[:, 0::2], du[:, 1::2]),
+        torch.complex(d2u[:, 0::2], d2u[:, 1::2]),
+        k=5.0,
+        slowness2=medium.squared_slowness(pts),
+        source=src(pts)[:, None],
+        pml=problem.pml,
+    )
+    assert torch.allclose(loss, (res.abs() ** 2).mean() / 5.0**4, rtol=1e-5)
+    doubled = Batch([torch.cat([p, p]) for p in a.points], a.data)
+    assert torch.allclose(loss, task.loss(net, doubled)[0], rtol=1e-5)  # a mean
 
 
 def test_resume_finishes_the_run(tmp_path):
@@ -69,3 +88,29 @@ def test_random_points_need_a_batch_size(tmp_path):
     cfg.train.batch_size, cfg.train.batch_growth_every = 256, 10  # would end in the full batch
     with pytest.raises(SirenkitError, match="batch-growth-every"):
         cfg.setup()
+
+
+def test_resume_equals_the_full_run(tmp_path):
+    def make():
+        cfg = SolveHelmholtzConfig(k=5.0, source_width=0.1, reference_grid=21, out=tmp_path)
+        cfg.model.hidden, cfg.model.layers = 16, 3
+        cfg.train = tiny_train(batch_size=64)
+        cfg.source_points = 8
+        return cfg
+
+    assert_resume_matches_full_run(make)
+
+
+def test_the_tasks_problem_and_reference_serve_problem_files(tmp_path):
+    """One definition: a problem file (or sk.solve) uses the command's own constraint set."""
+    import sirenkit as sk
+
+    task = _config(tmp_path).setup()
+    reference = task.as_reference()
+    torch.manual_seed(0)
+    net = sk.Siren(2, 16, 1, 2, first_omega_0=10.0)
+    assert abs(reference.error(task.problem, net) - task.evaluate(net)["rel_l2"]) < 1e-5
+    outcome = sk.solve(
+        task.problem, net, reference=reference, steps=3, out=tmp_path, progress=False
+    )
+    assert "rel_l2" in outcome.final

@@ -28,6 +28,12 @@ COMMANDS: tuple[Command, ...] = (
         "fit a network to an image",
     ),
     Command(
+        ("fit", "images"),
+        "sirenkit.tasks.images:FitImagesConfig",
+        "sirenkit.tasks.images:fit_images",
+        "fit one network to each image of a folder or dataset, all trained together",
+    ),
+    Command(
         ("fit", "audio"),
         "sirenkit.tasks.audio:FitAudioConfig",
         "sirenkit.tasks.audio:fit_audio",
@@ -94,6 +100,12 @@ COMMANDS: tuple[Command, ...] = (
         "learn a prior over images (hypernetwork over SIRENs, or the CNP baseline)",
     ),
     Command(
+        ("train", "init"),
+        "sirenkit.tasks.init:TrainInitConfig",
+        "sirenkit.tasks.init:train_init",
+        "meta-learn a SIREN initialisation for a class of images (Reptile); use with --init",
+    ),
+    Command(
         ("complete",),
         "sirenkit.cli.priors:CompleteConfig",
         "sirenkit.cli.priors:complete_command",
@@ -122,6 +134,42 @@ COMMANDS: tuple[Command, ...] = (
         "sirenkit.cli.render:RenderConfig",
         "sirenkit.cli.render:render_command",
         "render a trained image model at any size, or audio at any rate",
+    ),
+    Command(
+        ("view",),
+        "sirenkit.viewer.server:ViewConfig",
+        "sirenkit.viewer.server:view_command",
+        "browse runs in a local web viewer (re-rendered zoom, players, meshes, curves)",
+    ),
+    Command(
+        ("train", "functa"),
+        "sirenkit.functa.task:TrainFunctaConfig",
+        "sirenkit.functa.task:train_functa",
+        "meta-learn a SIREN with per-image modulations (functa) over a dataset",
+    ),
+    Command(
+        ("encode",),
+        "sirenkit.functa.cli:EncodeConfig",
+        "sirenkit.functa.cli:encode_command",
+        "turn every image of a dataset into its functa modulation (one .npz)",
+    ),
+    Command(
+        ("decode",),
+        "sirenkit.functa.cli:DecodeConfig",
+        "sirenkit.functa.cli:decode_command",
+        "render the modulations of a .npz back to images (PNGs and a contact sheet)",
+    ),
+    Command(
+        ("compress",),
+        "sirenkit.compress.cli:CompressConfig",
+        "sirenkit.compress.cli:compress_command",
+        "store an image as a quantised, entropy-coded SIREN (.sirenz) within a bit budget",
+    ),
+    Command(
+        ("decompress",),
+        "sirenkit.compress.cli:DecompressConfig",
+        "sirenkit.compress.cli:decompress_command",
+        "render a .sirenz file back to an image, at any resolution",
     ),
     Command(
         ("models",),

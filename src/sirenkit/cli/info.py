@@ -17,6 +17,7 @@ def models_command(cfg: ModelsConfig) -> None:
     groups = (
         ("field", "coordinate networks (--model of fit, solve, invert, compare)"),
         ("prior", "image priors (--model of train prior)"),
+        ("batch", "many networks fitted together (--model of fit images)"),
     )
     for family, title in groups:
         print(f"{title}:")

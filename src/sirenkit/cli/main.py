@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command named by ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     import tyro
 
-    from ..errors import SirenkitError
+    from ..errors import ForeignRun, SirenkitError, require_finite_options
 
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
@@ -58,8 +58,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command is None:
         group = tuple(w for w in argv[:1])
         if any(c.words[:1] == group for c in COMMANDS):
-            print(_usage(group), file=sys.stderr if argv[1:2] else sys.stdout)
-            return 2 if argv[1:2] and argv[1] not in ("-h", "--help") else 0
+            if not argv[1:2] or argv[1] in ("-h", "--help"):
+                print(_usage(group))
+                return 0
+            print(
+                f"sirenkit: error: unknown command {' '.join(argv[:2])!r}\n\n{_usage(group)}",
+                file=sys.stderr,
+            )
+            return 2
         print(f"sirenkit: error: unknown command {argv[0]!r}\n\n{_usage()}", file=sys.stderr)
         return 2
     prog = "sirenkit " + " ".join(command.words)
@@ -72,9 +78,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             description=(config_cls.__doc__ or command.summary).strip(),
             config=(tyro.conf.OmitArgPrefixes, tyro.conf.FlagConversionOff),
         )
+        require_finite_options(cfg)
         _report(prog, _load(command.entry)(cfg))
+    except ForeignRun as e:
+        owner = [" ".join(c.words) for c in COMMANDS if c.config == e.config]
+        hint = f"; resume it with sirenkit {owner[0]}" if owner else ""
+        print(f"{prog}: error: {_one_line(e)}{hint}", file=sys.stderr)
+        return 2
     except SirenkitError as e:
-        print(f"{prog}: error: {e}", file=sys.stderr)
+        print(f"{prog}: error: {_one_line(e)}", file=sys.stderr)
         return 2
     except _interrupted() as e:
         print(
@@ -89,15 +101,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _one_line(e: Exception) -> str:
+    """An error's message on one line (a wrapped library message may span several)."""
+    return " ".join(line.strip() for line in str(e).splitlines() if line.strip())
+
+
 def _report(prog: str, outcome: object) -> None:
     """One closing line for a training command: where the results are and how it ended
     (the progress bar is gone by then; other ranks of a distributed run have no metrics)."""
     run_dir, final = getattr(outcome, "run_dir", None), getattr(outcome, "final", None)
-    if run_dir is None or not final:
+    task = getattr(outcome, "task", None)
+    if run_dir is None or not final or task is None:
         return
-    shown = ", ".join(
-        f"{k} {v:.4g}" for k, v in list(final.items())[:4] if isinstance(v, int | float)
-    )
+    shown = ", ".join(f"{k} {v:.4g}" for k, v in task.report(final).items())
     seconds = getattr(outcome, "train_time", 0.0)
     print(f"{prog}: {seconds:.1f} s of training; {shown}; results in {run_dir}")
 

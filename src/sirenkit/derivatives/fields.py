@@ -3,7 +3,9 @@
 Tasks ask :func:`value_and_derivatives` for what their loss needs; which engine computes it is
 not their concern. Sine networks (every :class:`~sirenkit.nets.siren.Siren`) take the
 closed-form forward pass of :mod:`.closed_form` when second derivatives are asked for, or when
-the input is one-dimensional; everything else goes through autograd (:mod:`.autograd`).
+the input is one-dimensional; everything else goes through autograd (:mod:`.autograd`): reverse
+mode, or nested forward mode for the Hessian diagonal or Laplacian of a network with more
+outputs than inputs (one pass per axis instead of one per output and axis).
 """
 
 from __future__ import annotations
@@ -94,12 +96,44 @@ def _closed_form(layers: list[AffineSine], x: torch.Tensor, kind: SecondOrder) -
     return out
 
 
+def _forward_diagonal(
+    model: nn.Module, x: torch.Tensor, cg: bool
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Jacobian and Hessian diagonal ``(N, m, d)`` each by forward mode: a ``jvp`` of a
+    ``jvp`` along each axis, one pass per axis whatever the number of outputs."""
+    from torch.func import jvp
+
+    firsts, seconds = [], []
+    with torch.set_grad_enabled(cg):
+        for i in range(x.shape[1]):
+            v = torch.zeros_like(x)
+            v[:, i] = 1
+
+            def along(z: torch.Tensor, v: torch.Tensor = v):
+                return jvp(model, (z,), (v,))
+
+            (_, dy), (_, d2y) = jvp(along, (x,), (v,))
+            firsts.append(dy)
+            seconds.append(d2y)
+    return torch.stack(firsts, -1), torch.stack(seconds, -1)
+
+
 def _autograd(
     model: nn.Module, coords: torch.Tensor, kind: SecondOrder, cg: bool
 ) -> FieldDerivatives:
     with torch.enable_grad():
         x = coords.detach().requires_grad_(True)
         y = model(x)
+        if kind in ("diagonal", "laplacian") and y.shape[1] > x.shape[1]:
+            # Reverse mode costs a backward pass per output and axis, forward mode one per
+            # axis: 0.03 s against 0.67 s for FWI's 11 outputs (tanh 64x4, 1024 points).
+            jac, diag = _forward_diagonal(model, coords.detach(), cg)
+            out = FieldDerivatives(y, jac, engine="autograd")
+            if kind == "laplacian":
+                out.laplacian = diag.sum(-1)
+            else:
+                out.hessian_diagonal = diag
+            return out
         jac = ad.jacobian(y, x, create_graph=cg or kind != "none")
         out = FieldDerivatives(y, jac, engine="autograd")
         if kind == "laplacian":

@@ -30,7 +30,10 @@ class TaskShape:
     """The task's default first-layer frequency."""
     family: str = "field"
     """Which kind of network the task trains: ``field`` (a coordinate network, every fitting
-    and PDE task) or ``prior`` (an encoder-to-image model, ``train prior``)."""
+    and PDE task), ``prior`` (an encoder-to-image model, ``train prior``) or ``batch`` (many
+    independent coordinate networks fitted together, ``fit images``)."""
+    count: int = 1
+    """How many independent networks a ``batch`` task fits (one per signal)."""
 
 
 FromConfig = Callable[[ModelConfig, TaskShape], dict[str, Any]]
@@ -103,4 +106,5 @@ def model_spec(model: nn.Module) -> dict[str, Any]:
 
 def _load_builtin() -> None:
     # Importing the modules runs their @register_model decorators.
-    from . import baselines, prior_entry, siren_entry  # noqa: F401
+    from ..functa import model as _functa  # noqa: F401
+    from . import baselines, batched_entry, prior_entry, siren_entry  # noqa: F401

@@ -10,7 +10,6 @@ uniform medium). Tasks define problems from these pieces; no residual lives in a
 from .analytic import hankel_solution, pulse_solution
 from .helmholtz_fd import HelmholtzProblem, solve_helmholtz
 from .media import VelocityMap
-from .operators import axis_derivatives
 from .pml import PML
 from .source import GaussianSource
 from .wave_fd import leapfrog
@@ -20,7 +19,6 @@ __all__ = [
     "GaussianSource",
     "HelmholtzProblem",
     "VelocityMap",
-    "axis_derivatives",
     "hankel_solution",
     "leapfrog",
     "pulse_solution",

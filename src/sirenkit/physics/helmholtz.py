@@ -23,16 +23,23 @@ relative L2 0.72 after 2000 steps against 0.06 with the stretched form (docs/wav
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import torch
-from torch import nn
 
-from .operators import axis_derivatives
-from .pml import PML
+from ..problems import Constraint, Problem
+from ..problems.domains import Disc
+from .pml import PML, LayeredSquare
 from .source import GaussianSource
 
+if TYPE_CHECKING:
+    from ..problems import Field
+    from .helmholtz_fd import HelmholtzProblem
+
 ResidualForm = Literal["stretched", "divergence"]
+
+NAMES = ("x0", "x1")
+"""The axes of the plane, in 'ij' order."""
 
 FIRST_W0 = 20.0
 """Default first-layer frequency for a k = 20 field on [-1, 1]^2 (docs/waves.md: rel. L2 0.027
@@ -87,38 +94,114 @@ def complex_fields(out: torch.Tensor, count: int) -> torch.Tensor:
     return torch.complex(out[:, 0 : 2 * count : 2], out[:, 1 : 2 * count : 2])
 
 
-def residual_of(
-    model: nn.Module,
-    points: torch.Tensor,
+def field_residual(
+    f: Field,
     *,
     k: float,
     pml: PML,
     sources: Sequence[GaussianSource],
-    slowness2: torch.Tensor | Callable[[torch.Tensor], torch.Tensor],
-    form: ResidualForm = "stretched",
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Helmholtz residual of a network whose first ``2 S`` outputs are the ``S`` source fields.
+    slowness2: Callable[[Field], torch.Tensor],
+    form: ResidualForm,
+) -> torch.Tensor:
+    """Helmholtz residual of a field whose first ``2 S`` outputs are the ``S`` source fields
+    (real and imaginary parts), as a constraint's residual.
 
     Arguments:
-        model: network ``(N, 2) -> (N, >= 2 S)``.
-        points: ``(N, 2)`` collocation points.
+        f: the field at the points (:class:`sirenkit.problems.Field`; axes ``x0, x1``).
         k: wavenumber.
         pml: the layer.
         sources: one per field.
-        slowness2: squared slowness ``(N,)``, or a function of the network output giving it
-            (full-waveform inversion, where the network also outputs the medium).
+        slowness2: the squared slowness ``(N,)`` at the field's points: the medium's, or the
+            network's own (full-waveform inversion, where it also outputs the medium).
         form: residual form (see :func:`helmholtz_residual`).
 
     Returns:
-        ``(residual (N, S) complex, output (N, m))``.
+        ``(N, S)`` complex residual.
     """
     s = len(sources)
-    y, du, d2u = axis_derivatives(model, points, channels=range(2 * s))
-    u = complex_fields(y, s)
-    du_c = torch.complex(du[:, 0::2], du[:, 1::2])
-    d2u_c = torch.complex(d2u[:, 0::2], d2u[:, 1::2])
-    f = torch.stack([src(points) for src in sources], dim=-1)
-    m = slowness2(y) if callable(slowness2) else slowness2
+    # second derivatives first: one pass of the engine then gives every quantity below
+    d2 = torch.stack([f.d(0, 0), f.d(1, 1)], dim=-1)[:, : 2 * s]
+    d1 = torch.stack([f.d(0), f.d(1)], dim=-1)[:, : 2 * s]
+    u = complex_fields(f.u, s)
+    x = f.x
+    source = torch.stack([src(x) for src in sources], dim=-1)
     return helmholtz_residual(
-        points, u, du_c, d2u_c, k=k, slowness2=m, source=f, pml=pml, form=form
-    ), y
+        x,
+        u,
+        torch.complex(d1[:, 0::2], d1[:, 1::2]),
+        torch.complex(d2[:, 0::2], d2[:, 1::2]),
+        k=k,
+        slowness2=slowness2(f),
+        source=source,
+        pml=pml,
+        form=form,
+    )
+
+
+def helmholtz_constraints(
+    k: float,
+    pml: PML,
+    sources: Sequence[GaussianSource],
+    slowness2: Callable[[Field], torch.Tensor],
+    *,
+    points: int,
+    physical_fraction: float,
+    source_points: int,
+    form: ResidualForm,
+) -> list[Constraint]:
+    """The PML Helmholtz equation as constraints: ``points`` points of the square per step
+    (``physical_fraction`` of them inside the layer) and ``source_points`` around each source.
+
+    The loss is the mean of ``|residual|^2 / k^4`` over all the points (each constraint
+    weighted by its share of them), so its scale does not depend on k.
+    """
+    total = points + source_points * len(sources)
+    scale = 1.0 / (total * k**4)
+
+    def residual(f: Field) -> torch.Tensor:
+        return field_residual(f, k=k, pml=pml, sources=sources, slowness2=slowness2, form=form)
+
+    out = [
+        Constraint(
+            LayeredSquare(pml, physical_fraction), residual, points, points * scale, "residual"
+        )
+    ]
+    if source_points > 0:
+        out += [
+            Constraint(
+                Disc(src.center, 3 * src.width),
+                residual,
+                source_points,
+                source_points * scale,
+                f"source{i}",
+            )
+            for i, src in enumerate(sources)
+        ]
+    return out
+
+
+def helmholtz_problem(
+    setup: HelmholtzProblem,
+    *,
+    points: int,
+    physical_fraction: float,
+    source_points: int,
+    form: ResidualForm,
+) -> Problem:
+    """The paper's Helmholtz problem as a constraint set: the fields of ``setup``'s sources
+    (outputs ``re, im`` per source) in its known medium, from the residual alone."""
+
+    def slowness2(f: Field) -> torch.Tensor:
+        return setup.medium.squared_slowness(f.x)
+
+    constraints = helmholtz_constraints(
+        setup.k,
+        setup.pml,
+        setup.sources,
+        slowness2,
+        points=points,
+        physical_fraction=physical_fraction,
+        source_points=source_points,
+        form=form,
+    )
+    return Problem(constraints, NAMES, outputs=2 * len(setup.sources), name="helmholtz")

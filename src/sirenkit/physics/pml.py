@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import torch
 
 from ..errors import require_fraction
+from ..problems.domains import Domain, Names
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,33 @@ class PML:
     def physical(self, points: torch.Tensor) -> torch.Tensor:
         """Boolean mask of the points inside the physical domain (outside the layer)."""
         return (points.abs() <= self.inner + 1e-9).all(dim=-1)
+
+
+class LayeredSquare(Domain):
+    """The square a PML borders, as a constraint's domain: ``physical_fraction`` of the points
+    drawn in the physical domain, the rest over the whole square (:meth:`PML.sample`)."""
+
+    def __init__(self, pml: PML, physical_fraction: float) -> None:
+        require_fraction("physical_fraction", physical_fraction)
+        self.pml, self.physical_fraction, self.dim = pml, physical_fraction, 2
+
+    def __repr__(self) -> str:
+        return f"LayeredSquare({self.pml}, physical_fraction={self.physical_fraction})"
+
+    def sample(self, n: int, generator: torch.Generator, names: Names = None) -> torch.Tensor:
+        return self.pml.sample(n, generator, self.physical_fraction).double()
+
+    def contains(self, x: torch.Tensor, names: Names = None) -> torch.Tensor:
+        return (x.abs() <= self.pml.half_width + 1e-9).all(dim=-1)
+
+    @property
+    def measure(self) -> float:
+        return (2 * self.pml.half_width) ** 2
+
+    @property
+    def bounds(self) -> tuple[torch.Tensor, torch.Tensor]:
+        h = torch.full((2,), float(self.pml.half_width), dtype=torch.float64)
+        return -h, h
 
 
 @dataclass

@@ -1,27 +1,79 @@
-"""Images from their derivatives (the paper's Poisson experiments): the loss and the fitted
-fields.
+"""Images from their derivatives (the paper's Poisson experiments) as a constraint set.
 
-A network's input gradient (or Laplacian), computed exactly by
-:func:`~sirenkit.derivatives.value_and_derivatives`, is fitted to a target field in the
-coordinate units of the [-1, 1] grid. The residual is ``fit - target``; the loss is its
-relative squared norm, a dimensionless normalisation with no other factor.
+A network's input gradient (or Laplacian), computed exactly by the derivative engine, is fitted
+to a target field given at points (the pixels of the [-1, 1] grid, in its coordinate units).
+The residual is ``fit - target``; the loss is its relative squared norm
+``sum |fit - target|^2 / sum |target|^2``, a dimensionless normalisation with no other factor.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import nn
 
 from ..derivatives import value_and_derivatives
+from ..problems import Constraint, Problem
+from ..problems.domains import PointSet
 from ..render import in_chunks, model_device
 from ..signals.grid import grid
 
+if TYPE_CHECKING:
+    from ..problems import Field
 
-def relative_squared_error(fit: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """``sum |fit - target|^2 / sum |target|^2`` (plain squared error if the target is zero)."""
-    scale = (target**2).sum().clamp_min(1e-12)
-    return ((fit - target) ** 2).sum() / scale
+NAMES = ("y", "x")
+"""The image axes, row first ('ij' order of :func:`~sirenkit.signals.grid`)."""
+
+
+def gradient_residual(f: Field) -> torch.Tensor:
+    """The field's gradient minus the target gradient the points carry, ``(N, 2 C)``."""
+    return f.grad.reshape(len(f.x), -1) - f.data
+
+
+def laplacian_residual(f: Field) -> torch.Tensor:
+    """The field's Laplacian minus the target Laplacian the points carry, ``(N, C)``."""
+    return f.lap - f.data
+
+
+def supervision(
+    coords: torch.Tensor,
+    target: torch.Tensor,
+    *,
+    laplacian: bool,
+    points: int | None,
+    name: str = "supervision",
+) -> Constraint:
+    """The constraint ``derivative = target`` at the points ``coords`` ``(N, 2)``.
+
+    Arguments:
+        coords: where the target is given.
+        target: ``(N, C, 2)`` gradients (d/dy, d/dx) or ``(N, C)`` Laplacians.
+        laplacian: which derivative ``target`` is.
+        points: points drawn per step (None: all of them).
+        name: the constraint's name in the logs.
+
+    The weight ``N C / sum |target|^2`` makes the loss the relative squared error (exactly
+    so on all the points; its unbiased estimate on a random share).
+    """
+    flat = target.reshape(len(target), -1)
+    weight = flat.numel() / float((flat.double() ** 2).sum().clamp_min(1e-12))
+    residual = laplacian_residual if laplacian else gradient_residual
+    return Constraint(PointSet(coords, flat), residual, points, weight, name)
+
+
+def poisson_problem(
+    coords: torch.Tensor, target: torch.Tensor, *, laplacian: bool, points: int | None
+) -> Problem:
+    """An image from its gradient or Laplacian alone: one :func:`supervision` constraint on a
+    network with one output per channel of ``target``."""
+    return Problem(
+        [supervision(coords, target, laplacian=laplacian, points=points)],
+        NAMES,
+        outputs=target.shape[1],
+        name="poisson",
+    )
 
 
 def network_fields(

@@ -35,13 +35,3 @@ class GaussianSource:
         """Complex source ``f`` at ``points`` ``(N, 2)``, shape ``(N,)``."""
         d = self.density(points)
         return torch.complex(d * self.amplitude.real, d * complex(self.amplitude).imag)
-
-    def sample(self, n: int, generator: torch.Generator, spread: float = 3.0) -> torch.Tensor:
-        """``n`` points drawn uniformly in the disc of radius ``spread * width`` around the centre.
-
-        Training batches add these so the narrow source is always seen.
-        """
-        r = spread * self.width * torch.rand(n, generator=generator).sqrt()
-        theta = 2 * math.pi * torch.rand(n, generator=generator)
-        pts = torch.stack([r * torch.cos(theta), r * torch.sin(theta)], dim=-1)
-        return pts + torch.tensor(self.center, dtype=pts.dtype)

@@ -48,8 +48,9 @@ def write_solution_figures(
     if d > 3:
         return
     axes = [torch.linspace(float(lo[k]), float(hi[k]), GRID, dtype=torch.float64) for k in range(d)]
-    if d == 3:  # 2-D in space and time (or a 3rd axis): four slices along the last axis
-        axes[2] = torch.linspace(float(lo[2]), float(hi[2]), 4, dtype=torch.float64)
+    across = names.index("t") if "t" in names else d - 1  # 3-D: four slices in time
+    if d == 3:
+        axes[across] = torch.linspace(float(lo[across]), float(hi[across]), 4, dtype=torch.float64)
     x = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1).reshape(-1, d)
     inside = _mask(problem, x)
     u = problem.values(model, x.float().to(device)).cpu().numpy()
@@ -92,12 +93,13 @@ def write_solution_figures(
             _reference_panels(axs[0, i : i + 2], fig, problem, model, reference, names)
     else:
         fig, axs = plt.subplots(u.shape[1], 4, figsize=(16, 3.6 * u.shape[1]), squeeze=False)
-        extent = (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
-        cube = u.reshape(*shape, -1)
+        a, b = (k for k in range(3) if k != across)
+        extent = (float(lo[a]), float(hi[a]), float(lo[b]), float(hi[b]))
+        cube = np.moveaxis(u.reshape(*shape, -1), across, 2)
         for c in range(u.shape[1]):
             for j in range(4):
-                title = f"u[{c}] at {names[2]} = {float(axes[2][j]):.3g}"
-                _image(axs[c, j], fig, cube[:, :, j, c], extent, title, names)
+                title = f"u[{c}] at {names[across]} = {float(axes[across][j]):.3g}"
+                _image(axs[c, j], fig, cube[:, :, j, c], extent, title, (names[a], names[b]))
     fig.tight_layout()
     fig.savefig(run_dir / "solution.png", dpi=100)
     plt.close(fig)

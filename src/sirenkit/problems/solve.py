@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import runpy
+import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Annotated, Any
@@ -40,10 +41,15 @@ def data_path(relative: str) -> Path | None:
     """A data file under ``$SIRENKIT_DATA``, else under the repository's ``../shared/data``;
     None when it is in neither (examples then run without a reference)."""
     roots = [Path(os.environ[DATA_ENV])] if os.environ.get(DATA_ENV) else []
-    roots.append(Path(__file__).resolve().parents[4] / "shared" / "data")
+    roots += [Path(__file__).resolve().parents[4] / "shared" / "data", Path("../shared/data")]
     for root in roots:
         if (root / relative).is_file():
             return root / relative
+    print(
+        f"sirenkit: {relative} not found (under ${DATA_ENV} or ../shared/data): "
+        "no reference, so no error against it is reported",
+        file=sys.stderr,
+    )
     return None
 
 
@@ -85,14 +91,14 @@ class SolveModelConfig(ModelConfig):
 @dataclass
 class SolveConfig(RunOptions):
     """Solve a problem posed as constraints: a Python file defining `problem`, or a built-in
-    example by name (burgers, lshape, heat, ...)."""
+    example by name (burgers, lshape, heat, helmholtz_source, wave_pulse, poisson_image)."""
 
-    problem: tyro.conf.Positional[str] = "burgers"
+    problem: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="FILE.py|NAME")] = "burgers"
     """A problem file (FILE.py) or the name of a built-in example."""
     data: Path | None = None
     """Folder of reference data (default: $SIRENKIT_DATA, else ../shared/data beside the repo)."""
-    model: SolveModelConfig = field(default_factory=SolveModelConfig)  # type: ignore[assignment]
-    train: SolveTrainConfig = field(default_factory=SolveTrainConfig)  # type: ignore[assignment]
+    model: SolveModelConfig = field(default_factory=SolveModelConfig)
+    train: SolveTrainConfig = field(default_factory=SolveTrainConfig)
 
     def setup(self) -> ProblemTask:
         return load(self).task

@@ -36,6 +36,8 @@ class ImageDataset:
 
     images: torch.Tensor
     name: str
+    names: list[str] | None = None
+    """One name per image (file names relative to a folder), if known."""
 
     def __post_init__(self) -> None:
         if self.images.ndim != 4 or self.images.dtype != torch.uint8:
@@ -87,18 +89,21 @@ def split(data: ImageDataset, test_fraction: float, seed: int) -> tuple[ImageDat
     )
 
 
-def load_dataset(source: str | Path, size: int = 32, limit: int | None = None) -> ImageDataset:
+def load_dataset(
+    source: str | Path, size: int | None = 32, limit: int | None = None
+) -> ImageDataset:
     """A built-in dataset by name, or every image file in a folder (searched recursively).
 
     Arguments:
         source: ``fashion-mnist``, ``faces``, ``digits`` or a folder path.
-        size: side of the square images returned (centre crop, then anti-aliased resize).
+        size: side of the square images returned (centre crop, then anti-aliased resize);
+            None keeps the images as they are, which must then all have one size.
         limit: keep only the first ``limit`` images (sorted file names for folders).
 
     Returns:
         The images, ``uint8`` ``(N, size, size, C)`` with C = 1 (gray) or 3 (colour).
     """
-    if size < 1:
+    if size is not None and size < 1:
         raise SirenkitError(f"--size must be positive, got {size}")
     if limit is not None and limit < 1:
         raise SirenkitError(f"--limit must be positive, got {limit}")
@@ -136,8 +141,10 @@ def _as_unit(arr: np.ndarray) -> np.ndarray:
     return np.clip(a.astype(np.float32), 0, 1)[..., None]
 
 
-def _resize_stack(unit: np.ndarray, size: int) -> torch.Tensor:
+def _resize_stack(unit: np.ndarray, size: int | None) -> torch.Tensor:
     """Centre-crop and resize ``(N, H, W, C)`` [0, 1] images at once; ``uint8`` tensor out."""
+    if size is None:
+        return torch.from_numpy((unit * 255).round().astype(np.uint8))
     x = torch.from_numpy(centre_crop(unit.transpose(1, 2, 0, 3)).transpose(2, 0, 1, 3).copy())
     x = x.permute(0, 3, 1, 2)
     if tuple(x.shape[-2:]) != (size, size):
@@ -187,7 +194,7 @@ def _fashion_mnist(limit: int | None) -> np.ndarray:
     return np.concatenate(parts)
 
 
-def _folder(path: Path, size: int, limit: int | None) -> ImageDataset:
+def _folder(path: Path, size: int | None, limit: int | None) -> ImageDataset:
     from PIL import Image
 
     files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
@@ -200,14 +207,22 @@ def _folder(path: Path, size: int, limit: int | None) -> ImageDataset:
             with Image.open(f) as im:
                 mode = mode or ("L" if im.mode in ("L", "I", "I;16", "1") else "RGB")
                 im = im.convert(mode)
-                s = min(im.size)
-                left, top = (im.width - s) // 2, (im.height - s) // 2
-                im = im.crop((left, top, left + s, top + s))
-                im = im.resize((size, size), Image.Resampling.LANCZOS)
-                out.append(np.asarray(im, dtype=np.uint8).reshape(size, size, -1))
+                if size is not None:
+                    s = min(im.size)
+                    left, top = (im.width - s) // 2, (im.height - s) // 2
+                    im = im.crop((left, top, left + s, top + s))
+                    im = im.resize((size, size), Image.Resampling.LANCZOS)
+                out.append(np.asarray(im, dtype=np.uint8).reshape(im.height, im.width, -1))
         except OSError as e:
             raise SirenkitError(f"cannot read image {f}: {e}") from None
-    return ImageDataset(torch.from_numpy(np.stack(out)), path.name)
+        if out[-1].shape != out[0].shape:
+            raise SirenkitError(
+                f"images differ in size: {files[0].name} is {out[0].shape[1]}x"
+                f"{out[0].shape[0]}, {f.name} is {out[-1].shape[1]}x{out[-1].shape[0]}; give "
+                "--size N to centre-crop and resize every image to NxN"
+            )
+    names = [str(f.relative_to(path)) for f in files]
+    return ImageDataset(torch.from_numpy(np.stack(out)), path.name, names)
 
 
 # ---- context pixels ----------------------------------------------------------------------

@@ -4,7 +4,7 @@ The network is fitted to a composite gradient field, the target's gradients outs
 and the source's inside (``import``), or inside whichever of the two is stronger per pixel
 and channel (``mixed``, Pérez et al.'s mixed gradients), plus the target's *values* on a
 region outside the mask, which plays the role of the Dirichlet boundary condition of the
-classical method. The loss is
+classical method. One constraint (:meth:`BlendTask.constraints`) makes the loss
 
     relative_squared_error(gradient, composite) + value_weight * MSE(value, target on region)
 
@@ -24,18 +24,19 @@ import torch
 from scipy import ndimage
 from torch import nn
 
-from ..derivatives import value_and_derivatives
 from ..errors import SirenkitError
 from ..metrics import field_metrics, psnr
 from ..nets.config import ModelConfig
 from ..nets.registry import TaskShape
-from ..physics.poisson import network_fields, relative_squared_error
+from ..physics.poisson import NAMES, network_fields
+from ..problems import Constraint, Field, Problem, ProblemTask
+from ..problems.domains import PointSet
+from ..problems.problem import Batch
 from ..signals.discrete import grid_gradient
 from ..signals.grid import grid
 from ..signals.image import gray_image, load_image, resize, save_image, target_shape
 from ..signals.poisson import seamless_clone
 from ..training.config import RunOptions, TrainConfig
-from ..training.task import Task, sample_rows
 from ..viz.figures import Panel, displayable, save_panels
 
 BlendMode = Literal["import", "mixed"]
@@ -181,11 +182,10 @@ def value_mask(mask: np.ndarray, region: ValueRegion) -> np.ndarray:
     raise SirenkitError(f"--value-region must be outside or boundary, got {region!r}")
 
 
-class BlendTask(Task):
+class BlendTask(ProblemTask):
     """Fit one network to a composite gradient field and the target's values outside a mask."""
 
     name = "blend"
-    headline = "psnr_outside"
     renderer = "sirenkit.cli.render:render_image_run"
 
     def __init__(
@@ -231,48 +231,55 @@ class BlendTask(Task):
         self.mask = check_mask(mask, "mask")
         self.mode = mode
         self.value_weight = float(value_weight)
-        self._label = label
         self.guidance = composite_gradient(self.target, self.source, self.mask, mode)
         self.valued = value_mask(self.mask, value_region)
-        self.reference = seamless_clone(
+        self.poisson_reference = seamless_clone(
             self.target, self.source, self.mask, mixed=mode == "mixed"
         ).astype(np.float32)
+        problem = Problem(self.constraints(), NAMES, outputs=self.target.shape[-1], name="blend")
+        super().__init__(problem, w0=30.0, label=label)
+        self.headline = "psnr_outside"
+
+    def constraints(self) -> list[Constraint]:
+        """One constraint at every pixel, so one pass of the engine serves both terms: the
+        composite gradient everywhere, the target's values on the valued region.
+
+        Each pixel carries ``(guidance (2 C), value (C), valued (1))``; the residual's columns
+        are scaled so that their mean square is the loss of the module docstring.
+        """
         n, c = self.mask.size, self.target.shape[-1]
-        self.coords = grid(self.mask.shape)
-        self.grads = torch.from_numpy(self.guidance.reshape(n, c, 2).copy())
-        self.values = torch.from_numpy(self.target.reshape(n, c).copy())
-        self.weights = torch.from_numpy(self.valued.reshape(n, 1).astype(np.float32))
+        guidance = self.guidance.reshape(n, 2 * c).astype(np.float64)
+        valued = self.valued.reshape(n, 1)
+        data = np.concatenate([guidance, self.target.reshape(n, c), valued], axis=1)
+        alpha = (3 * c * n / max(float((guidance**2).sum()), 1e-12)) ** 0.5
+        beta = (3 * n * self.value_weight / max(int(valued.sum()), 1)) ** 0.5
+
+        def residual(f: Field) -> torch.Tensor:
+            grad = f.grad.reshape(len(f.x), -1)  # first: the same pass gives the value
+            d = f.data
+            fitted = (f.u - d[:, 2 * c : 3 * c]) * d[:, 3 * c :]
+            return torch.cat([(grad - d[:, : 2 * c]) * alpha, fitted * beta], dim=1)
+
+        return [Constraint(PointSet(grid(self.mask.shape), data), residual, None, 1.0, "blend")]
 
     @property
     def shape(self) -> TaskShape:
         return TaskShape(2, self.target.shape[-1], tuple(self.target.shape[:2]), w0=30.0)
 
-    @property
-    def label(self) -> str:
-        return self._label
+    def batch(self, step: int, generator: torch.Generator, batch_size: int | None) -> Batch:
+        """``batch_size`` random pixels (None: all of them)."""
+        self.problem.constraints[0].points = batch_size
+        return super().batch(step, generator, batch_size)
 
-    def to(self, device: torch.device) -> BlendTask:
-        self.coords = self.coords.to(device)
-        self.grads = self.grads.to(device)
-        self.values = self.values.to(device)
-        self.weights = self.weights.to(device)
-        return self
-
-    def batch(self, step: int, generator: torch.Generator, batch_size: int | None):
-        return sample_rows(
-            generator, batch_size, self.coords, self.grads, self.values, self.weights
-        )
-
-    def loss(self, model: nn.Module, batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        coords, grads, values, weights = batch
-        d = value_and_derivatives(model, coords, gradient=True)
-        grad_loss = relative_squared_error(d.gradient, grads)
-        count = (weights.sum() * values.shape[-1]).clamp_min(1.0)
-        value_mse = (weights * (d.value - values) ** 2).sum() / count
-        loss = grad_loss + self.value_weight * value_mse
-        v = value_mse.detach().clamp_min(1e-30)
-        return loss, {
-            "grad_rel_err": grad_loss.detach().sqrt(),
+    def loss(self, model: nn.Module, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        (constraint,) = self.problem.constraints
+        r = self.problem.residual(constraint, model, batch.points[0], batch.data[0])
+        sq = r.square() / r.numel()
+        k = 2 * self.target.shape[-1]
+        gradient, values = sq[:, :k].sum(), sq[:, k:].sum()
+        v = (values.detach() / self.value_weight).clamp_min(1e-30)
+        return gradient + values, {
+            "grad_rel_err": gradient.detach().sqrt(),
             "psnr_outside": 10 * torch.log10(4.0 / v),
         }
 
@@ -285,10 +292,10 @@ class BlendTask(Task):
         out = ~self.mask
         metrics = {
             "psnr_outside": psnr(pred[out], self.target[out]),
-            "psnr_vs_poisson": psnr(pred, self.reference),
-            "psnr_vs_poisson_inside": psnr(pred[self.mask], self.reference[self.mask]),
+            "psnr_vs_poisson": psnr(pred, self.poisson_reference),
+            "psnr_vs_poisson_inside": psnr(pred[self.mask], self.poisson_reference[self.mask]),
         }
-        ref_grad = grid_gradient(self.reference, 2)
+        ref_grad = grid_gradient(self.poisson_reference, 2)
         fm = field_metrics(grad[self.mask], ref_grad[self.mask], "grad_vs_poisson_inside")
         metrics["grad_vs_poisson_inside_rel_err"] = fm["grad_vs_poisson_inside_rel_err"]
         return metrics
@@ -302,8 +309,8 @@ class BlendTask(Task):
         save_image(run_dir / "mask.png", np.where(m3, 1.0, -1.0))
         save_image(run_dir / "naive_paste.png", paste)
         save_image(run_dir / "blend.png", pred)
-        save_image(run_dir / "poisson_reference.png", self.reference)
-        ref_psnr = psnr(pred, self.reference)
+        save_image(run_dir / "poisson_reference.png", self.poisson_reference)
+        ref_psnr = psnr(pred, self.poisson_reference)
         save_panels(
             run_dir / "blend_figure.png",
             [
@@ -314,7 +321,7 @@ class BlendTask(Task):
                 Panel(f"network blend ({self.mode})", displayable(pred), "gray", 0, 1),
                 Panel(
                     f"discrete Poisson (network: {ref_psnr:.1f} dB)",
-                    displayable(self.reference),
+                    displayable(self.poisson_reference),
                     "gray",
                     0,
                     1,

@@ -1,9 +1,10 @@
 """Solving the Helmholtz equation with a network supervised only by the PDE residual.
 
-The network maps ``(x0, x1)`` to the real and imaginary parts of the field; the loss is the
-mean squared modulus of the PML Helmholtz residual (:mod:`sirenkit.physics.helmholtz`, in its
-stretched form) at random points of [-1, 1]^2, a share of them inside the physical domain. The
-answer is scored against the finite-difference solution of the same problem inside the physical
+The problem is a constraint set (:func:`sirenkit.physics.helmholtz.helmholtz_problem`): the
+network maps ``(x0, x1)`` to the real and imaginary parts of the field; the loss is the mean
+squared modulus of the PML Helmholtz residual (in its stretched form) at random points of
+[-1, 1]^2, a share of them inside the physical domain. This file adds the outputs: the answer
+is scored against the finite-difference solution of the same problem inside the physical
 domain; for a uniform medium the reference itself is checked against the Hankel solution.
 """
 
@@ -23,14 +24,16 @@ from ..metrics import relative_l2
 from ..nets.config import ModelConfig
 from ..nets.registry import TaskShape
 from ..physics.analytic import hankel_solution
-from ..physics.helmholtz import FIRST_W0, ResidualForm, complex_fields, residual_of
+from ..physics.helmholtz import FIRST_W0, ResidualForm, complex_fields, helmholtz_problem
 from ..physics.helmholtz_fd import HelmholtzProblem, solve_helmholtz
 from ..physics.media import MediumOptions, VelocityMap
 from ..physics.pml import PMLOptions
 from ..physics.source import GaussianSource
+from ..problems import ProblemTask, Reference
+from ..problems.problem import Batch
 from ..render import in_chunks, model_device
 from ..training.config import RunOptions, TrainConfig
-from ..training.task import Task, points_per_step
+from ..training.task import points_per_step
 from ..viz.figures import Panel, save_panels
 
 
@@ -77,6 +80,7 @@ class SolveHelmholtzConfig(RunOptions):
         )
         return HelmholtzTask(
             problem,
+            points=self.train.batch_size,
             reference_grid=self.reference_grid,
             source_points=self.source_points,
             physical_fraction=self.physical_fraction,
@@ -85,74 +89,75 @@ class SolveHelmholtzConfig(RunOptions):
         )
 
 
-class HelmholtzTask(Task):
+class HelmholtzTask(ProblemTask):
     """One source, a known medium; the field from the residual alone."""
 
     name = "helmholtz"
-    headline = "residual"
 
     def __init__(
         self,
-        problem: HelmholtzProblem,
+        physics: HelmholtzProblem,
         *,
+        points: int,
         reference_grid: int = SolveHelmholtzConfig.reference_grid,
         source_points: int = SolveHelmholtzConfig.source_points,
         physical_fraction: float = SolveHelmholtzConfig.physical_fraction,
         residual_form: ResidualForm = SolveHelmholtzConfig.residual_form,
         label: str | None = None,
     ) -> None:
-        if len(problem.sources) != 1:
-            raise SirenkitError(f"helmholtz: one source expected, got {len(problem.sources)}")
+        """Arguments:
+        physics: wavenumber, medium, the one source and the layer.
+        points: points of the square per step.
+        reference_grid: nodes per side of the finite-difference reference.
+        source_points, physical_fraction, residual_form: see :class:`SolveHelmholtzConfig`.
+        label: name for run folders (default: the medium's kind).
+        """
+        if len(physics.sources) != 1:
+            raise SirenkitError(f"helmholtz: one source expected, got {len(physics.sources)}")
+        require_positive("--batch-size", points)
         require_positive("--reference-grid", reference_grid)
         if reference_grid < 11:
             raise SirenkitError(f"--reference-grid must be at least 11, got {reference_grid}")
-        if problem.k <= 0 or problem.sources[0].width <= 0:
+        if physics.k <= 0 or physics.sources[0].width <= 0:
             raise SirenkitError("--k and --source-width must be positive")
-        self.problem = problem
-        self.n = reference_grid
         require_fraction("--physical-fraction", physical_fraction)
-        self.source_points = max(0, source_points)
-        self.physical_fraction = physical_fraction
-        self.residual_form = residual_form
-        self._label = label or problem.medium.kind
-        self.reference = solve_helmholtz(problem, reference_grid)[0]
+        problem = helmholtz_problem(
+            physics,
+            points=points,
+            physical_fraction=physical_fraction,
+            source_points=max(0, source_points),
+            form=residual_form,
+        )
+        super().__init__(problem, w0=FIRST_W0, label=label or physics.medium.kind)
+        self.headline = "residual"
+        self.physics = physics
+        self.n = reference_grid
+        self.reference_field = solve_helmholtz(physics, reference_grid)[0]
         axis = torch.linspace(-1, 1, reference_grid, dtype=torch.float64)
         pts = torch.stack(torch.meshgrid(axis, axis, indexing="ij"), -1).reshape(-1, 2)
-        self.mask = problem.pml.physical(pts).numpy().reshape(reference_grid, reference_grid)
+        self.mask = physics.pml.physical(pts).numpy().reshape(reference_grid, reference_grid)
         self.grid_points = pts.float()
-        self.device = torch.device("cpu")
 
     @property
     def shape(self) -> TaskShape:
         return TaskShape(2, 2, (self.n, self.n), w0=FIRST_W0)
 
     @property
-    def label(self) -> str:
-        return self._label
-
-    @property
     def medium(self) -> VelocityMap:
-        return self.problem.medium
+        return self.physics.medium
 
-    def to(self, device: torch.device) -> HelmholtzTask:
-        self.device = device
-        return self
-
-    def batch(self, step: int, generator: torch.Generator, batch_size: int | None):
-        n = points_per_step(self.name, batch_size)
-        pts = self.problem.pml.sample(n, generator, self.physical_fraction)
-        near = self.problem.sources[0].sample(self.source_points, generator)
-        pts = torch.cat([pts, near]).to(self.device)
-        return pts, self.problem.medium.squared_slowness(pts)
-
-    def loss(self, model: nn.Module, batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        pts, m = batch
-        p = self.problem
-        res, _ = residual_of(
-            model, pts, k=p.k, pml=p.pml, sources=p.sources, slowness2=m, form=self.residual_form
-        )
-        loss = torch.mean(res.abs() ** 2) / p.k**4
+    def loss(self, model: nn.Module, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        loss, _ = self.problem.loss(model, batch)
         return loss, {"residual": loss.detach().sqrt()}
+
+    def as_reference(self) -> Reference:
+        """The finite-difference field inside the physical domain (real and imaginary parts),
+        for :func:`sirenkit.solve` and problem files."""
+        keep = self.mask.ravel()
+        ref = self.reference_field.ravel()[keep]
+        return Reference(
+            self.grid_points[torch.from_numpy(keep)], np.stack([ref.real, ref.imag], 1)
+        )
 
     def predict(self, model: nn.Module, chunk: int = 32768) -> np.ndarray:
         """The network's complex field on the reference grid, ``(n, n)``."""
@@ -162,9 +167,9 @@ class HelmholtzTask(Task):
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         pred = self.predict(model)
-        diff = (pred - self.reference)[self.mask]
+        diff = (pred - self.reference_field)[self.mask]
         return {
-            "rel_l2": relative_l2(pred[self.mask], self.reference[self.mask]),
+            "rel_l2": relative_l2(pred[self.mask], self.reference_field[self.mask]),
             "mse": float(np.mean(np.abs(diff) ** 2) / 2),
         }
 
@@ -174,18 +179,20 @@ class HelmholtzTask(Task):
         Only for a uniform medium; points within 5 source widths of the source are left out
         (the closed form holds outside the source).
         """
-        if self.problem.medium.kind != "uniform":
+        if self.physics.medium.kind != "uniform":
             return None
-        src = self.problem.sources[0]
+        src = self.physics.sources[0]
         pts = self.grid_points.double().numpy()
         far = np.linalg.norm(pts - np.asarray(src.center), axis=-1) > 5 * src.width
         keep = self.mask.ravel() & far
-        exact = hankel_solution(pts[keep], self.problem.k, src)
-        return {"reference_vs_hankel_rel_l2": relative_l2(self.reference.ravel()[keep], exact)}
+        exact = hankel_solution(pts[keep], self.physics.k, src)
+        return {
+            "reference_vs_hankel_rel_l2": relative_l2(self.reference_field.ravel()[keep], exact)
+        }
 
     def write_outputs(self, model: nn.Module, run_dir: Path) -> None:
         pred = self.predict(model)
-        ref = self.reference
+        ref = self.reference_field
         err = np.where(self.mask, np.abs(pred - ref), np.nan)
         vmax = float(np.abs(ref[self.mask]).max()) or 1.0
         metrics = self.evaluate(model)
@@ -214,7 +221,7 @@ class HelmholtzTask(Task):
             (run_dir / "reference_check.json").write_text(json.dumps(check, indent=2) + "\n")
 
     def meta(self) -> dict[str, Any]:
-        return {"k": self.problem.k, "medium": self.problem.medium.kind, "grid": self.n}
+        return {"k": self.physics.k, "medium": self.physics.medium.kind, "grid": self.n}
 
 
 def solve_helmholtz_command(cfg: SolveHelmholtzConfig):

@@ -1,10 +1,10 @@
 """Images from their derivatives alone: the paper's Poisson experiments (Section 4.1).
 
 The network never sees a pixel value: its input gradient (or Laplacian), computed exactly by
-:func:`~sirenkit.derivatives.value_and_derivatives`, is fitted to the image's, computed by a
-finite-difference operator in the same coordinate units (:mod:`sirenkit.signals.discrete`,
-spacing ``2 / (n - 1)`` on the [-1, 1] grid). The loss is the relative squared error
-``sum |fit - target|^2 / sum |target|^2``: a dimensionless normalisation, no other factor.
+the derivative engine, is fitted to the image's, computed by a finite-difference operator in
+the same coordinate units (:mod:`sirenkit.signals.discrete`, spacing ``2 / (n - 1)`` on the
+[-1, 1] grid). The problem is one constraint (:func:`sirenkit.physics.poisson.poisson_problem`)
+whose loss is the relative squared error ``sum |fit - target|^2 / sum |target|^2``.
 
 A gradient fixes an image only up to a constant and a Laplacian only up to a harmonic
 function, so evaluation reports the raw PSNR and the PSNR after removing exactly that part of
@@ -22,18 +22,18 @@ import torch
 import tyro
 from torch import nn
 
-from ..derivatives import value_and_derivatives
 from ..errors import SirenkitError
 from ..metrics import field_metrics, psnr
 from ..nets.config import ModelConfig
 from ..nets.registry import TaskShape
-from ..physics.poisson import network_fields, relative_squared_error
+from ..physics.poisson import network_fields, poisson_problem
+from ..problems import ProblemTask
+from ..problems.problem import Batch
 from ..signals.discrete import grid_gradient, grid_laplacian, interior, sobel_gradient
 from ..signals.grid import grid
 from ..signals.image import gray_image, load_image, save_image
 from ..signals.poisson import MaskedPoisson, harmonic_extension
 from ..training.config import RunOptions, TrainConfig
-from ..training.task import Task, sample_rows
 from ..viz.figures import Panel, displayable, save_panels
 
 Supervision = Literal["gradient", "laplacian"]
@@ -143,11 +143,10 @@ def corrected(
     return pred - harmonic_extension(residual, solver)
 
 
-class PoissonTask(Task):
+class PoissonTask(ProblemTask):
     """Fit a network's gradient or Laplacian to an image's; the values are never seen."""
 
     name = "poisson"
-    headline = "rel_err"
     renderer = "sirenkit.cli.render:render_image_run"
 
     def __init__(
@@ -184,11 +183,16 @@ class PoissonTask(Task):
                 )
         self.target = target
         self.supervised = supervised
-        self._label = label
         self._solver = MaskedPoisson(interior(shape)) if supervise == "laplacian" else None
         flat = supervised.reshape(-1)
-        self.coords = grid(shape)[torch.from_numpy(flat)]
-        self.values = torch.from_numpy(target.reshape(flat.size, *target.shape[2:])[flat].copy())
+        problem = poisson_problem(
+            grid(shape)[torch.from_numpy(flat)],
+            torch.from_numpy(target.reshape(flat.size, *target.shape[2:])[flat].copy()),
+            laplacian=supervise == "laplacian",
+            points=None,
+        )
+        super().__init__(problem, w0=30.0, label=label)
+        self.headline = "rel_err"
 
     @property
     def shape(self) -> TaskShape:
@@ -198,19 +202,13 @@ class PoissonTask(Task):
     def label(self) -> str:
         return f"{self._label}-{self.supervise}"
 
-    def to(self, device: torch.device) -> PoissonTask:
-        self.coords = self.coords.to(device)
-        self.values = self.values.to(device)
-        return self
+    def batch(self, step: int, generator: torch.Generator, batch_size: int | None) -> Batch:
+        """``batch_size`` random pixels (None: all of them)."""
+        self.problem.constraints[0].points = batch_size
+        return super().batch(step, generator, batch_size)
 
-    def batch(self, step: int, generator: torch.Generator, batch_size: int | None):
-        return sample_rows(generator, batch_size, self.coords, self.values)
-
-    def loss(self, model: nn.Module, batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        coords, target = batch
-        lap = self.supervise == "laplacian"
-        d = value_and_derivatives(model, coords, gradient=not lap, laplacian=lap)
-        loss = relative_squared_error(d.laplacian if lap else d.gradient, target)
+    def loss(self, model: nn.Module, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        loss, _ = self.problem.loss(model, batch)
         return loss, {"rel_err": loss.detach().sqrt()}
 
     def predict(self, model: nn.Module) -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,7 @@
 """Solving the 2-D acoustic wave equation from an initial pulse with a network.
 
-The network maps ``(t, x0, x1)`` to the pressure ``u``. The loss is the mean squared residual of
+The problem is a constraint set (:func:`sirenkit.physics.wave.wave_problem`): the network maps
+``(t, x0, x1)`` to the pressure ``u``; the loss is the mean squared residual of
 ``u_tt - c^2 (u_x0x0 + u_x1x1)`` at random space-time points, plus the initial conditions
 ``u(0) = exp(-|x - x_c|^2 / (2 s^2))`` and ``u_t(0) = 0``. As in the paper, the time window
 the residual sees grows during training (``--window-start``, ``--window-until``), so the
@@ -22,12 +23,13 @@ from ..metrics import relative_l2
 from ..nets.config import ModelConfig
 from ..nets.registry import TaskShape
 from ..physics.media import MediumOptions, VelocityMap
-from ..physics.operators import axis_derivatives
-from ..physics.wave import gaussian_pulse, wave_residual
+from ..physics.wave import gaussian_pulse, space_time, wave_problem
 from ..physics.wave_fd import leapfrog
+from ..problems import ProblemTask, Reference
+from ..problems.problem import Batch
 from ..render import in_chunks, model_device
 from ..training.config import RunOptions, TrainConfig
-from ..training.task import Task, points_per_step
+from ..training.task import points_per_step
 from ..viz.animation import save_gif
 from ..viz.figures import Panel, save_panels
 
@@ -67,6 +69,7 @@ class SolveWaveConfig(RunOptions):
         points_per_step(WaveTask.name, self.train.batch_size, self.train.batch_growth_every)
         return WaveTask(
             self.media.build(),
+            points=self.train.batch_size,
             duration=self.duration,
             pulse_width=self.pulse_width,
             pulse_center=self.pulse_center,
@@ -80,16 +83,16 @@ class SolveWaveConfig(RunOptions):
         )
 
 
-class WaveTask(Task):
+class WaveTask(ProblemTask):
     """``(t, x0, x1) -> u`` from the wave equation and the initial conditions."""
 
     name = "wave"
-    headline = "rel_l2"
 
     def __init__(
         self,
         medium: VelocityMap,
         *,
+        points: int,
         total_steps: int,
         duration: float = SolveWaveConfig.duration,
         pulse_width: float = SolveWaveConfig.pulse_width,
@@ -101,6 +104,7 @@ class WaveTask(Task):
         reference_grid: int = SolveWaveConfig.reference_grid,
         frames: int = SolveWaveConfig.frames,
     ) -> None:
+        require_positive("--batch-size", points)
         require_positive("--duration", duration)
         require_positive("--pulse-width", pulse_width)
         require_positive("--frames", frames)
@@ -108,21 +112,29 @@ class WaveTask(Task):
             raise SirenkitError("--window-start must be in (0, 1] and --window-until in [0, 1]")
         if reference_grid < 8:
             raise SirenkitError(f"--reference-grid must be at least 8, got {reference_grid}")
+        problem = wave_problem(
+            medium,
+            duration=duration,
+            pulse_center=pulse_center,
+            pulse_width=pulse_width,
+            points=points,
+            initial_points=max(2, initial_points),
+            initial_weight=initial_weight,
+        )
+        super().__init__(problem, w0=30.0, label=medium.kind)
+        self.headline = "rel_l2"
         self.medium = medium
         self.duration = duration
         self.width = pulse_width
         self.center = pulse_center
-        self.initial_points = max(2, initial_points)
-        self.initial_weight = initial_weight
         self.window_start = window_start
         self.window_until = window_until
         self.total_steps = total_steps
         self.n = reference_grid
         self.times = np.linspace(0, duration, frames) if frames > 1 else np.array([duration])
-        self.reference = leapfrog(self.initial, medium, self.times, n=reference_grid)
+        self.reference_field = leapfrog(self.initial, medium, self.times, n=reference_grid)
         axis = torch.linspace(-1, 1, reference_grid)
         self.space = torch.stack(torch.meshgrid(axis, axis, indexing="ij"), -1).reshape(-1, 2)
-        self.device = torch.device("cpu")
 
     def initial(self, points: np.ndarray | torch.Tensor):
         """The initial pulse at ``points`` ``(P, 2)`` (numpy or torch)."""
@@ -132,46 +144,23 @@ class WaveTask(Task):
     def shape(self) -> TaskShape:
         return TaskShape(3, 1, None, w0=30.0)
 
-    @property
-    def label(self) -> str:
-        return self.medium.kind
-
-    def to(self, device: torch.device) -> WaveTask:
-        self.device = device
-        return self
-
     def window(self, step: int) -> float:
         """End of the time window the residual sees at ``step`` (grows linearly to T)."""
         ramp = self.window_until * self.total_steps
         frac = 1.0 if ramp <= 0 else min(1.0, step / ramp)
         return self.duration * (self.window_start + (1 - self.window_start) * frac)
 
-    def batch(self, step: int, generator: torch.Generator, batch_size: int | None):
-        n = points_per_step(self.name, batch_size)
-        t = torch.rand(n, 1, generator=generator) * self.window(step)
-        x = torch.rand(n, 2, generator=generator) * 2 - 1
-        interior = torch.cat([t, x], dim=1)
-        k = self.initial_points
-        spread = 3 * self.width * (torch.rand(k // 2, 2, generator=generator) * 2 - 1)
-        near = spread + torch.tensor(self.center)
-        far = torch.rand(k - k // 2, 2, generator=generator) * 2 - 1
-        start = torch.cat([torch.zeros(k, 1), torch.cat([near, far])], dim=1)
-        return interior.to(self.device), start.to(self.device)
+    def batch(self, step: int, generator: torch.Generator, batch_size: int | None) -> Batch:
+        """The problem's points, the residual's drawn within the time window of ``step``."""
+        self.problem.constraints[0].domain = space_time(self.window(step))
+        return super().batch(step, generator, batch_size)
 
-    def loss(self, model: nn.Module, batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        interior, start = batch
-        _, _, d2u = axis_derivatives(model, interior)
-        res = wave_residual(interior, d2u[:, 0], self.medium) * self.width**2
-        residual = torch.mean(res**2)
-        u0, du0, _ = axis_derivatives(model, start, axes=[])
-        ic_value = torch.mean((u0[:, 0] - self.initial(start[:, 1:])) ** 2)
-        ic_speed = torch.mean((du0[:, 0, 0] * self.width) ** 2)
-        loss = residual + self.initial_weight * (ic_value + ic_speed)
-        return loss, {
-            "residual": residual.detach(),
-            "initial": ic_value.detach(),
-            "initial_speed": ic_speed.detach(),
-        }
+    def as_reference(self) -> Reference:
+        """The leapfrog snapshots as points ``(t, x0, x1)`` and values, for
+        :func:`sirenkit.solve` and problem files."""
+        t = torch.from_numpy(self.times).float().repeat_interleave(len(self.space))
+        pts = torch.cat([t[:, None], self.space.repeat(len(self.times), 1)], dim=1)
+        return Reference(pts, self.reference_field.reshape(-1))
 
     def predict(self, model: nn.Module) -> np.ndarray:
         """The network's field at the snapshot times on the reference grid, ``(T, n, n)``."""
@@ -187,14 +176,14 @@ class WaveTask(Task):
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         pred = self.predict(model)
         return {
-            "rel_l2": relative_l2(pred, self.reference),
-            "mse": float(np.mean((pred - self.reference) ** 2)),
-            "rel_l2_final": relative_l2(pred[-1], self.reference[-1]),
+            "rel_l2": relative_l2(pred, self.reference_field),
+            "mse": float(np.mean((pred - self.reference_field) ** 2)),
+            "rel_l2_final": relative_l2(pred[-1], self.reference_field[-1]),
         }
 
     def write_outputs(self, model: nn.Module, run_dir: Path) -> None:
         pred = self.predict(model)
-        ref = self.reference
+        ref = self.reference_field
         vmax = float(np.abs(ref).max()) or 1.0
         err = np.abs(pred - ref)
         save_gif(

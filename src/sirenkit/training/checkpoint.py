@@ -87,16 +87,28 @@ def model_from_checkpoint(ckpt: dict[str, Any], source: str | Path = "checkpoint
     return model
 
 
-def load(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
+def load(
+    path: str | Path, device: str | torch.device = "cpu", *, index: int | None = None
+) -> nn.Module:
     """Load the network of a checkpoint file or run folder, in eval mode.
 
     Arguments:
         path: ``checkpoint.pt`` or the run folder that holds it.
         device: where to put the network.
+        index: for a run of many networks (``fit images``), load network ``index`` alone, as
+            the standalone network it is (a ``Siren``).
 
     Returns:
         The ``nn.Module``, exactly as it was when the checkpoint was written.
     """
     p = resolve_checkpoint(path)
     model = model_from_checkpoint(read_checkpoint(p), p)
+    if index is not None:
+        pick = getattr(model, "network", None)
+        if pick is None:
+            raise SirenkitError(f"{p} holds one network; index={index} applies to many")
+        count = model.count
+        if not -count <= index < count:
+            raise SirenkitError(f"{p} holds {count} networks; index {index} is out of range")
+        model = pick(index)
     return model.to(device).eval()

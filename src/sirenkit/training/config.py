@@ -61,6 +61,9 @@ class TrainConfig:
     coarse early fit does not need float32 and its steps cost about half (docs/speed.md)."""
     progress: bool = True
     """Show a progress bar."""
+    log: Literal["none", "tensorboard"] = "none"
+    """Also log to TensorBoard (RUN/tb/: scalars as they come, the run's pictures and sounds at
+    the end; needs the tensorboard extra)."""
 
 
 @dataclass
@@ -75,6 +78,9 @@ class RunOptions:
     """Run folder name (default: task and signal name); a suffix is added if it exists."""
     resume: Path | None = None
     """Continue the interrupted run in this folder with its saved configuration."""
+    init: Path | None = None
+    """Start from the weights of this run: a learned initialisation (train init) or a fit of
+    the same task and network."""
 
     def setup(self) -> Task:
         """Build the task this config describes (a config is the factory of its task)."""

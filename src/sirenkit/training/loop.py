@@ -13,6 +13,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..errors import SirenkitError
 from . import distributed
 from .checkpoint import CHECKPOINT_NAME, save_checkpoint
 from .config import TrainConfig
@@ -23,15 +24,35 @@ from .task import Task
 Callback = Callable[[int, nn.Module], None]
 
 
+def _mps_available() -> bool:
+    return bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+
+
 def resolve_device(name: str) -> torch.device:
-    """``auto`` picks CUDA, then Apple's MPS, then the CPU."""
+    """``auto`` picks CUDA, then Apple's MPS, then the CPU; a named device must exist here
+    (a one-line :class:`SirenkitError` otherwise, before any work is done)."""
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    return torch.device(name)
+        return torch.device("mps" if _mps_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise SirenkitError(
+            f"--device {name!r} is not a device; use auto, cpu, cuda, cuda:N or mps"
+        ) from None
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            why = "no GPU found" if torch.version.cuda else "this torch is built without CUDA"
+            raise SirenkitError(f"--device {name}: CUDA is not available ({why})")
+        if device.index is not None and device.index >= count:
+            raise SirenkitError(f"--device {name}: only {count} CUDA device(s) here")
+    elif device.type == "mps" and not _mps_available():
+        raise SirenkitError(f"--device {name}: Apple's MPS is not available here")
+    elif device.type not in ("cpu", "cuda", "mps"):
+        raise SirenkitError(f"--device {name}: sirenkit runs on auto, cpu, cuda, cuda:N or mps")
+    return device
 
 
 AUTOCAST_DTYPES: dict[str, torch.dtype | None] = {"float32": None, "bfloat16": torch.bfloat16}
@@ -117,6 +138,9 @@ def train(
         lbfgs = _LBFGSPhase(task, net, model, cfg, device, low)
         return lbfgs.optimizer
 
+    # a task object may train several networks in turn (sirenkit compare): each run starts
+    # from the task's fresh state, or from the checkpoint's
+    task.load_state_dict(resume.task_state if resume and resume.task_state is not None else {})
     if resume is not None:
         if resume.step > cfg.steps:  # the checkpoint holds the L-BFGS phase's state
             optimizer = start_lbfgs()
@@ -124,10 +148,6 @@ def train(
             optimizer.load_state_dict(resume.optimizer)
         if resume.generator is not None:
             generator.set_state(resume.generator)
-
-    # a task object may train several networks in turn (sirenkit compare): each run starts
-    # from the task's fresh state, or from the checkpoint's
-    task.load_state_dict(resume.task_state if resume and resume.task_state is not None else {})
     if main:
         log = MetricsLog(run_dir / "metrics.jsonl", resume_step=state.step if resume else None)
 
@@ -257,11 +277,15 @@ class _LBFGSPhase:
     ) -> None:
         self.task, self.net, self.device, self.low = task, net, device, low
         self.params = [p for p in model.parameters() if p.requires_grad]
+        # max_eval bounds the line search too (to max_eval minus the one evaluation at the
+        # start): LBFGS's default for max_iter=1 leaves it none, so every step would fail.
         self.optimizer = torch.optim.LBFGS(
-            self.params, lr=1.0, max_iter=1, line_search_fn="strong_wolfe"
+            self.params, lr=1.0, max_iter=1, max_eval=26, line_search_fn="strong_wolfe"
         )
         fixed = torch.Generator().manual_seed(cfg.seed + 1)
-        self.batch = task.batch(cfg.steps, fixed, None)
+        # a task may choose this batch itself (e.g. points where the residual is large)
+        make = getattr(task, "fixed_batch", None)
+        self.batch = make(fixed) if make is not None else task.batch(cfg.steps, fixed, None)
         self._last: tuple[torch.Tensor, list, torch.Tensor, dict] | None = None
 
     def _closure(self) -> torch.Tensor:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,16 +13,18 @@ from typing import Any, TypeVar
 import torch
 from torch import nn
 
-from ..errors import SirenkitError, require_positive
+from ..errors import ForeignRun, SirenkitError, flag, require_finite_options, require_positive
 from ..nets.registry import model_from_config
 from ..runtime import keep_freed_memory
 from . import distributed
-from .checkpoint import model_from_checkpoint, read_checkpoint
+from .checkpoint import CHECKPOINT_NAME, model_from_checkpoint, read_checkpoint
 from .config import RunOptions, from_dict, to_dict
-from .loop import AUTOCAST_DTYPES, Callback, TrainState, train
+from .init import apply_init
+from .loop import AUTOCAST_DTYPES, Callback, TrainState, resolve_device, train
 from .metrics_log import read_metrics
-from .rundir import new_run_dir
+from .rundir import fresh_run_dir
 from .task import Task
+from .tensorboard_log import open_log, require_tensorboard
 
 C = TypeVar("C", bound=RunOptions)
 
@@ -37,7 +41,9 @@ class RunOutcome:
 
 
 def check_train_config(cfg: RunOptions) -> None:
-    """Reject nonsensical optimisation settings before any work is done."""
+    """Reject nonsensical settings (non-finite numbers, bad ranges, a device this machine
+    lacks) before any work is done or any folder is written."""
+    require_finite_options(cfg)
     t = cfg.train
     require_positive("--steps", t.steps)
     require_positive("--lr", t.lr)
@@ -57,6 +63,7 @@ def check_train_config(cfg: RunOptions) -> None:
         raise SirenkitError(
             f"--precision must be one of {', '.join(AUTOCAST_DTYPES)}, got {t.precision!r}"
         )
+    resolve_device(t.device)
 
 
 def run(
@@ -70,9 +77,10 @@ def run(
     network of ``cfg``, train, and write the run folder.
 
     With ``cfg.resume`` set, the run folder's saved config replaces ``cfg`` and training goes
-    on from its checkpoint, ending exactly where an uninterrupted run would. Started by
-    torchrun, each process trains its shard (:mod:`sirenkit.training.distributed`) and rank 0
-    writes the run folder; the other ranks' outcomes have empty ``final`` metrics.
+    on from its checkpoint, ending exactly where an uninterrupted run would (see
+    :func:`resumed_config` for the flags a resume may change). Started by torchrun, each
+    process trains its shard (:mod:`sirenkit.training.distributed`) and rank 0 writes the run
+    folder; the other ranks' outcomes have empty ``final`` metrics.
 
     ``model``, when given, is the network to train instead of the one ``cfg.model`` names
     (built by :func:`~sirenkit.nets.build_model`, so that checkpoints can rebuild it); a
@@ -82,51 +90,149 @@ def run(
         return _run(cfg, task, callbacks, model)
 
 
+RESUME_MAY_CHANGE = (("train", "progress"), ("train", "device"))
+"""Settings a ``--resume`` takes from the command line: they do not change the result."""
+
+
+def _config_ref(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def _leaves(d: dict[str, Any], prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out |= _leaves(v, (*prefix, k))
+        else:
+            out[(*prefix, k)] = v
+    return out
+
+
+def resumed_config(cfg: C, ckpt: dict[str, Any]) -> C:
+    """The saved config of the run ``cfg.resume``, with what the command line may change.
+
+    A run resumes with the settings it started with. Flags given with ``--resume`` that
+    differ from them are refused (never silently ignored), except ``--progress`` and
+    ``--device``, which do not change the result, and a ``--steps`` beyond the steps done,
+    which extends the run (its learning-rate schedule then spans the new count). A folder
+    of another command is a :class:`ForeignRun`, before that command's task is built.
+    """
+    run_dir = Path(cfg.resume)
+    saved = json.loads((run_dir / "config.json").read_text())
+    ref = saved.pop("_config", None)
+    names = {f.name for f in dataclasses.fields(cfg)}
+    if (ref or _config_ref(type(cfg))) != _config_ref(type(cfg)) or not set(saved) <= names:
+        task = str(ckpt.get("task", "other"))
+        article = "an" if task[:1] in "aeiou" else "a"
+        raise ForeignRun(f"--resume: {run_dir} is {article} {task} run", ref)
+    old = from_dict(type(cfg), saved)
+    try:
+        given, default = _leaves(to_dict(cfg)), _leaves(to_dict(type(cfg)()))
+    except TypeError:  # a config without defaults: every field was given, compare them all
+        given, default = _leaves(to_dict(cfg)), {}
+    stored = _leaves(to_dict(old))
+    done = int(ckpt["step"])
+    changed = []
+    for key, value in given.items():
+        if key == ("resume",) or value == default.get(key) or value == stored.get(key):
+            continue
+        if key in RESUME_MAY_CHANGE:
+            setattr(getattr(old, key[0]), key[1], value)
+        elif key == ("train", "steps") and value > done:
+            print(f"{run_dir}: extending the run from {old.train.steps} to {value} steps")
+            old.train.steps = value
+        else:
+            changed.append(f"{flag(key[-1])} {value} (the run's: {stored.get(key)})")
+    if changed:
+        hint = f"; it has done {done} steps" if any("--steps " in c for c in changed) else ""
+        raise SirenkitError(
+            f"--resume continues {run_dir} with its own settings; {', '.join(changed)} would "
+            f"change it{hint}: start a new run instead"
+        )
+    old.resume = run_dir
+    return old
+
+
 def _run(
     cfg: C, task: Task | None, callbacks: Sequence[Callback], given: nn.Module | None
 ) -> RunOutcome:
     main = distributed.is_main()
-    resume_state: TrainState | None = None
-    ckpt: dict[str, Any] | None = None
     if cfg.resume is not None:
         run_dir = Path(cfg.resume)
-        cfg_path = run_dir / "config.json"
-        if not cfg_path.is_file():
+        if not (run_dir / "config.json").is_file():
             raise SirenkitError(f"--resume: {run_dir} is not a run folder (no config.json)")
-        cfg = from_dict(type(cfg), json.loads(cfg_path.read_text()))
-        cfg.resume = run_dir
         ckpt = read_checkpoint(run_dir)
-        resume_state = TrainState(
+        cfg = resumed_config(cfg, ckpt)
+        check_train_config(cfg)
+        task = task or cfg.setup()
+        if ckpt.get("task") != task.name:
+            raise SirenkitError(f"--resume: {run_dir} is a {ckpt.get('task')!r} run")
+        model = model_from_checkpoint(ckpt, run_dir)
+        state = TrainState(
             step=int(ckpt["step"]),
             train_time=float(ckpt.get("train_time", 0.0)),
             optimizer=ckpt.get("optimizer"),
             generator=ckpt.get("generator"),
             task_state=ckpt.get("task_state"),
         )
+        if state.step >= cfg.train.steps + cfg.train.then_lbfgs:
+            return _finished(run_dir, model, task, state)
+        return _train(cfg, task, model, run_dir, state, callbacks)
     check_train_config(cfg)
+    if cfg.train.log == "tensorboard":
+        require_tensorboard()  # before any work or folder
     task = task or cfg.setup()
-    if ckpt is not None:
-        if ckpt.get("task") != task.name:
-            raise SirenkitError(f"--resume: {cfg.resume} is a {ckpt.get('task')!r} run")
-        model = model_from_checkpoint(ckpt, cfg.resume)
-        if resume_state.step >= cfg.train.steps:
-            print(f"{cfg.resume} already finished ({resume_state.step} steps)")
+    torch.manual_seed(cfg.train.seed)
+    if given is None:
+        model = model_from_config(cfg.model, task.shape)
+        task.init_model(model)
     else:
-        torch.manual_seed(cfg.train.seed)
-        model = given if given is not None else model_from_config(cfg.model, task.shape)
+        model = given
+    if cfg.init is not None:
+        apply_init(model, cfg.init, task.name)
+    with contextlib.ExitStack() as stack:
         run_dir = None
         if main:
-            run_dir = new_run_dir(cfg.out, cfg.name or f"{task.name}-{task.label}")
-            (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2) + "\n")
+            name = cfg.name or f"{task.name}-{task.label}"
+            run_dir = stack.enter_context(fresh_run_dir(cfg.out, name, CHECKPOINT_NAME))
+            saved = {"_config": _config_ref(type(cfg)), **to_dict(cfg)}
+            (run_dir / "config.json").write_text(json.dumps(saved, indent=2) + "\n")
         run_dir = distributed.broadcast(run_dir, distributed.current())
+        return _train(cfg, task, model, run_dir, None, callbacks)
+
+
+def _finished(run_dir: Path, model: nn.Module, task: Task, state: TrainState) -> RunOutcome:
+    """A resumed run that has nothing left to do: say so and touch nothing."""
+    print(f"{run_dir} already finished its {state.step} steps; nothing to do")
+    evals = [r for r in read_metrics(run_dir / "metrics.jsonl") if r.get("eval")]
+    final = {k: v for k, v in (evals[-1] if evals else {}).items() if k not in _NOT_METRICS}
+    model.eval()
+    return RunOutcome(run_dir, model, task, final, state.train_time)
+
+
+_NOT_METRICS = ("step", "time", "eval")
+
+
+def _train(
+    cfg: C,
+    task: Task,
+    model: nn.Module,
+    run_dir: Path,
+    resume: TrainState | None,
+    callbacks: Sequence[Callback],
+) -> RunOutcome:
+    """Train (from scratch or from ``resume``) and write the outputs into ``run_dir``."""
+    main = distributed.is_main()
+    start = resume.step if resume else 0
+    tb = open_log(cfg.train.log, run_dir, cfg.train.log_every, start) if main else None
     result = train(
         task,
         model,
         cfg.train,
         run_dir,
-        resume=resume_state,
+        resume=resume,
         checkpoint_extra={"config": to_dict(cfg)},
-        callbacks=callbacks,
+        callbacks=[*callbacks, tb] if tb else callbacks,
     )
     model.eval()
     if not main:
@@ -145,6 +251,8 @@ def _run(
     }
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     _plot_history(run_dir, task.headline)
+    if tb:
+        tb.finish(result.steps)
     return RunOutcome(run_dir, model, task, result.final, result.train_time)
 
 

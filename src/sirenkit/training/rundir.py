@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import SirenkitError
@@ -46,3 +48,25 @@ def unique_path(path: Path) -> Path:
         if not p.exists():
             return p
     raise SirenkitError(f"too many files named like {path}")
+
+
+@contextlib.contextmanager
+def fresh_run_dir(root: Path, name: str, keep_if: str) -> Iterator[Path]:
+    """A new run folder (:func:`new_run_dir`) that stays only if the run got somewhere.
+
+    If the block fails before the file ``keep_if`` (the first checkpoint) exists, the files
+    the run wrote are removed with the folder, so a failed start leaves no folder behind that
+    holds only ``config.json``. A run that failed later keeps its folder: its checkpoint can
+    be resumed or loaded.
+    """
+    path = new_run_dir(root, name)
+    try:
+        yield path
+    except BaseException:
+        if not (path / keep_if).exists():
+            for f in path.iterdir():
+                if f.is_file():
+                    f.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.rmdir()
+        raise

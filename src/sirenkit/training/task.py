@@ -25,10 +25,24 @@ class Task(ABC):
     """Short task name ('image'); stored in checkpoints and used for run-folder names."""
     headline: ClassVar[str] = "loss"
     """Scalar from :meth:`loss` shown on the progress bar next to the loss (e.g. 'psnr')."""
+    reported: ClassVar[tuple[str, ...]] = ()
+    """Final metrics (from :meth:`evaluate`) a command's closing line shows, in order; those
+    absent from a run are left out. Empty: the headline, then the first others."""
+
     renderer: ClassVar[str | None] = None
     """How ``sirenkit render`` re-renders a run of this task: ``'module:function'``, called as
     ``function(render_config, checkpoint, path) -> Path``. Stored in every checkpoint, so the
     command needs no list of tasks; None: the task's runs are not rendered."""
+
+    @classmethod
+    def report(cls, final: dict[str, Any]) -> dict[str, float]:
+        """The final metrics worth one line: :attr:`reported`, or the headline and three more."""
+        numbers = {k: v for k, v in final.items() if isinstance(v, int | float)}
+        if cls.reported:
+            return {k: numbers[k] for k in cls.reported if k in numbers}
+        keys = [cls.headline] if cls.headline in numbers else []
+        keys += [k for k in numbers if k != cls.headline]
+        return {k: numbers[k] for k in keys[:4]}
 
     @property
     @abstractmethod
@@ -39,6 +53,10 @@ class Task(ABC):
     def label(self) -> str:
         """Short description of the signal for run-folder names ('camera')."""
         return self.name
+
+    def init_model(self, model: nn.Module) -> None:  # noqa: B027
+        """Change a freshly built network's initialisation in place (e.g. start an SDF from
+        a sphere); not called when resuming. The default keeps the network's own."""
 
     def to(self, device: torch.device) -> Task:
         """Move the task's tensors to ``device``; tasks holding tensors override this."""
@@ -79,24 +97,6 @@ class Task(ABC):
         """Why training may end before its last step (e.g. a target quality was reached), or
         None to go on; asked after every step."""
         return None
-
-
-def sample_rows(
-    generator: torch.Generator, batch_size: int | None, *tensors: torch.Tensor
-) -> tuple[torch.Tensor, ...]:
-    """The same random rows (with replacement) of every tensor, or all of them: the batch of a
-    task whose data is a table of points.
-
-    Arguments:
-        generator: the trainer's seeded CPU generator (reproducible batches).
-        batch_size: rows to draw; None, or at least the row count, returns ``tensors`` whole.
-        tensors: tensors sharing their first dimension and device.
-    """
-    n = tensors[0].shape[0]
-    if batch_size is None or batch_size >= n:
-        return tensors
-    idx = torch.randint(n, (batch_size,), generator=generator).to(tensors[0].device)
-    return tuple(t[idx] for t in tensors)
 
 
 def points_per_step(task: str, batch_size: int | None, growth_every: int = 0) -> int:

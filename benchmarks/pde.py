@@ -1,0 +1,243 @@
+"""PDEs posed as constraints: every built-in example with SIREN and with the PINN default.
+
+For each example of :mod:`sirenkit.examples` with a reference, two networks train on the same
+problem for the same steps: the example's own network and schedule (a SIREN), and the PINN
+default (tanh MLP, Glorot-normal init, DeepXDE's widths, point counts and schedule: Adam at
+1e-3, constant). Each run reports the relative L2 error against the reference and the CPU
+seconds of the whole run (``time.process_time``, one thread). When ``deepxde`` is installed
+(``pip install 'sirenkit[bench]'``; PyTorch backend) its own Burgers and L-shape examples run in
+the same process, with their own settings.
+
+    python -m benchmarks.pde [--examples burgers lshape heat] [--deepxde-lshape-steps 50000]
+        [--json out.json] [--write-docs]
+
+The machine is shared: CPU seconds, not wall time, are the cost; the load is in the caption.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import runpy
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from benchmarks.common import SHARED, load, machine, table, write_doc_block, write_json
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "pde.md"
+EXAMPLES = Path(__file__).resolve().parents[1] / "src" / "sirenkit" / "examples"
+
+PINN = {
+    # DeepXDE's example networks: [2] + [20] * 3 + [1] (Burgers, heat), [2] + [50] * 4 + [1]
+    # (L-shape); layers counts linear layers as `sirenkit models` does.
+    "burgers": {"hidden": 20, "layers": 4},
+    "heat": {"hidden": 20, "layers": 4},
+    "lshape": {"hidden": 50, "layers": 5},
+}
+
+
+def _example(name: str) -> dict[str, Any]:
+    os.environ.setdefault("SIRENKIT_DATA", str(SHARED))
+    torch.manual_seed(0)
+    return runpy.run_path(str(EXAMPLES / f"{name}.py"), run_name="sirenkit_problem")
+
+
+def run_sirenkit(name: str, which: str, out: Path) -> dict[str, Any]:
+    """One example with its own network (``siren``) or the PINN default (``pinn``)."""
+    import sirenkit as sk
+
+    ns = _example(name)
+    steps, lbfgs = ns.get("steps", 2000), ns.get("then_lbfgs", 0)
+    options = {"lr": ns.get("lr", 1e-3)}
+    if which == "siren":
+        network = ns.get("field")
+        label = "sirenkit, example's SIREN"
+    else:
+        size = PINN[name]
+        network = sk.ModelConfig("tanh", param_match=False, **size)
+        label = "sirenkit, PINN default (tanh, Glorot)"
+        options = {"lr": 1e-3, "schedule": "constant"}
+    if ns.get("reference") is None:
+        return {"example": name, "method": label, "rel_l2": None, "note": "no reference data"}
+    t0 = time.process_time()
+    outcome = sk.solve(
+        ns["problem"],
+        network,
+        reference=ns["reference"],
+        steps=steps,
+        then_lbfgs=lbfgs,
+        out=out,
+        progress=False,
+        eval_every=0,
+        checkpoint_every=0,
+        log_every=100,
+        **options,
+    )
+    cpu = time.process_time() - t0
+    params = sum(p.numel() for p in outcome.model.parameters())
+    return {
+        "example": name,
+        "method": label,
+        "network": _describe(outcome.model),
+        "parameters": params,
+        "steps": f"{steps} Adam + {lbfgs} L-BFGS" if lbfgs else f"{steps} Adam",
+        "rel_l2": outcome.final.get("rel_l2"),
+        "cpu_s": round(cpu, 1),
+    }
+
+
+def _describe(model: torch.nn.Module) -> str:
+    spec = getattr(model, "sirenkit_spec", {"name": type(model).__name__, "kwargs": {}})
+    kw = spec["kwargs"]
+    size = f"{kw.get('hidden_layers', 0) + 1}x{kw.get('hidden_features', '?')}"
+    w0 = f", w0 {kw['first_omega_0']:g}" if "first_omega_0" in kw else ""
+    return f"{spec['name']} {size}{w0}"
+
+
+# -- DeepXDE's own examples ----------------------------------------------------------------------
+
+
+def _deepxde():
+    os.environ.setdefault("DDE_BACKEND", "pytorch")
+    try:
+        import deepxde as dde
+    except ImportError:
+        return None
+    if dde.backend.backend_name != "pytorch":
+        return None
+    return dde
+
+
+def deepxde_burgers(dde, adam_steps: int) -> dict[str, Any]:
+    """DeepXDE's examples/pinn_forward/Burgers.py as it ships (Adam, then its L-BFGS)."""
+    data_file = SHARED / "pde" / "Burgers.npz"
+    geomtime = dde.geometry.GeometryXTime(
+        dde.geometry.Interval(-1, 1), dde.geometry.TimeDomain(0, 0.99)
+    )
+
+    def pde(x, y):
+        dy_x = dde.grad.jacobian(y, x, i=0, j=0)
+        dy_t = dde.grad.jacobian(y, x, i=0, j=1)
+        dy_xx = dde.grad.hessian(y, x, i=0, j=0)
+        return dy_t + y * dy_x - 0.01 / np.pi * dy_xx
+
+    bc = dde.icbc.DirichletBC(geomtime, lambda x: 0, lambda _, on_boundary: on_boundary)
+    ic = dde.icbc.IC(
+        geomtime, lambda x: -np.sin(np.pi * x[:, 0:1]), lambda _, on_initial: on_initial
+    )
+    t0 = time.process_time()
+    data = dde.data.TimePDE(
+        geomtime, pde, [bc, ic], num_domain=2540, num_boundary=80, num_initial=160
+    )
+    net = dde.nn.FNN([2] + [20] * 3 + [1], "tanh", "Glorot normal")
+    model = dde.Model(data, net)
+    model.compile("adam", lr=1e-3)
+    model.train(iterations=adam_steps, display_every=10**9)
+    model.compile("L-BFGS")
+    model.train(display_every=10**9)
+    with np.load(data_file) as d:
+        t, x, exact = d["t"], d["x"], d["usol"].T
+    xx, tt = np.meshgrid(x, t)
+    points = np.vstack((np.ravel(xx), np.ravel(tt))).T
+    pred = model.predict(points)
+    cpu = time.process_time() - t0
+    err = dde.metrics.l2_relative_error(exact.flatten()[:, None], pred)
+    return {
+        "example": "burgers",
+        "method": "DeepXDE 1.15 (its example)",
+        "network": "tanh 3x20",
+        "parameters": 2 * 20 + 20 + 2 * (20 * 20 + 20) + 21,
+        "steps": f"{adam_steps} Adam + its L-BFGS",
+        "rel_l2": float(err),
+        "cpu_s": round(cpu, 1),
+    }
+
+
+def deepxde_lshape(dde, adam_steps: int) -> dict[str, Any]:
+    """DeepXDE's examples/pinn_forward/Poisson_Lshape.py (its example runs 50000 Adam steps)."""
+    geom = dde.geometry.Polygon([[0, 0], [1, 0], [1, -1], [-1, -1], [-1, 1], [0, 1]])
+
+    def pde(x, y):
+        dy_xx = dde.grad.hessian(y, x, i=0, j=0)
+        dy_yy = dde.grad.hessian(y, x, i=1, j=1)
+        return -dy_xx - dy_yy - 1
+
+    bc = dde.icbc.DirichletBC(geom, lambda x: 0, lambda _, on_boundary: on_boundary)
+    t0 = time.process_time()
+    data = dde.data.PDE(geom, pde, bc, num_domain=1200, num_boundary=120, num_test=1500)
+    net = dde.nn.FNN([2] + [50] * 4 + [1], "tanh", "Glorot uniform")
+    model = dde.Model(data, net)
+    model.compile("adam", lr=0.001)
+    model.train(iterations=adam_steps, display_every=10**9)
+    model.compile("L-BFGS")
+    model.train(display_every=10**9)
+    with np.load(SHARED / "pde" / "Poisson_Lshape.npz") as d:
+        points, ref = d["X_test"], d["y_ref"]
+    keep = np.isfinite(ref[:, 0])
+    pred = model.predict(points[keep])
+    cpu = time.process_time() - t0
+    err = dde.metrics.l2_relative_error(ref[keep], pred)
+    return {
+        "example": "lshape",
+        "method": "DeepXDE 1.15 (its example)",
+        "network": "tanh 4x50",
+        "parameters": 2 * 50 + 50 + 3 * (50 * 50 + 50) + 51,
+        "steps": f"{adam_steps} Adam + its L-BFGS",
+        "rel_l2": float(err),
+        "cpu_s": round(cpu, 1),
+    }
+
+
+COLUMNS = ["example", "method", "network", "parameters", "steps", "rel_l2", "cpu_s"]
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--examples", nargs="+", default=["burgers", "lshape", "heat"])
+    ap.add_argument("--no-pinn", action="store_true", help="skip the tanh PINN default runs")
+    ap.add_argument("--deepxde", choices=["auto", "off"], default="auto")
+    ap.add_argument("--deepxde-burgers-steps", type=int, default=15000)
+    ap.add_argument(
+        "--deepxde-lshape-steps",
+        type=int,
+        default=15000,
+        help="Adam steps of DeepXDE's L-shape run (its example: 50000; cut to fit the budget)",
+    )
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--write-docs", action="store_true")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    rows: list[dict[str, Any]] = []
+    dde = _deepxde() if args.deepxde == "auto" else None
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.examples:
+            kinds = ["siren"] if args.no_pinn or name not in PINN else ["siren", "pinn"]
+            for which in kinds:
+                rows.append(run_sirenkit(name, which, Path(tmp)))
+                print(json.dumps(rows[-1]), flush=True)
+            if dde is not None and name == "burgers" and (SHARED / "pde" / "Burgers.npz").is_file():
+                rows.append(deepxde_burgers(dde, args.deepxde_burgers_steps))
+                print(json.dumps(rows[-1]), flush=True)
+            if dde is not None and name == "lshape" and (SHARED / "pde").is_dir():
+                rows.append(deepxde_lshape(dde, args.deepxde_lshape_steps))
+                print(json.dumps(rows[-1]), flush=True)
+    if dde is None:
+        print("deepxde not installed (pip install 'sirenkit[bench]'): no DeepXDE rows")
+    md = table(rows, COLUMNS)
+    print(md)
+    print(f"{machine()}; {load()}")
+    payload = {"rows": rows, "machine": machine(), "load": load()}
+    write_json(args.json, payload)
+    if args.write_docs:
+        write_doc_block(DOC, "pde-table", md, "python -m benchmarks.pde --write-docs")
+    return payload
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Domains draw where they should, uniformly, and refuse to be empty."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import sirenkit as sk
+from sirenkit.problems import domains as D
+
+NAMES = ("x", "t")
+
+
+def gen() -> torch.Generator:
+    return torch.Generator().manual_seed(0)
+
+
+def test_box_interior_faces_and_slices():
+    box = D.Box([-1, 0], [1, 0.99])
+    x = box.sample(4000, gen())
+    assert x.shape == (4000, 2)
+    assert (x[:, 0] >= -1).all() and (x[:, 0] <= 1).all()
+    assert (x[:, 1] >= 0).all() and (x[:, 1] <= 0.99).all()
+    # uniform: each half of x holds about half the points
+    assert abs(float((x[:, 0] < 0).float().mean()) - 0.5) < 0.05
+    faces = box.faces("x").sample(1000, gen(), NAMES)
+    assert set(faces[:, 0].tolist()) == {-1.0, 1.0}
+    assert 0.4 < float((faces[:, 0] > 0).float().mean()) < 0.6
+    start = box.face("t", 0).sample(100, gen(), NAMES)
+    assert (start[:, 1] == 0).all() and box.face("t", 0).contains(start, NAMES).all()
+    assert (box.face("t", "max").sample(10, gen(), NAMES)[:, 1] == 0.99).all()
+    assert (box.slice("t", 0.5).sample(10, gen(), NAMES)[:, 1] == 0.5).all()
+    edge = box.boundary.sample(2000, gen(), NAMES)
+    assert box.boundary.contains(edge).all()
+    # the boundary's faces are drawn by area: the x faces (length 0.99 each) about as often
+    # as the t faces (length 2 each) times 0.99 / 2
+    on_x = float((edge[:, 0].abs() == 1).float().mean())
+    assert abs(on_x - 0.99 / 2.99) < 0.05
+
+
+def test_face_must_be_a_face_and_axes_must_exist():
+    box = D.Box([-1, 0], [1, 1])
+    with pytest.raises(sk.SirenkitError, match="not a face"):
+        box.face("x", 0).sample(3, gen(), NAMES)
+    with pytest.raises(sk.SirenkitError, match="no axis 'y'"):
+        box.faces("y").sample(3, gen(), NAMES)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: D.Box([0, 0], [1, 0]),
+        lambda: D.Polygon([[0, 0], [1, 1], [2, 2]]),
+        lambda: D.Disc([0, 0], 0.0),
+        lambda: D.Annulus([0, 0], 1.0, 1.0),
+    ],
+)
+def test_a_domain_without_volume_is_a_one_line_error(make):
+    with pytest.raises(sk.SirenkitError) as e:
+        make()
+    assert "no volume" in str(e.value) or "no area" in str(e.value)
+    assert "\n" not in str(e.value)
+
+
+def lshape() -> D.Polygon:
+    return D.Polygon([[0, 0], [1, 0], [1, -1], [-1, -1], [-1, 1], [0, 1]])
+
+
+def test_polygon_samples_the_lshape_uniformly():
+    poly = lshape()
+    assert poly.area == pytest.approx(3.0)
+    x = poly.sample(6000, gen())
+    assert not ((x[:, 0] > 0) & (x[:, 1] > 0)).any()
+    # three unit quadrants, a third of the points each
+    for sx, sy in [(-1, -1), (-1, 1), (1, -1)]:
+        share = float(((x[:, 0] * sx > 0) & (x[:, 1] * sy > 0)).float().mean())
+        assert abs(share - 1 / 3) < 0.03
+    edge = poly.boundary.sample(800, gen())
+    assert poly.boundary.contains(edge).all()
+    on_inner = ((edge[:, 0] == 0) & (edge[:, 1] >= 0)) | ((edge[:, 1] == 0) & (edge[:, 0] >= 0))
+    assert abs(float(on_inner.float().mean()) - 2 / 8) < 0.05  # 2 of the 8 units of length
+
+
+def test_difference_union_disc_annulus():
+    box = D.Box([-1, -1], [1, 1])
+    cut = box - D.Box([0, 0], [1, 1])
+    x = cut.sample(500, gen())
+    assert lshape().contains(x).all()
+    ring = D.Annulus([0.5, 0], 0.2, 0.4)
+    r = (ring.sample(2000, gen()) - torch.tensor([0.5, 0.0], dtype=torch.float64)).norm(dim=-1)
+    assert (r >= 0.2 - 1e-9).all() and (r <= 0.4 + 1e-9).all()
+    # uniform by area: the inner half of the radii holds (0.3^2 - 0.2^2) / (0.4^2 - 0.2^2)
+    assert abs(float((r < 0.3).float().mean()) - 5 / 12) < 0.04
+    circle = D.Disc([0, 0], 2.0).boundary.sample(50, gen())
+    assert torch.allclose(circle.norm(dim=-1), torch.full((50,), 2.0, dtype=torch.float64))
+    both = D.Disc([-1, 0], 0.5) | D.Disc([1, 0], 0.5)
+    y = both.sample(1000, gen())
+    assert both.contains(y).all()
+    assert 0.4 < float((y[:, 0] < 0).float().mean()) < 0.6
+
+
+def test_point_set_draws_points_with_their_values(tmp_path):
+    pts = np.random.default_rng(0).random((50, 2))
+    vals = pts.sum(1)
+    ps = D.PointSet(pts, vals)
+    x, v = ps.draw(10, gen())
+    assert x.shape == (10, 2) and torch.allclose(v[:, 0], x.sum(1))
+    x, v = ps.draw(None, gen())
+    assert len(x) == 50
+    np.savez(tmp_path / "d.npz", X=pts, y=vals)
+    loaded = D.PointSet.load(tmp_path / "d.npz", points="X", values="y")
+    assert torch.allclose(loaded.values[:, 0], torch.as_tensor(vals))
+    vals[3] = math.nan
+    with pytest.raises(sk.SirenkitError, match="NaN"):
+        D.PointSet(pts, vals)

@@ -1,0 +1,190 @@
+"""Problems train through the shared loop: errors are one line, a small problem solves, a
+resumed run (Adam and L-BFGS phases) ends where the uninterrupted one does, the CLI runs files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import sirenkit as sk
+from sirenkit.cli.main import main
+from sirenkit.problems.solve import SolveConfig, SolveModelConfig, SolveTrainConfig
+from tests.tasks.common import assert_resume_matches_full_run
+
+HEAT = """
+import math, torch
+import sirenkit as sk
+
+a = 0.4
+box = sk.domains.Box([0, 0], [1, 1])
+problem = sk.Problem([
+    sk.Constraint(box, lambda f: f.d("t") - a * f.d("x", "x"), points=256),
+    sk.Constraint(box.faces("x"), lambda f: f.u, points=32),
+    sk.Constraint(box.face("t", 0), lambda f: f.u - torch.sin(math.pi * f.coord("x")), points=64),
+], names=("x", "t"))
+
+def reference(x):
+    return torch.exp(-a * math.pi**2 * x[:, 1:]) * torch.sin(math.pi * x[:, :1])
+
+field = sk.Siren(2, 16, 1, 1, first_omega_0=2.0)
+steps = 30
+"""
+
+
+def heat_problem(points: int = 256) -> tuple[sk.Problem, object]:
+    ns: dict = {}
+    exec(HEAT.replace("points=256", f"points={points}"), ns)
+    return ns["problem"], ns["reference"]
+
+
+def test_residual_of_the_wrong_shape_is_a_one_line_error(tmp_path):
+    box = sk.domains.Box([0, 0], [1, 1])
+    bad = sk.Problem(
+        [sk.Constraint(box, lambda f: f.u + f.x[:, 0], points=8)], names=("x", "y")
+    )  # (N, 1) + (N,) broadcasts to (N, N)
+    with pytest.raises(sk.SirenkitError) as e:
+        sk.solve(bad, steps=1, out=tmp_path, progress=False)
+    assert "shape (8, 8)" in str(e.value) and "x[:, :1]" in str(e.value)
+    assert "\n" not in str(e.value)
+    scalar = sk.Problem([sk.Constraint(box, lambda f: f.u.mean(), points=8)], names=("x", "y"))
+    with pytest.raises(sk.SirenkitError, match=r"shape \(\); expected \(8,\)"):
+        sk.solve(scalar, steps=1, out=tmp_path, progress=False)
+
+
+def test_nan_in_a_reference_file_is_an_error_unless_outside_the_domain(tmp_path):
+    lshape = sk.domains.Polygon([[0, 0], [1, 0], [1, -1], [-1, -1], [-1, 1], [0, 1]])
+    x = np.stack(np.meshgrid(np.linspace(-1, 1, 9), np.linspace(-1, 1, 9)), -1).reshape(-1, 2)
+    y = np.where((x[:, 0] > 0) & (x[:, 1] > 0), np.nan, 1.0)
+    np.savez(tmp_path / "ref.npz", X=x, y=y)
+    ref = sk.Reference.load(tmp_path / "ref.npz", "X", "y", domain=lshape)
+    assert len(ref.points) == 81 - 16 and torch.isfinite(ref.values).all()
+    with pytest.raises(sk.SirenkitError, match="16 NaN"):
+        sk.Reference.load(tmp_path / "ref.npz", "X", "y")
+    y[0] = np.nan  # (-1, -1) lies inside the L-shape
+    np.savez(tmp_path / "ref.npz", X=x, y=y)
+    with pytest.raises(sk.SirenkitError, match="1 NaN/infinite values inside the domain"):
+        sk.Reference.load(tmp_path / "ref.npz", "X", "y", domain=lshape)
+
+
+def test_a_small_heat_problem_solves(tmp_path):
+    torch.manual_seed(0)
+    problem, reference = heat_problem()
+    net = sk.Siren(2, 16, 1, 1, first_omega_0=2.0)
+    out = sk.solve(
+        problem,
+        net,
+        reference=reference,
+        steps=300,
+        then_lbfgs=60,
+        lr=3e-3,
+        out=tmp_path,
+        progress=False,
+        eval_every=0,
+        checkpoint_every=0,
+    )
+    assert out.final["rel_l2"] < 0.06, out.final
+    assert (out.run_dir / "solution.png").is_file()
+    rms = json.loads((out.run_dir / "residual.json").read_text())["rms"]
+    assert set(rms) == {"c0", "c1", "c2"} and rms["c0"] < 0.1
+
+
+def test_lbfgs_phase_lowers_the_loss_further(tmp_path):
+    problem, _ = heat_problem(64)
+    torch.manual_seed(0)
+    adam = sk.solve(
+        problem,
+        sk.Siren(2, 16, 1, 1, first_omega_0=2.0),
+        steps=40,
+        out=tmp_path,
+        progress=False,
+        log_every=1,
+    )
+    torch.manual_seed(0)
+    both = sk.solve(
+        problem,
+        sk.Siren(2, 16, 1, 1, first_omega_0=2.0),
+        steps=40,
+        then_lbfgs=20,
+        out=tmp_path,
+        progress=False,
+        log_every=1,
+    )
+    logs = [json.loads(line) for line in (both.run_dir / "metrics.jsonl").read_text().splitlines()]
+    losses = {r["step"]: r["loss"] for r in logs if "loss" in r}
+    assert max(losses) == 60 and losses[60] < 0.5 * losses[41]
+    assert not torch.equal(next(adam.model.parameters()), next(both.model.parameters()))
+
+
+@pytest.mark.parametrize("steps, lbfgs, adaptive", [(12, 0, 1), (3, 9, 1), (3, 9, 3)])
+def test_resume_equals_full_run(tmp_path, steps, lbfgs, adaptive):
+    """Interrupted at step 5 (inside Adam, or inside the L-BFGS phase, whose points may have
+    been picked by residual) and resumed."""
+    text = HEAT.replace("points=256", f"points=32, adaptive={adaptive}")
+    (tmp_path / "heat.py").write_text(text)
+
+    def make_cfg():
+        return SolveConfig(
+            problem=str(tmp_path / "heat.py"),
+            model=SolveModelConfig(name="siren", hidden=8, layers=3, w0=2.0),
+            train=SolveTrainConfig(
+                steps=steps,
+                then_lbfgs=lbfgs,
+                lr=1e-3,
+                log_every=2,
+                eval_every=4,
+                checkpoint_every=4,
+                progress=False,
+            ),
+            out=tmp_path / "runs",
+        )
+
+    assert_resume_matches_full_run(make_cfg)
+
+
+def test_solve_cli_runs_a_file_and_a_builtin(tmp_path, capsys):
+    (tmp_path / "heat.py").write_text(HEAT)
+    args = ["--out", str(tmp_path / "runs"), "--progress", "False", "--eval-every", "0"]
+    assert main(["solve", str(tmp_path / "heat.py"), *args]) == 0
+    out = capsys.readouterr().out
+    assert "rel_l2" in out
+    run_dir = tmp_path / "runs" / "solve-heat"
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["steps"] == 30 and summary["model"] == "siren"  # the file's defaults
+    assert (run_dir / "solution.png").is_file() and (run_dir / "checkpoint.pt").is_file()
+    # --model NAME swaps the network; flags win over the file's defaults
+    assert main(["solve", str(tmp_path / "heat.py"), "--model", "tanh", "--steps", "5", *args]) == 0
+    summary = json.loads((tmp_path / "runs" / "solve-heat-2" / "summary.json").read_text())
+    assert summary["model"] == "tanh" and summary["steps"] == 5
+    # a built-in example by name
+    assert main(["solve", "heat", "--steps", "3", "--then-lbfgs", "2", *args]) == 0
+    # bad input: one line on stderr, exit 2
+    assert main(["solve", "nonexistent_example"]) == 2
+    err = capsys.readouterr().err
+    assert "neither a .py problem file nor a built-in example" in err
+    assert err.count("\n") == 1
+    (tmp_path / "bad.py").write_text("import sirenkit as sk\nbox = sk.domains.Box([0], [0])\n")
+    assert main(["solve", str(tmp_path / "bad.py")]) == 2
+    assert "no volume" in capsys.readouterr().err
+
+
+def test_adaptive_points_gather_where_the_residual_is_large():
+    box = sk.domains.Box([0, 0], [1, 1])
+
+    def bump(f):  # large on x > 0.5 only
+        return f.u * 0 + 10.0 * (f.coord("x") > 0.5).float()
+
+    c = sk.Constraint(box, bump, points=400, adaptive=4)
+    problem = sk.Problem([c], names=("x", "y"))
+    model = sk.Siren(2, 8, 1, 1)
+    gen = torch.Generator().manual_seed(0)
+    uniform = problem.sample(gen)
+    assert len(uniform.points[0]) == 400 and uniform.noise[0] is None
+    batch = problem.sample(gen, adaptive=True)
+    assert len(batch.points[0]) == 1600
+    problem.loss(model, batch)
+    x = batch.points[0]
+    assert len(x) == 400 and len(torch.unique(x, dim=0)) == 400  # without replacement
+    assert float((x[:, 0] > 0.5).float().mean()) > 0.65
