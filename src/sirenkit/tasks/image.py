@@ -178,8 +178,8 @@ class ImageTask(Task):
         self.work = float(state.get("work", 0.0))
         self._window = [float(x) for x in state.get("window", (0.0, 0.0))]
         self.stop.load_state_dict(state.get("stop", {}))
-        if self.sampler is not None and "sampler" in state:
-            self.sampler.load_state_dict(state["sampler"])
+        if self.sampler is not None:
+            self.sampler.load_state_dict(state.get("sampler", {}))
 
     def predict(self, model: nn.Module, chunk: int = 65536) -> np.ndarray:
         """The model's image on the training grid, ``(H, W, C)``."""

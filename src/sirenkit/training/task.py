@@ -54,6 +54,10 @@ class Task(ABC):
         """Short description of the signal for run-folder names ('camera')."""
         return self.name
 
+    def init_model(self, model: nn.Module) -> None:  # noqa: B027
+        """Change a freshly built network's initialisation in place (e.g. start an SDF from
+        a sphere); not called when resuming. The default keeps the network's own."""
+
     def to(self, device: torch.device) -> Task:
         """Move the task's tensors to ``device``; tasks holding tensors override this."""
         return self
@@ -86,7 +90,8 @@ class Task(ABC):
         return {}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:  # noqa: B027
-        """Restore what :meth:`state_dict` returned."""
+        """Restore what :meth:`state_dict` returned; ``{}`` is the state of a fresh run (the
+        trainer passes it at the start of every run that is not resumed)."""
 
     def should_stop(self) -> str | None:
         """Why training may end before its last step (e.g. a target quality was reached), or
