@@ -20,6 +20,7 @@ from PIL import Image
 
 from sirenkit.signals.image import to_uint8
 from sirenkit.training.checkpoint import load
+from sirenkit.viewer import renders
 from sirenkit.viewer.paths import safe_path
 from sirenkit.viewer.renders import ModelCache, decimate, window_grid
 
@@ -246,6 +247,19 @@ def test_parallel_renders_all_succeed(base_url):
         t.join()
     assert [s for s, _ in results] == [200] * 8
     assert len({b for _, b in results}) == 1
+
+
+def test_renders_beyond_the_queue_bound_are_refused_with_429(base_url):
+    held = 0
+    while renders.RENDER_SLOTS.acquire(blocking=False):  # as if 8 renders were waiting
+        held += 1
+    try:
+        url = base_url + "/api/render?id=image-camera&y0=-1&y1=1&x0=-1&x1=1&h=8&w=8"
+        assert held == renders.MAX_QUEUED and get(url)[0] == 429
+    finally:
+        for _ in range(held):
+            renders.RENDER_SLOTS.release()
+    assert get(url)[0] == 200
 
 
 def test_model_cache_is_bounded_and_reuses(runs_dir):
