@@ -8,7 +8,8 @@ from benchmarks.viewer import make_runs, serving
 def runs_dir(tmp_path_factory):
     """Tiny runs of every task kind, made once for the viewer tests."""
     root = tmp_path_factory.mktemp("runs")
-    make_runs(root)
+    made = make_runs(root, strict=False)  # a broken command fails its own tests, not all
+    assert "image-camera" in made, "the tiny image run failed"
     shutil.copytree(root / "image-camera", root / "image-camera-copy")  # a second run to compare
     return root
 
