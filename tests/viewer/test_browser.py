@@ -5,6 +5,7 @@ Skipped when Playwright or a system Chromium is missing; CI installs both (.ci/r
 
 import base64
 import io
+import shutil
 
 import numpy as np
 import pytest
@@ -56,10 +57,10 @@ def assert_drawn(locator, what: str) -> None:
     assert px.std() > 3.0, f"{what} looks blank (pixel std {px.std():.2f})"
 
 
-def test_index_lists_sorts_and_filters(page_at):
+def test_index_lists_sorts_filters_and_refreshes(page_at, runs_dir):
     page = page_at("/")
     rows = page.locator("#runs tbody tr")
-    assert rows.count() == 8
+    assert rows.count() == len(list(runs_dir.glob("*/config.json")))
     page.fill("#filter", "sdf")
     assert rows.count() == 1 and "sdf-sphere" in rows.first.inner_text()
     page.fill("#filter", "")
@@ -71,6 +72,13 @@ def test_index_lists_sorts_and_filters(page_at):
     steps = [int(t) for t in page.locator("#runs tbody tr td:nth-child(8)").all_inner_texts()]
     assert steps == sorted(steps, reverse=True)
     assert_drawn(page.locator("#runs"), "the index table")
+    before = rows.count()
+    shutil.copytree(runs_dir / "image-camera", runs_dir / "image-new")  # a run appears
+    try:
+        page.wait_for_function(f"document.querySelectorAll('#runs tbody tr').length > {before}")
+        assert page.locator("tr[data-id='image-new']").count() == 1
+    finally:
+        shutil.rmtree(runs_dir / "image-new")
 
 
 def test_zoom_shows_the_network_re_rendered_over_the_window(page_at, runs_dir):
