@@ -18,3 +18,12 @@ def runs_dir(tmp_path_factory):
 def base_url(runs_dir):
     with serving(runs_dir) as url:
         yield url
+
+
+def require_run(runs_dir, *names):
+    """Fail with the reason (its command failed while the runs were made) when a run is missing."""
+    for name in names:
+        if not (runs_dir / name / "summary.json").is_file():
+            pytest.fail(
+                f"the tiny {name} run failed (its command's error is in the captured output)"
+            )

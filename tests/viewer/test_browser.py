@@ -17,6 +17,8 @@ from sirenkit.signals.image import to_uint8
 from sirenkit.training.checkpoint import load
 from sirenkit.viewer.renders import window_grid
 
+from .conftest import require_run
+
 pytest.importorskip("playwright.sync_api")
 if find_chromium() is None:
     pytest.skip("no system chromium (apt-get install chromium)", allow_module_level=True)
@@ -147,7 +149,8 @@ def test_sdf_page_draws_the_mesh_and_slices(page_at):
 
 
 @pytest.mark.parametrize("run", ["wave-uniform", "helmholtz-uniform"])
-def test_pde_pages_show_network_reference_and_error(page_at, run):
+def test_pde_pages_show_network_reference_and_error(page_at, runs_dir, run):
+    require_run(runs_dir, run)
     page = page_at(f"/run?r={run}")
     for which in ("network", "reference", "error"):
         img = page.locator(f"img[data-role='field-{which}']")

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 import torch
+from benchmarks.viewer import TINY_RUNS
 from PIL import Image
 
 from sirenkit.signals.image import to_uint8
@@ -23,6 +24,8 @@ from sirenkit.training.checkpoint import load
 from sirenkit.viewer import renders
 from sirenkit.viewer.paths import safe_path
 from sirenkit.viewer.renders import ModelCache, decimate, window_grid
+
+from .conftest import require_run
 
 
 def get(url: str, method: str = "GET", headers: dict | None = None) -> tuple[int, bytes, dict]:
@@ -41,6 +44,7 @@ def get(url: str, method: str = "GET", headers: dict | None = None) -> tuple[int
 
 
 def test_index_lists_every_run_with_its_task_and_metrics(base_url, runs_dir):
+    require_run(runs_dir, *TINY_RUNS)
     status, body, _ = get(base_url + "/api/runs")
     rows = {r["id"]: r for r in json.loads(body)["runs"]}
     assert status == 200
@@ -81,7 +85,8 @@ def test_zoom_re_renders_the_network_over_the_requested_window(base_url, runs_di
     assert np.abs(np.asarray(Image.open(io.BytesIO(body))).astype(int) - recon).max() <= 1
 
 
-def test_other_endpoints_draw_sdf_slices_fields_and_meshes(base_url):
+def test_other_endpoints_draw_sdf_slices_fields_and_meshes(base_url, runs_dir):
+    require_run(runs_dir, "sdf-sphere", "wave-uniform", "helmholtz-uniform")
     status, body, _ = get(base_url + "/api/slice?id=sdf-sphere&axis=1&pos=0.2&n=40")
     assert status == 200 and Image.open(io.BytesIO(body)).size == (40, 40)
     _, body, _ = get(base_url + "/api/fieldinfo?id=wave-uniform")
