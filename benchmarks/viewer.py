@@ -114,7 +114,7 @@ PAGES = {
     "image": "/run?r=image-camera-b",
     "audio": "/run?r=audio-synthetic",
     "video": "/run?r=video-synthetic",
-    "sdf": "/run?r=sdf-sphere",
+    "sdf": "/run?r=sdf-sphere-b",
     "helmholtz": "/run?r=helmholtz-uniform",
     "wave": "/run?r=wave-uniform",
     "prior": "/run?r=prior-digits",
@@ -133,8 +133,12 @@ def screenshots(out: Path, scale: float = 0.5) -> list[Path]:
         make_runs(root)
         from sirenkit.cli import main
 
-        better = ["fit", "image", "--size", "64", "--hidden", "64", "--steps", "300", *FAST]
+        better = ["fit", "image", "--size", "64", "--hidden", "64", "--steps", "100", *FAST]
         main([*better, "--out", str(root), "--name", "image-camera-b"])
+        sdf = list(TINY_RUNS["sdf-sphere"])
+        for flag, value in (("--steps", "300"), ("--hidden", "32"), ("--resolution", "64")):
+            sdf[sdf.index(flag) + 1] = value
+        main([*sdf, "--out", str(root), "--name", "sdf-sphere-b"])
         with serving(root) as base, browser() as b:
             for kind, path in PAGES.items():
                 page = open_page(b, base + path)

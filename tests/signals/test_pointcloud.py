@@ -1,4 +1,5 @@
-"""Oriented point clouds: readers round trip, meshes sample outward normals, errors are clear."""
+"""Point clouds: readers round trip, positions alone load as unoriented points, meshes sample
+outward normals, errors are clear."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sirenkit.signals.pointcloud import (
     Normalisation,
     OrientedPoints,
     load_oriented_points,
+    load_points,
     save_oriented_points,
     validate_oriented,
 )
@@ -91,3 +93,23 @@ def test_unreadable_and_unknown_files(tmp_path):
         load_oriented_points(_write(tmp_path, "broken.off", "OFF\n3 1 0\n1 2\n"))
     with pytest.raises(SirenkitError, match="normals"):
         validate_oriented(np.zeros((20, 3)), np.zeros((20, 2)))
+
+
+def test_positions_without_normals_load_as_unoriented_points(tmp_path, cloud):
+    """x y z rows, (N, 3) arrays, npz 'points' alone and PLY without nx ny nz."""
+    np.savetxt(tmp_path / "p.xyz", cloud.points)
+    np.save(tmp_path / "p.npy", cloud.points)
+    np.savez(tmp_path / "p.npz", points=cloud.points)
+    header = f"ply\nformat ascii 1.0\nelement vertex {len(cloud)}\n"
+    header += "property float x\nproperty float y\nproperty float z\nend_header"
+    np.savetxt(tmp_path / "p.ply", cloud.points, header=header, comments="")
+    for name in ("p.xyz", "p.npy", "p.npz", "p.ply"):
+        found, mesh = load_points(tmp_path / name)
+        assert mesh is None
+        assert isinstance(found, np.ndarray) and found.shape == (len(cloud), 3), name
+        np.testing.assert_allclose(found, cloud.points, atol=1e-5)
+        with pytest.raises(SirenkitError, match="no normals"):
+            load_oriented_points(tmp_path / name)
+    np.savetxt(tmp_path / "nan.xyz", np.vstack([cloud.points, [[np.nan, 0, 0]]]))
+    with pytest.raises(SirenkitError, match="NaN"):
+        load_points(tmp_path / "nan.xyz")

@@ -4,6 +4,11 @@ import http.client
 import io
 import json
 import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
 import threading
 import urllib.request
 from urllib.parse import urlsplit
@@ -268,3 +273,45 @@ def test_view_command_rejects_a_missing_folder(tmp_path, capsys):
 
     assert main(["view", str(tmp_path / "none")]) == 2
     assert "runs folder not found" in capsys.readouterr().err
+
+
+def test_a_run_in_progress_is_live(base_url, runs_dir):
+    live = runs_dir / "image-live"
+    live.mkdir()
+    (live / "config.json").write_text((runs_dir / "image-camera" / "config.json").read_text())
+    log = live / "metrics.jsonl"
+    log.write_text('{"step": 10, "time": 0.1, "lr": 0.001, "loss": 0.5}\n{"step": 2')  # torn
+    try:
+        rows = {r["id"]: r for r in json.loads(get(base_url + "/api/runs")[1])["runs"]}
+        assert rows["image-live"]["state"] == "running"
+        assert rows["image-live"]["steps"] == 10 and rows["image-live"]["planned_steps"] == 30
+        first = json.loads(get(base_url + "/api/metrics?id=image-live&offset=0")[1])
+        assert [r["step"] for r in first["records"]] == [10]  # the torn line waits
+        with log.open("a") as f:
+            f.write('0, "time": 0.2, "lr": 0.001, "loss": 0.25}\n')
+        more = json.loads(get(base_url + f"/api/metrics?id=image-live&offset={first['offset']}")[1])
+        assert [r["loss"] for r in more["records"]] == [0.25]
+        rows = {r["id"]: r for r in json.loads(get(base_url + "/api/runs")[1])["runs"]}
+        assert rows["image-live"]["steps"] == 20 and rows["image-live"]["loss"] == [0.5, 0.25]
+    finally:
+        shutil.rmtree(live)
+
+
+def test_view_prints_its_address_and_stops_on_ctrl_c(runs_dir):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(["src", os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sirenkit", "view", str(runs_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        line = proc.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line)[0]
+        assert get(url + "api/runs")[0] == 200
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+        assert "stopped" in proc.stderr.read()
+    finally:
+        proc.kill()

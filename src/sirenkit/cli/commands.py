@@ -136,12 +136,12 @@ COMMANDS: tuple[Command, ...] = (
         "render a trained image model at any size, or audio at any rate",
     ),
     Command(
-<<<<<<< HEAD
         ("view",),
         "sirenkit.viewer.server:ViewConfig",
         "sirenkit.viewer.server:view_command",
         "browse runs in a local web viewer (re-rendered zoom, players, meshes, curves)",
-=======
+    ),
+    Command(
         ("train", "functa"),
         "sirenkit.functa.task:TrainFunctaConfig",
         "sirenkit.functa.task:train_functa",
@@ -170,7 +170,6 @@ COMMANDS: tuple[Command, ...] = (
         "sirenkit.compress.cli:DecompressConfig",
         "sirenkit.compress.cli:decompress_command",
         "render a .sirenz file back to an image, at any resolution",
->>>>>>> compress
     ),
     Command(
         ("models",),

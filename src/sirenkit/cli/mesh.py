@@ -36,9 +36,9 @@ class MeshConfig:
 def mesh_command(cfg: MeshConfig) -> Path:
     import time
 
+    from ..geometry.io import export_mesh
     from ..geometry.meshing import extract_mesh
     from ..signals.pointcloud import Normalisation
-    from ..tasks.sdf import export_mesh
     from ..training.checkpoint import model_from_checkpoint, read_checkpoint, resolve_checkpoint
     from ..training.loop import resolve_device
     from ..training.rundir import unique_path

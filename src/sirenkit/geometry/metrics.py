@@ -8,6 +8,7 @@ Conventions (used by the SDF task and its benchmark, stated in docs/sdf.md):
 - **Normal consistency**: mean over both directions of ``|n_a . n_b|`` at nearest neighbours
   (orientation-free, as Occupancy Networks).
 - **IoU**: ``|A & B| / |A | B|`` estimated on uniform points in the padded bounding box of both.
+- **Components**: connected pieces of the extracted mesh (ghost surfaces add pieces).
 
 The functions are unit-agnostic: the caller picks the frame (the task uses a frame where the
 reference's longest bounding-box side is 1).
@@ -49,6 +50,25 @@ def surface_metrics(pred: OrientedPoints, ref: OrientedPoints) -> dict[str, floa
         "hausdorff": float(max(d_pr.max(), d_rp.max())),
         "normal_consistency": float((nc_pr + nc_rp) / 2),
     }
+
+
+def connected_components(faces: np.ndarray, vertex_count: int | None = None) -> int:
+    """Number of connected pieces of a triangle mesh (faces sharing a vertex connect).
+
+    A ghost-free fit of a connected shape has one; every spurious blob adds one. Vertices no
+    face uses do not count.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components as components
+
+    f = np.asarray(faces, dtype=np.int64).reshape(-1, 3)
+    if len(f) == 0:
+        return 0
+    n = int(vertex_count if vertex_count is not None else f.max() + 1)
+    a, b = np.concatenate([f[:, 0], f[:, 1]]), np.concatenate([f[:, 1], f[:, 2]])
+    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    _, labels = components(graph, directed=False)
+    return len(np.unique(labels[f[:, 0]]))
 
 
 def volume_iou(

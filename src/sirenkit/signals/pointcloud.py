@@ -1,9 +1,11 @@
-"""Oriented point clouds: reading, validating and normalising them into the [-1, 1] cube.
+"""Point clouds: reading, validating and normalising them into the [-1, 1] cube.
 
-An SDF fit needs surface points with outward unit normals. They come from ``.xyz`` files
+An SDF fit works on surface points with outward unit normals. They come from ``.xyz`` files
 (``x y z nx ny nz`` per line, the paper's format), ``.ply`` point clouds with ``nx ny nz``
 vertex properties, ``.npy`` arrays ``(N, 6)`` or ``.npz`` archives (``points`` and ``normals``),
 or from meshes (``.obj``, ``.off``, ``.ply`` with faces, ``.stl``) sampled with face normals.
+Files with positions only (``x y z`` rows, ``(N, 3)`` arrays, PLY without normals) are read
+as unoriented points; :func:`sirenkit.geometry.pointset.estimate_normals` orients them.
 The network works in the [-1, 1] cube; :class:`Normalisation` keeps the map back to the
 input's own coordinates.
 """
@@ -122,6 +124,16 @@ def validate_oriented(
     return OrientedPoints(p.astype(np.float32), (n / length[:, None]).astype(np.float32))
 
 
+def validate_points(points: np.ndarray, source: str = "point cloud") -> np.ndarray:
+    """Check an unoriented ``(N, 3)`` point array; float32 positions.
+
+    Raises:
+        SirenkitError: wrong shape, NaN or infinite values, too few points.
+    """
+    p = np.asarray(points, dtype=np.float64)
+    return validate_oriented(p, np.ones_like(p) if p.ndim == 2 else p, source).points
+
+
 def sample_mesh(mesh: Any, count: int, seed: int = 0) -> OrientedPoints:
     """``count`` points uniformly on a trimesh mesh's area, with their face normals."""
     trimesh = optional_import("trimesh", "sdf", "mesh sampling")
@@ -133,10 +145,10 @@ def sample_mesh(mesh: Any, count: int, seed: int = 0) -> OrientedPoints:
     return validate_oriented(pts, mesh.face_normals[face], "mesh samples")
 
 
-def load_oriented_points(
+def load_points(
     path: str | Path, *, samples: int = 200_000, seed: int = 0
-) -> tuple[OrientedPoints, Any]:
-    """Read an oriented point cloud, or sample one from a mesh.
+) -> tuple[OrientedPoints | np.ndarray, Any]:
+    """Read a point cloud, oriented or not, or sample an oriented one from a mesh.
 
     Arguments:
         path: ``.xyz``, ``.npy``, ``.npz``, ``.ply`` (points with normals, or a mesh), or a mesh
@@ -145,8 +157,10 @@ def load_oriented_points(
         seed: seed of that draw.
 
     Returns:
-        The points in the file's own coordinates, and the ``trimesh.Trimesh`` they were sampled
-        from (None for a point cloud), useful as a reference for metrics.
+        The points in the file's own coordinates (:class:`OrientedPoints`, or an ``(N, 3)``
+        float32 array when the file has positions only: ``x y z`` rows, a PLY without
+        normals), and the ``trimesh.Trimesh`` they were sampled from (None for a point cloud),
+        useful as a reference for metrics.
 
     Raises:
         SirenkitError: missing or unreadable file, unknown suffix, bad values.
@@ -176,6 +190,20 @@ def load_oriented_points(
         f"{name}: unknown suffix {suffix!r}; expected one of "
         f"{', '.join(POINT_SUFFIXES + MESH_SUFFIXES)}"
     )
+
+
+def load_oriented_points(
+    path: str | Path, *, samples: int = 200_000, seed: int = 0
+) -> tuple[OrientedPoints, Any]:
+    """:func:`load_points` for callers that need normals.
+
+    Raises:
+        SirenkitError: as :func:`load_points`, and for a file with positions only.
+    """
+    found, mesh = load_points(path, samples=samples, seed=seed)
+    if not isinstance(found, OrientedPoints):
+        raise SirenkitError(f"{path}: has positions but no normals (nx ny nz) for every point")
+    return found, mesh
 
 
 def load_mesh(path: str | Path) -> Any:
@@ -232,33 +260,35 @@ def _read_xyz(path: Path) -> np.ndarray:
     return data
 
 
-def _from_array(data: np.ndarray, source: str) -> OrientedPoints:
+def _from_array(data: np.ndarray, source: str) -> OrientedPoints | np.ndarray:
     data = np.asarray(data)
     if data.ndim != 2 or data.shape[1] not in (3, 6):
-        raise SirenkitError(f"{source}: expected (N, 6) rows 'x y z nx ny nz', got {data.shape}")
-    if data.shape[1] == 3:
         raise SirenkitError(
-            f"{source}: has positions but no normals (3 columns); SDF fitting needs "
-            "'x y z nx ny nz' per point"
+            f"{source}: expected rows 'x y z' or 'x y z nx ny nz', got shape {data.shape}"
         )
+    if data.shape[1] == 3:
+        return validate_points(data, source)
     return validate_oriented(data[:, :3], data[:, 3:], source)
 
 
-def _read_npz(path: Path) -> OrientedPoints:
+def _read_npz(path: Path) -> OrientedPoints | np.ndarray:
     with np.load(path, allow_pickle=False) as z:
         keys = set(z.files)
         if {"points", "normals"} <= keys:
             return validate_oriented(z["points"], z["normals"], str(path))
+        if "points" in keys:
+            return validate_points(z["points"], str(path))
         if len(keys) == 1:
             return _from_array(z[next(iter(keys))], str(path))
     raise SirenkitError(
-        f"{path}: expected arrays 'points' and 'normals' (or one (N, 6) array), found "
-        f"{sorted(keys)}"
+        f"{path}: expected arrays 'points' (and 'normals'), or one (N, 3) or (N, 6) array; "
+        f"found {sorted(keys)}"
     )
 
 
-def _read_ply_points(path: Path) -> OrientedPoints | None:
-    """Points and normals of a PLY without faces; None when it has faces (a mesh)."""
+def _read_ply_points(path: Path) -> OrientedPoints | np.ndarray | None:
+    """Points (and normals, when it has them) of a PLY without faces; None when it has faces
+    (a mesh)."""
     from trimesh.exchange.ply import load_ply
 
     with open(path, "rb") as f:
@@ -268,7 +298,5 @@ def _read_ply_points(path: Path) -> OrientedPoints | None:
         return None
     normals = data.get("vertex_normals")
     if normals is None:
-        raise SirenkitError(
-            f"{path}: PLY points without normals; SDF fitting needs nx, ny, nz vertex properties"
-        )
+        return validate_points(data["vertices"], str(path))
     return validate_oriented(data["vertices"], normals, str(path))

@@ -4,7 +4,7 @@ The network is fitted to a composite gradient field, the target's gradients outs
 and the source's inside (``import``), or inside whichever of the two is stronger per pixel
 and channel (``mixed``, Pérez et al.'s mixed gradients), plus the target's *values* on a
 region outside the mask, which plays the role of the Dirichlet boundary condition of the
-classical method. Two constraints (:meth:`BlendTask.constraints`) make the loss
+classical method. One constraint (:meth:`BlendTask.constraints`) makes the loss
 
     relative_squared_error(gradient, composite) + value_weight * MSE(value, target on region)
 
@@ -28,8 +28,8 @@ from ..errors import SirenkitError
 from ..metrics import field_metrics, psnr
 from ..nets.config import ModelConfig
 from ..nets.registry import TaskShape
-from ..physics.poisson import NAMES, network_fields, supervision
-from ..problems import Constraint, Problem, ProblemTask
+from ..physics.poisson import NAMES, network_fields
+from ..problems import Constraint, Field, Problem, ProblemTask
 from ..problems.domains import PointSet
 from ..problems.problem import Batch
 from ..signals.discrete import grid_gradient
@@ -241,42 +241,44 @@ class BlendTask(ProblemTask):
         self.headline = "psnr_outside"
 
     def constraints(self) -> list[Constraint]:
-        """The composite gradient at every pixel, the target's values on the valued region."""
+        """One constraint at every pixel, so one pass of the engine serves both terms: the
+        composite gradient everywhere, the target's values on the valued region.
+
+        Each pixel carries ``(guidance (2 C), value (C), valued (1))``; the residual's columns
+        are scaled so that their mean square is the loss of the module docstring.
+        """
         n, c = self.mask.size, self.target.shape[-1]
-        coords = grid(self.mask.shape)
-        guidance = torch.from_numpy(self.guidance.reshape(n, c, 2).copy())
-        keep = torch.from_numpy(self.valued.reshape(n))
-        values = torch.from_numpy(self.target.reshape(n, c).copy())[keep]
-        return [
-            supervision(coords, guidance, laplacian=False, points=None, name="gradient"),
-            Constraint(
-                PointSet(coords[keep], values),
-                lambda f: f.u - f.data,
-                None,
-                self.value_weight,
-                "values",
-            ),
-        ]
+        guidance = self.guidance.reshape(n, 2 * c).astype(np.float64)
+        valued = self.valued.reshape(n, 1)
+        data = np.concatenate([guidance, self.target.reshape(n, c), valued], axis=1)
+        alpha = (3 * c * n / max(float((guidance**2).sum()), 1e-12)) ** 0.5
+        beta = (3 * n * self.value_weight / max(int(valued.sum()), 1)) ** 0.5
+
+        def residual(f: Field) -> torch.Tensor:
+            grad = f.grad.reshape(len(f.x), -1)  # first: the same pass gives the value
+            d = f.data
+            fitted = (f.u - d[:, 2 * c : 3 * c]) * d[:, 3 * c :]
+            return torch.cat([(grad - d[:, : 2 * c]) * alpha, fitted * beta], dim=1)
+
+        return [Constraint(PointSet(grid(self.mask.shape), data), residual, None, 1.0, "blend")]
 
     @property
     def shape(self) -> TaskShape:
         return TaskShape(2, self.target.shape[-1], tuple(self.target.shape[:2]), w0=30.0)
 
     def batch(self, step: int, generator: torch.Generator, batch_size: int | None) -> Batch:
-        """``batch_size`` random pixels for the gradient, the valued region's share of them
-        for the values (None: all pixels)."""
-        gradient, values = self.problem.constraints
-        gradient.points = batch_size
-        share = float(self.valued.mean())
-        values.points = None if batch_size is None else max(1, round(batch_size * share))
+        """``batch_size`` random pixels (None: all of them)."""
+        self.problem.constraints[0].points = batch_size
         return super().batch(step, generator, batch_size)
 
     def loss(self, model: nn.Module, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        parts = self.problem.losses(model, batch)
-        gradient = parts["gradient"] * self.problem.constraints[0].weight
-        loss = gradient + self.value_weight * parts["values"]
-        v = parts["values"].detach().clamp_min(1e-30)
-        return loss, {
+        (constraint,) = self.problem.constraints
+        r = self.problem.residual(constraint, model, batch.points[0], batch.data[0])
+        sq = r.square() / r.numel()
+        k = 2 * self.target.shape[-1]
+        gradient, values = sq[:, :k].sum(), sq[:, k:].sum()
+        v = (values.detach() / self.value_weight).clamp_min(1e-30)
+        return gradient + values, {
             "grad_rel_err": gradient.detach().sqrt(),
             "psnr_outside": 10 * torch.log10(4.0 / v),
         }

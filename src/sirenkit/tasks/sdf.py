@@ -1,8 +1,18 @@
-"""Fitting a signed distance function to an oriented point cloud (the paper's Section 4.2).
+"""Fitting a signed distance function to a point cloud (the paper's Section 4.2), fast.
 
-The network ``f`` learns, from surface points and normals alone, a function that is zero on
-the surface, has the normals as gradient there, is away from zero elsewhere and has unit
-gradient everywhere (the Eikonal equation). Its zero level set is then meshed.
+The network ``f`` learns, from surface points (with normals, given or estimated), a function
+that is zero on the surface, negative inside and positive outside; its zero level set is then
+meshed. Two recipes (:class:`SdfLoss`):
+
+- ``distance`` (the default): the network starts as a sphere's SDF
+  (:func:`~sirenkit.geometry.sphere_init.sphere_init`) and regresses ``|f|`` to zero on the
+  points and ``f`` onto the point cloud's approximate signed distance
+  (:class:`~sirenkit.geometry.pointset.PointSetDistance`) at points near the surface and
+  uniform in the cube. Every region of space is supervised, so no zero crossing survives far
+  from the points (no "ghost" surfaces), and no input gradient is needed: a step costs a
+  forward and a backward pass, not a double backward.
+- ``paper``: the authors' loss (surface, off-surface ``exp(-alpha |f|)``, normals, Eikonal) on
+  surface and uniform points, from SIREN's random initialisation.
 
 Sign convention: negative inside, positive outside (the paper's). trimesh's own
 ``signed_distance`` is positive inside; nothing here calls it, and inside tests go through
@@ -14,7 +24,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import torch
@@ -22,72 +32,97 @@ import tyro
 from torch import nn
 
 from ..derivatives import value_and_derivatives
-from ..errors import SirenkitError, optional_import, require_positive
+from ..errors import SirenkitError, require_positive
+from ..geometry.io import NormalsMode, Reference, export_mesh, load_source, subsample
 from ..geometry.meshing import Mesh, extract_mesh, sdf_function
-from ..geometry.metrics import (
-    InsideFn,
-    have_mesh_inside,
-    mesh_inside,
-    sdf_inside,
-    surface_metrics,
-    volume_iou,
-)
-from ..geometry.shapes import BUILTIN, builtin_shape
+from ..geometry.metrics import connected_components, sdf_inside, surface_metrics, volume_iou
+from ..geometry.pointset import PointSetDistance
+from ..geometry.sphere_init import sphere_init
+from ..nets.config import ModelConfig
 from ..nets.registry import TaskShape
 from ..render import model_device
-from ..signals.pointcloud import (
-    Normalisation,
-    OrientedPoints,
-    load_oriented_points,
-    sample_mesh,
-)
+from ..signals.pointcloud import Normalisation, OrientedPoints, sample_mesh
 from ..training.config import RunOptions, TrainConfig
 from ..training.task import Task
 
 
 @dataclass
 class SdfLoss:
-    """Weights of the paper's SDF loss terms (defaults: the paper's)."""
+    """Which loss, and its weights.
 
+    ``distance`` (the default) regresses ``f`` onto the point cloud's approximate signed
+    distance (:class:`~sirenkit.geometry.pointset.PointSetDistance`) at points near the surface
+    and in the whole cube, with ``f = 0`` on the points and optional gradient terms; ``paper`` is
+    the authors' loss (surface, off-surface ``exp(-alpha |f|)``, normals, Eikonal).
+    """
+
+    recipe: Literal["distance", "paper"] = "distance"
+    """distance (fast, ghost-free) or paper (the authors' loss and weights)."""
     weight_surface: float = 3e3
     """|f| on surface points."""
     weight_off_surface: float = 1e2
-    """exp(-alpha |f|) on off-surface points (keeps f away from zero off the surface)."""
+    """paper: exp(-alpha |f|) on off-surface points (keeps f away from zero off the surface)."""
+    weight_distance: float = 1e3
+    """distance: |f - d| at near-surface and uniform points with |d| < band, d the point
+    cloud's distance; farther, max(0, band - sign(d) f) (the right sign, with a margin)."""
+    band: float = 0.1
+    """distance: half width (cube units) of the band where f is fitted to the distance."""
     weight_normal: float = 1e2
-    """1 - cos(grad f, n) on surface points."""
+    """1 - cos(grad f, n) on surface points (distance: only with --gradients)."""
     weight_eikonal: float = 5e1
-    """| |grad f| - 1 | on all points."""
+    """| |grad f| - 1 | on all points (paper) or the surface points (distance: only with
+    --gradients)."""
+    gradients: bool = False
+    """distance: add the normal term on the surface points and the Eikonal term everywhere
+    (input gradients and a double backward pass: about 2.5x the time per point)."""
     alpha: float = 100.0
-    """Sharpness of the off-surface term."""
+    """paper: sharpness of the off-surface term."""
 
 
 @dataclass
 class FitSdfConfig(RunOptions):
-    """Fit a SIREN signed distance function to an oriented point cloud or a mesh; mesh it."""
+    """Fit a SIREN signed distance function to a point cloud (with or without normals) or a
+    mesh; mesh its zero level set."""
 
     source: Annotated[tyro.conf.Positional[str], tyro.conf.arg(metavar="PATH|NAME")] = "chair"
-    """Point cloud (.xyz, .ply with normals, .npy, .npz), mesh (.obj, .off, .ply, .stl) or a
-    built-in shape (chair, sphere, box, torus)."""
+    """Point cloud (.xyz, .ply, .npy, .npz; normals optional), mesh (.obj, .off, .ply, .stl)
+    or a built-in shape (chair, sphere, box, torus)."""
+    normals: NormalsMode = "auto"
+    """auto: the file's normals, estimated only when it has none; estimate: always estimate
+    them (PCA of the neighbours, oriented along a spanning tree)."""
     samples: int = 200_000
     """Oriented points drawn from a mesh or built-in shape (point clouds are used as given)."""
     padding: float = 0.1
     """Margin between the shape's bounding box and the faces of the [-1, 1] cube."""
     loss: SdfLoss = field(default_factory=SdfLoss)
+    start: Literal["sphere", "siren"] = "sphere"
+    """What the network starts as: sphere (a sphere's SDF, see geometry/sphere_init.py) or
+    siren (SIREN's random initialisation, the authors')."""
+    pool: int = 400_000
+    """distance recipe: near-surface and uniform points whose target distances are computed
+    once before training (batches are drawn from them)."""
     resolution: int = 256
     """Grid points per axis of the final mesh (sirenkit mesh RUN --resolution N for more)."""
-    eval_resolution: int = 96
+    eval_resolution: int = 128
     """Grid points per axis of the meshes measured during training."""
-    eval_points: int = 30_000
+    eval_points: int = 100_000
     """Surface samples per side for Chamfer, Hausdorff and normal consistency."""
-    iou_points: int = 100_000
+    iou_points: int = 200_000
     """Uniform points for the volumetric IoU."""
+    model: ModelConfig = field(
+        default_factory=lambda: ModelConfig(hidden=256, layers=5, hidden_w0=1.0)
+    )
+    """hidden_w0 1: the sphere start sets every ``w0 W`` itself, so w0 changes no function,
+    only Adam's steps relative to the weights (30x smaller than with w0 30), which keeps the
+    sphere from being scrambled in the first steps at lr 1e-3. With --start siren, pass
+    --hidden-w0 30 for SIREN's own initialisation."""
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
-            steps=1000,
-            lr=1e-4,
-            batch_size=4096,
-            eval_every=250,
-            checkpoint_every=250,
+            steps=1200,
+            lr=1e-3,
+            batch_size=2048,
+            eval_every=0,
+            checkpoint_every=400,
         )
     )
 
@@ -96,38 +131,37 @@ class FitSdfConfig(RunOptions):
         for name in ("resolution", "eval_resolution"):
             if getattr(self, name) < 8:
                 raise SirenkitError(f"--{name.replace('_', '-')} must be at least 8")
-        cloud, norm, reference, label = load_source(
-            self.source, samples=self.samples, padding=self.padding, eval_points=self.eval_points
+        src = load_source(
+            self.source,
+            samples=self.samples,
+            padding=self.padding,
+            eval_points=self.eval_points,
+            normals=self.normals,
+            seed=self.train.seed,
         )
         return SdfTask(
-            cloud,
-            label=label,
-            norm=norm,
-            reference=reference,
+            src.cloud,
+            label=src.label,
+            norm=src.norm,
+            reference=src.reference,
             loss=self.loss,
+            normals=src.normals,
+            start=self.start,
+            pool=self.pool,
             eval_resolution=self.eval_resolution,
             eval_points=self.eval_points,
             iou_points=self.iou_points,
             final_resolution=self.resolution,
+            seed=self.train.seed,
         )
 
 
-@dataclass
-class Reference:
-    """What a fit is measured against, in cube coordinates."""
-
-    points: OrientedPoints
-    inside: InsideFn | None
-    """Inside test of the reference solid; None when it has none (an open or point surface)."""
-    mesh: tuple[np.ndarray, np.ndarray] | None = None
-    """Reference vertices (input coordinates) and faces, drawn next to the fit when known."""
-
-
 class SdfTask(Task):
-    """Eikonal SDF fitting on an oriented point cloud normalised into the [-1, 1] cube."""
+    """SDF fitting on an oriented point cloud normalised into the [-1, 1] cube."""
 
     name = "sdf"
     headline = "chamfer"
+    reported = ("chamfer", "iou", "hausdorff", "normal_consistency")
 
     def __init__(
         self,
@@ -137,32 +171,48 @@ class SdfTask(Task):
         norm: Normalisation | None = None,
         reference: Reference | None = None,
         loss: SdfLoss | None = None,
+        normals: str = "given",
+        start: Literal["sphere", "siren"] = "sphere",
+        near_sigma: tuple[float, ...] = (0.01, 0.05),
+        pool: int = 400_000,
         eval_resolution: int = 96,
         eval_points: int = 30_000,
         iou_points: int = 100_000,
         final_resolution: int = 256,
+        seed: int = 0,
     ) -> None:
         """Arguments:
         cloud: oriented surface points in the input's coordinates.
         label: name for run folders.
         norm: input -> cube map (default: fitted to ``cloud``).
         reference: what to measure against (default: the cloud itself, no IoU).
-        loss: loss weights.
+        loss: loss recipe and weights.
+        normals: where the normals came from (given, mesh, estimated), recorded in the run.
+        start: ``sphere`` (:func:`~sirenkit.geometry.sphere_init.sphere_init`) or ``siren``
+            (the network's own random initialisation).
+        near_sigma: standard deviations (cube units) of the offsets of near-surface points.
+        pool: distance recipe: points whose target distances are computed once, up front.
         eval_resolution, eval_points, iou_points: evaluation settings.
         final_resolution: resolution of the mesh written at the end.
+        seed: seed of the pool.
         """
         self.norm = norm or Normalisation.fit(cloud.points)
         self.cloud = cloud.transformed(self.norm)
         self.points = torch.from_numpy(self.cloud.points)
         self.normals = torch.from_numpy(self.cloud.normals)
-        self.reference = reference or Reference(_subsample(self.cloud, eval_points), None)
+        self.reference = reference or Reference(subsample(self.cloud, eval_points), None)
         self.loss_cfg = loss or SdfLoss()
+        self.start = start
+        self.normals_from = normals
         self._label = label
         self.eval_resolution = eval_resolution
         self.eval_points = eval_points
         self.iou_points = iou_points
         self.final_resolution = final_resolution
         self.unit = _unit_factor(self.reference.points.points)
+        self.pool_x = self.pool_d = None
+        if self.loss_cfg.recipe == "distance":
+            self.pool_x, self.pool_d = _distance_pool(self.cloud, pool, near_sigma, seed)
 
     @property
     def shape(self) -> TaskShape:
@@ -172,26 +222,72 @@ class SdfTask(Task):
     def label(self) -> str:
         return self._label
 
+    def init_model(self, model: nn.Module) -> None:
+        """Sphere initialisation (radius 0.5, inside the shape's [-0.9, 0.9] box)."""
+        if self.start == "sphere":
+            sphere_init(model, 0.5)
+
     def to(self, device: torch.device) -> SdfTask:
         self.points = self.points.to(device)
         self.normals = self.normals.to(device)
+        if self.pool_x is not None:
+            self.pool_x, self.pool_d = self.pool_x.to(device), self.pool_d.to(device)
         return self
 
     def batch(self, step: int, generator: torch.Generator, batch_size: int | None):
-        """Surface points with normals, and as many uniform points in the cube."""
+        """Surface points with normals, and as many off-surface points: uniform in the cube
+        (paper), or drawn from the pool of near-surface and uniform points with their target
+        distances (distance)."""
         n = self.points.shape[0]
         if batch_size is None or batch_size >= n:
             surf, normals = self.points, self.normals
         else:
             idx = torch.randint(n, (batch_size,), generator=generator).to(self.points.device)
             surf, normals = self.points[idx], self.normals[idx]
-        off = torch.rand(surf.shape[0], 3, generator=generator).to(surf.device) * 2 - 1
-        return surf, normals, off
+        m = surf.shape[0]
+        if self.pool_x is None:
+            off = torch.rand(m, 3, generator=generator).to(surf.device) * 2 - 1
+            return surf, normals, off, None
+        j = torch.randint(len(self.pool_x), (m,), generator=generator).to(surf.device)
+        return surf, normals, self.pool_x[j], self.pool_d[j]
 
     def loss(self, model: nn.Module, batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        if self.loss_cfg.recipe == "paper":
+            return self._paper_loss(model, batch)
+        return self._distance_loss(model, batch)
+
+    def _distance_loss(self, model: nn.Module, batch):
+        """``|f|`` on the points, ``|f - d|`` off them, and (``gradients``) the normal term on
+        the points and the Eikonal term everywhere."""
+        surf, normals, off, target = batch
+        w = self.loss_cfg
+        ns = surf.shape[0]
+        x = torch.cat([surf, off])
+        if w.gradients:
+            d = value_and_derivatives(model, x, gradient=True)
+            f, g = d.value[:, 0], d.gradient[:, 0, :]
+        else:
+            f = model(x)[:, 0]
+        on = f[:ns].abs().mean()
+        fo, band = f[ns:], target.abs() < w.band
+        # in the band: the distance itself; beyond it: the right sign with a margin of band
+        # (a sphere-initialised f grows faster than a distance and need not be pulled down)
+        beyond = torch.relu(w.band - torch.sign(target) * fo)
+        dist = torch.where(band, (fo - target).abs(), beyond).mean()
+        loss = w.weight_surface * on + w.weight_distance * dist
+        scalars = {"surface": on.detach(), "distance": dist.detach()}
+        if w.gradients:
+            cos = torch.nn.functional.cosine_similarity(g[:ns], normals, dim=-1)
+            normal = (1 - cos).mean()
+            eikonal = (g.norm(dim=-1) - 1).abs().mean()
+            loss = loss + w.weight_normal * normal + w.weight_eikonal * eikonal
+            scalars |= {"normal": normal.detach(), "eikonal": eikonal.detach()}
+        return loss, scalars
+
+    def _paper_loss(self, model: nn.Module, batch):
         """The paper's loss; masked terms are averaged over the whole batch, as the authors'
         code does, so the default weights mean what they mean there."""
-        surf, normals, off = batch
+        surf, normals, off, _ = batch
         w = self.loss_cfg
         x = torch.cat([surf, off])
         d = value_and_derivatives(model, x, gradient=True)
@@ -224,7 +320,10 @@ class SdfTask(Task):
 
         Distances are in the unit frame: the reference's longest bounding-box side is 1.
         """
-        out: dict[str, float] = {"faces": float(len(mesh.faces))}
+        out: dict[str, float] = {
+            "faces": float(len(mesh.faces)),
+            "components": float(connected_components(mesh.faces, len(mesh.vertices))),
+        }
         if len(mesh.faces) == 0:
             return out
         pred = sample_mesh(mesh.to_trimesh(), self.eval_points, seed=seed)
@@ -251,7 +350,8 @@ class SdfTask(Task):
         mesh = self.mesh(model, self.final_resolution)
         metrics = self.measure(mesh, model)
         metrics["resolution"] = self.final_resolution
-        (run_dir / "mesh_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        facts = {**metrics, "normals": self.normals_from, "recipe": self.loss_cfg.recipe}
+        (run_dir / "mesh_metrics.json").write_text(json.dumps(facts, indent=2) + "\n")
         verts = self.norm.to_input(mesh.vertices)
         if len(mesh.faces):
             export_mesh(run_dir / "mesh.ply", verts, mesh.faces)
@@ -266,57 +366,32 @@ class SdfTask(Task):
         )
 
     def meta(self) -> dict[str, Any]:
-        return {"normalisation": self.norm.as_dict(), "label": self._label}
+        return {
+            "normalisation": self.norm.as_dict(),
+            "label": self._label,
+            "normals": self.normals_from,
+            "recipe": self.loss_cfg.recipe,
+            "start": self.start,
+        }
 
 
-def export_mesh(path: Path, vertices: np.ndarray, faces: np.ndarray) -> Path:
-    """Write a mesh as PLY, OBJ, STL or OFF (by suffix) with trimesh."""
-    trimesh = optional_import("trimesh", "sdf", "mesh export")
-    suffix = Path(path).suffix.lower().lstrip(".")
-    if suffix not in ("ply", "obj", "stl", "off"):
-        raise SirenkitError(f"{path}: mesh format must be .ply, .obj, .stl or .off")
-    trimesh.Trimesh(vertices, faces, process=False).export(path, file_type=suffix)
-    return Path(path)
-
-
-def load_source(
-    source: str, *, samples: int, padding: float, eval_points: int, seed: int = 0
-) -> tuple[OrientedPoints, Normalisation, Reference, str]:
-    """Oriented points, their normalisation and the reference for a file or built-in name.
-
-    Returns:
-        ``(cloud in input coordinates, input -> cube map, reference in cube coordinates,
-        label)``. Reference: a built-in shape's exact SDF (inside test ``f < 0``), a watertight
-        mesh with winding numbers (when libigl is installed), else surface samples only.
-    """
-    if source in BUILTIN and not Path(source).exists():
-        shape = builtin_shape(source)
-        tri = extract_mesh(shape, 160, lipschitz=1.0).to_trimesh()
-        cloud = sample_mesh(tri, samples, seed)
-        norm = Normalisation.fit(cloud.points, padding)
-        ref_pts = sample_mesh(tri, eval_points, seed + 1).transformed(norm)
-
-        def inside(q: np.ndarray) -> np.ndarray:
-            return sdf_inside(shape)(norm.to_input(q))
-
-        return cloud, norm, Reference(ref_pts, inside, (tri.vertices, tri.faces)), source
-    cloud, mesh = load_oriented_points(source, samples=samples, seed=seed)
-    norm = Normalisation.fit(cloud.points, padding)
-    label = Path(source).stem
-    if mesh is None:
-        return cloud, norm, Reference(_subsample(cloud.transformed(norm), eval_points), None), label
-    ref_pts = sample_mesh(mesh, eval_points, seed + 1).transformed(norm)
-    inside = None
-    if mesh.is_watertight and have_mesh_inside():
-        inside = mesh_inside(norm.to_cube(mesh.vertices), mesh.faces)
-    return cloud, norm, Reference(ref_pts, inside, (mesh.vertices, mesh.faces)), label
-
-
-def _subsample(cloud: OrientedPoints, count: int, seed: int = 0) -> OrientedPoints:
-    if len(cloud) <= count:
-        return cloud
-    idx = np.random.default_rng(seed).choice(len(cloud), count, replace=False)
-    return OrientedPoints(cloud.points[idx], cloud.normals[idx])
+def _distance_pool(
+    cloud: OrientedPoints, count: int, sigmas: tuple[float, ...], seed: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``count`` points with their target signed distances: three quarters near the surface
+    (a surface point plus an isotropic Gaussian offset, one of ``sigmas`` each), a quarter
+    uniform in the cube."""
+    require_positive("pool", count)
+    rng = np.random.default_rng(seed)
+    near = (3 * count) // 4
+    base = cloud.points[rng.integers(len(cloud), size=near)].astype(np.float64)
+    sigma = np.asarray(sigmas, dtype=np.float64)[rng.integers(len(sigmas), size=near)]
+    x = np.concatenate(
+        [base + rng.normal(size=(near, 3)) * sigma[:, None], rng.uniform(-1, 1, (count - near, 3))]
+    )
+    x = np.clip(x, -1, 1)
+    d = PointSetDistance(cloud)(x)
+    return torch.from_numpy(x.astype(np.float32)), torch.from_numpy(d)
 
 
 def _unit_factor(points: np.ndarray) -> float:

@@ -212,8 +212,8 @@ class VideoTask(Task):
         return {} if self.sampler is None else {"sampler": self.sampler.state_dict()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        if self.sampler is not None and "sampler" in state:
-            self.sampler.load_state_dict(state["sampler"])
+        if self.sampler is not None:
+            self.sampler.load_state_dict(state.get("sampler", {}))
 
     def predict(self, model: nn.Module) -> np.ndarray:
         """The model's video on the training grid, ``(T, H, W, C)``, rendered in chunks."""

@@ -175,7 +175,7 @@ def _run(
             generator=ckpt.get("generator"),
             task_state=ckpt.get("task_state"),
         )
-        if state.step >= cfg.train.steps:
+        if state.step >= cfg.train.steps + cfg.train.then_lbfgs:
             return _finished(run_dir, model, task, state)
         return _train(cfg, task, model, run_dir, state, callbacks)
     check_train_config(cfg)
@@ -183,7 +183,11 @@ def _run(
         require_tensorboard()  # before any work or folder
     task = task or cfg.setup()
     torch.manual_seed(cfg.train.seed)
-    model = given if given is not None else model_from_config(cfg.model, task.shape)
+    if given is None:
+        model = model_from_config(cfg.model, task.shape)
+        task.init_model(model)
+    else:
+        model = given
     if cfg.init is not None:
         apply_init(model, cfg.init, task.name)
     with contextlib.ExitStack() as stack:

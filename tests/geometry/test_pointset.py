@@ -1,0 +1,66 @@
+"""Point-cloud distances and normal estimation on shapes whose answers are known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sirenkit.errors import SirenkitError
+from sirenkit.geometry.metrics import connected_components
+from sirenkit.geometry.pointset import PointSetDistance, estimate_normals
+from sirenkit.geometry.shapes import Sphere, Torus
+from sirenkit.signals.pointcloud import OrientedPoints
+
+
+def _sphere(n: int, radius: float = 0.6, seed: int = 0) -> OrientedPoints:
+    d = np.random.default_rng(seed).normal(size=(n, 3))
+    d /= np.linalg.norm(d, axis=1, keepdims=True)
+    return OrientedPoints((radius * d).astype(np.float32), d.astype(np.float32))
+
+
+def _torus(n: int, seed: int = 0) -> OrientedPoints:
+    """Points and outward normals of Torus(major=0.5, minor=0.2) about the third axis."""
+    rng = np.random.default_rng(seed)
+    u, v = rng.uniform(0, 2 * np.pi, (2, n))
+    ring = np.stack([np.cos(u), np.sin(u), np.zeros(n)], 1)
+    normal = np.cos(v)[:, None] * ring + np.sin(v)[:, None] * np.array([0, 0, 1.0])
+    return OrientedPoints((0.5 * ring + 0.2 * normal).astype(np.float32), normal.astype(np.float32))
+
+
+def test_point_set_distance_matches_the_exact_sdf_near_and_far():
+    cloud = _sphere(20_000)
+    dist = PointSetDistance(cloud)
+    x = np.random.default_rng(1).uniform(-1, 1, (3000, 3))
+    exact = np.linalg.norm(x, axis=1) - 0.6
+    err = np.abs(dist(x) - exact)
+    assert np.median(err) < 0.2 * dist.spacing
+    assert err.max() < 2 * dist.spacing
+    # the sign is right everywhere but within a spacing of the surface
+    far = np.abs(exact) > dist.spacing
+    assert (np.sign(dist(x[far])) == np.sign(exact[far])).all()
+
+
+@pytest.mark.parametrize("shape", ["sphere", "torus"])
+def test_estimated_normals_are_consistent_and_outward(shape):
+    cloud = _sphere(4000) if shape == "sphere" else _torus(6000)
+    est = estimate_normals(cloud.points, k=12)
+    cos = np.einsum("nc,nc->n", est.normals, cloud.normals)
+    assert (cos > 0.9).mean() > 0.999  # outward and accurate, every point but a handful
+    flipped = estimate_normals(cloud.points[::-1].copy(), k=12)  # order does not matter
+    assert (np.einsum("nc,nc->n", flipped.normals, cloud.normals[::-1]) > 0.9).mean() > 0.999
+
+
+def test_estimate_normals_needs_enough_points():
+    with pytest.raises(SirenkitError, match="points"):
+        estimate_normals(np.zeros((5, 3)), k=8)
+
+
+def test_components_count_separate_pieces():
+    from sirenkit.geometry.meshing import extract_mesh
+    from sirenkit.geometry.shapes import Union
+
+    one = extract_mesh(Torus(major=0.5, minor=0.2), 32)
+    assert connected_components(one.faces, len(one.vertices)) == 1
+    two = extract_mesh(Union(Sphere((-0.5, 0, 0), 0.3), Sphere((0.5, 0, 0), 0.2)), 32)
+    assert connected_components(two.faces, len(two.vertices)) == 2
+    assert connected_components(np.zeros((0, 3), dtype=np.int64)) == 0
