@@ -32,8 +32,9 @@ def test_every_generated_block_parses(doc, key, body):
         pytest.fail(f"{doc}, block {key!r}: {e}")
 
 
-def test_readme_suite_table_is_generated():
-    assert not pending(doc_blocks((ROOT / "README.md").read_text())["quick-suite"])
+def test_readme_suite_and_baselines_tables_are_generated():
+    blocks = doc_blocks((ROOT / "README.md").read_text())
+    assert not pending(blocks["quick-suite"]) and not pending(blocks["baselines"])
 
 
 def test_a_written_block_parses_and_broken_ones_do_not(tmp_path):
