@@ -490,9 +490,14 @@ def main() -> None:
             data = json.loads(path.read_text())
             for key, sides in data["results"].items():
                 name, size = key.rsplit("@", 1)
+                while (name, int(size)) in results:  # the same image in another run
+                    name += "'"
                 results[(name, int(size))] = sides
-            runs.append(f"`{data['command']}` ({data.get('load', 'load not recorded')})")
-        command = "python -m benchmarks.image_fit --from-json ... from the runs " + "; ".join(runs)
+            runs.append(f"{data['command']} ({data.get('load', 'load not recorded')})")
+            torch.set_num_threads(data["args"]["threads"])  # the caption names the runs' threads
+        files = " ".join(str(p) for p in args.from_json)
+        command = f"python -m benchmarks.image_fit --from-json {files}"
+        command += "`, tabulating the runs `" + "`; `".join(runs)
         seconds = max(json.loads(p.read_text())["args"]["seconds"] for p in args.from_json)
         report(results, seconds, command, args.write_docs)
         return

@@ -93,10 +93,10 @@ class ImageTask(Task):
         image: np.ndarray,
         label: str = "image",
         *,
-        sampling: Literal["error", "uniform"] = "error",
-        error_mix: float = 0.5,
-        target_psnr: float | None = None,
-        min_gain: float | None = None,
+        sampling: Literal["error", "uniform"] = FitImageConfig.sampling,
+        error_mix: float = FitImageConfig.error_mix,
+        target_psnr: float | None = FitImageConfig.target_psnr,
+        min_gain: float | None = FitImageConfig.min_gain,
     ) -> None:
         if image.ndim != 3 or image.shape[0] < 1 or image.shape[1] < 1:
             raise ValueError(f"image must be (H, W, C), got {image.shape}")
@@ -157,9 +157,21 @@ class ImageTask(Task):
         self._window[1] += share
         if self._window[1] >= 1.0 - 1e-9:  # a full image's worth since the last measurement
             mean = self._window[0] / self._window[1]
-            self.stop.update(self.work, 10 * math.log10(4.0 / max(mean, 1e-30)))
             self._window = [0.0, 0.0]
+            if self.stop.update(self.work, 10 * math.log10(4.0 / max(mean, 1e-30))):
+                self._confirm_target(model)
         return mse, {"psnr": psnr_db}
+
+    def _confirm_target(self, model: nn.Module) -> None:
+        """A target reached by the training estimate (a batch mean, possibly in bfloat16) is
+        confirmed by the whole image in float32, as the final evaluation will measure it."""
+        target = self.stop.target
+        if target is None or not self.stop.reason.startswith("reached"):
+            return
+        with torch.autocast(self.coords.device.type, enabled=False):
+            exact = psnr(self.predict(model), self.image)
+        if exact < target:
+            self.stop.reason = ""
 
     def should_stop(self) -> str | None:
         return self.stop.reason or None

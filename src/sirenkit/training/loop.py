@@ -188,7 +188,7 @@ def train(
     step = state.step
     consistent = True  # weights and optimizer match `step` (False only inside optimizer.step)
     gen_before = generator.get_state()
-    task_before = task.state_dict()
+    task_before = None
     stopped = task.should_stop()  # a resumed run that had stopped early stays stopped
     try:
         while step < total and stopped is None:
@@ -217,7 +217,7 @@ def train(
                 optimizer.step()
                 consistent = True
             gen_before = generator.get_state()
-            task_before = task.state_dict()
+            task_before = None  # the step is complete: the task's current state is its state
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             state.train_time += time.perf_counter() - t0
