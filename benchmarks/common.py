@@ -106,6 +106,13 @@ def table_cells(line: str) -> list[str]:
     return [c.strip() for c in re.split(r"(?<!\\)\|", inner[1:-1])]
 
 
+def pending(body: str) -> bool:
+    """A block whose figures were never written: empty, or one parenthesised line such as
+    ``(not generated yet: run ...)``, the state of markers placed before the first run."""
+    text = body.strip()
+    return not text or re.fullmatch(r"\([^\n]*\)", text) is not None
+
+
 def check_doc_block(body: str) -> None:
     """Raise ValueError unless ``body`` (a generated block) holds a Markdown table whose rows
     all have the header's column count, and a caption with the date, machine and load."""

@@ -65,7 +65,7 @@ def test_fit_cli_is_close_to_the_sphere_and_remeshes_in_input_coordinates(
         np.savetxt(src, cloud.points)
     args = ["fit", "sdf", str(src), "--out", str(tmp_path / "runs"), "--hidden", "32"]
     args += ["--layers", "4", "--steps", "300", "--batch-size", "512", "--pool", "50000"]
-    args += ["--lr", "1e-3", "--eval-every", "150", "--checkpoint-every", "0"]
+    args += ["--lr", "5e-4", "--eval-every", "150", "--checkpoint-every", "0"]
     args += ["--resolution", "64", "--eval-resolution", "32", "--eval-points", "30000"]
     args += ["--iou-points", "5000", "--progress", "False"]
     assert main(args) == 0

@@ -16,12 +16,16 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 import torch
+from benchmarks.viewer import TINY_RUNS
 from PIL import Image
 
 from sirenkit.signals.image import to_uint8
 from sirenkit.training.checkpoint import load
+from sirenkit.viewer import renders
 from sirenkit.viewer.paths import safe_path
 from sirenkit.viewer.renders import ModelCache, decimate, window_grid
+
+from .conftest import require_run
 
 
 def get(url: str, method: str = "GET", headers: dict | None = None) -> tuple[int, bytes, dict]:
@@ -40,6 +44,7 @@ def get(url: str, method: str = "GET", headers: dict | None = None) -> tuple[int
 
 
 def test_index_lists_every_run_with_its_task_and_metrics(base_url, runs_dir):
+    require_run(runs_dir, *TINY_RUNS)
     status, body, _ = get(base_url + "/api/runs")
     rows = {r["id"]: r for r in json.loads(body)["runs"]}
     assert status == 200
@@ -80,7 +85,8 @@ def test_zoom_re_renders_the_network_over_the_requested_window(base_url, runs_di
     assert np.abs(np.asarray(Image.open(io.BytesIO(body))).astype(int) - recon).max() <= 1
 
 
-def test_other_endpoints_draw_sdf_slices_fields_and_meshes(base_url):
+def test_other_endpoints_draw_sdf_slices_fields_and_meshes(base_url, runs_dir):
+    require_run(runs_dir, "sdf-sphere", "wave-uniform", "helmholtz-uniform")
     status, body, _ = get(base_url + "/api/slice?id=sdf-sphere&axis=1&pos=0.2&n=40")
     assert status == 200 and Image.open(io.BytesIO(body)).size == (40, 40)
     _, body, _ = get(base_url + "/api/fieldinfo?id=wave-uniform")
@@ -246,6 +252,19 @@ def test_parallel_renders_all_succeed(base_url):
         t.join()
     assert [s for s, _ in results] == [200] * 8
     assert len({b for _, b in results}) == 1
+
+
+def test_renders_beyond_the_queue_bound_are_refused_with_429(base_url):
+    held = 0
+    while renders.RENDER_SLOTS.acquire(blocking=False):  # as if 8 renders were waiting
+        held += 1
+    try:
+        url = base_url + "/api/render?id=image-camera&y0=-1&y1=1&x0=-1&x1=1&h=8&w=8"
+        assert held == renders.MAX_QUEUED and get(url)[0] == 429
+    finally:
+        for _ in range(held):
+            renders.RENDER_SLOTS.release()
+    assert get(url)[0] == 200
 
 
 def test_model_cache_is_bounded_and_reuses(runs_dir):

@@ -39,7 +39,7 @@ class PointSetDistance:
 
     Sign: the tangent planes' within a few coarse spacings of the points, beyond that the
     points' generalised winding number (:meth:`inside`), which nearest tangent planes get
-    wrong behind thin sheets and sharp tips (measured on the shared cow: 3% of the cube).
+    wrong behind thin sheets and sharp tips (measured on the shared cow: 2.7% of the cube).
 
     Points farther than ``far`` spacings of a ``coarse``-point subsample are answered from
     that subsample alone: a KD-tree query far from a dense surface sample visits many cells

@@ -4,7 +4,8 @@ The network is fitted to a composite gradient field, the target's gradients outs
 and the source's inside (``import``), or inside whichever of the two is stronger per pixel
 and channel (``mixed``, Pérez et al.'s mixed gradients), plus the target's *values* on a
 region outside the mask, which plays the role of the Dirichlet boundary condition of the
-classical method. One constraint (:meth:`BlendTask.constraints`) makes the loss
+classical method. One constraint (:func:`sirenkit.physics.poisson.guided_values`) makes the
+loss
 
     relative_squared_error(gradient, composite) + value_weight * MSE(value, target on region)
 
@@ -28,9 +29,8 @@ from ..errors import SirenkitError
 from ..metrics import field_metrics, psnr
 from ..nets.config import ModelConfig
 from ..nets.registry import TaskShape
-from ..physics.poisson import NAMES, network_fields
-from ..problems import Constraint, Field, Problem, ProblemTask
-from ..problems.domains import PointSet
+from ..physics.poisson import NAMES, guided_values, network_fields
+from ..problems import Problem, ProblemTask
 from ..problems.problem import Batch
 from ..signals.discrete import grid_gradient
 from ..signals.grid import grid
@@ -236,31 +236,18 @@ class BlendTask(ProblemTask):
         self.poisson_reference = seamless_clone(
             self.target, self.source, self.mask, mixed=mode == "mixed"
         ).astype(np.float32)
-        problem = Problem(self.constraints(), NAMES, outputs=self.target.shape[-1], name="blend")
+        n, c = self.mask.size, self.target.shape[-1]
+        constraint = guided_values(
+            grid(self.mask.shape),
+            self.guidance.reshape(n, c, 2),
+            self.target.reshape(n, c),
+            self.valued.reshape(n),
+            value_weight=self.value_weight,
+            points=None,
+        )
+        problem = Problem([constraint], NAMES, outputs=c, name="blend")
         super().__init__(problem, w0=30.0, label=label)
         self.headline = "psnr_outside"
-
-    def constraints(self) -> list[Constraint]:
-        """One constraint at every pixel, so one pass of the engine serves both terms: the
-        composite gradient everywhere, the target's values on the valued region.
-
-        Each pixel carries ``(guidance (2 C), value (C), valued (1))``; the residual's columns
-        are scaled so that their mean square is the loss of the module docstring.
-        """
-        n, c = self.mask.size, self.target.shape[-1]
-        guidance = self.guidance.reshape(n, 2 * c).astype(np.float64)
-        valued = self.valued.reshape(n, 1)
-        data = np.concatenate([guidance, self.target.reshape(n, c), valued], axis=1)
-        alpha = (3 * c * n / max(float((guidance**2).sum()), 1e-12)) ** 0.5
-        beta = (3 * n * self.value_weight / max(int(valued.sum()), 1)) ** 0.5
-
-        def residual(f: Field) -> torch.Tensor:
-            grad = f.grad.reshape(len(f.x), -1)  # first: the same pass gives the value
-            d = f.data
-            fitted = (f.u - d[:, 2 * c : 3 * c]) * d[:, 3 * c :]
-            return torch.cat([(grad - d[:, : 2 * c]) * alpha, fitted * beta], dim=1)
-
-        return [Constraint(PointSet(grid(self.mask.shape), data), residual, None, 1.0, "blend")]
 
     @property
     def shape(self) -> TaskShape:
@@ -269,7 +256,7 @@ class BlendTask(ProblemTask):
     def batch(self, step: int, generator: torch.Generator, batch_size: int | None) -> Batch:
         """``batch_size`` random pixels (None: all of them)."""
         self.problem.constraints[0].points = batch_size
-        return super().batch(step, generator, batch_size)
+        return self.problem.sample(generator).to(self.device)
 
     def loss(self, model: nn.Module, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         (constraint,) = self.problem.constraints

@@ -38,7 +38,6 @@ from ..geometry.meshing import Mesh, extract_mesh, sdf_function
 from ..geometry.metrics import connected_components, sdf_inside, surface_metrics, volume_iou
 from ..geometry.pointset import PointSetDistance
 from ..geometry.sphere_init import sphere_init
-from ..nets.config import ModelConfig
 from ..nets.registry import TaskShape
 from ..render import model_device
 from ..signals.pointcloud import Normalisation, OrientedPoints, sample_mesh
@@ -63,18 +62,16 @@ class SdfLoss:
     weight_off_surface: float = 1e2
     """paper: exp(-alpha |f|) on off-surface points (keeps f away from zero off the surface)."""
     weight_distance: float = 1e3
-    """distance: |f - d| at near-surface and uniform points with |d| < band, d the point
-    cloud's distance; farther, max(0, band - sign(d) f) (the right sign, with a margin)."""
-    band: float = 0.1
-    """distance: half width (cube units) of the band where f is fitted to the distance."""
+    """distance: |f - d| at near-surface and uniform points, d the point cloud's distance."""
     weight_normal: float = 1e2
     """1 - cos(grad f, n) on surface points (distance: only with --gradients)."""
     weight_eikonal: float = 5e1
     """| |grad f| - 1 | on all points (paper) or the surface points (distance: only with
     --gradients)."""
-    gradients: bool = False
-    """distance: add the normal term on the surface points and the Eikonal term everywhere
-    (input gradients and a double backward pass: about 2.5x the time per point)."""
+    gradients: bool = True
+    """distance: also the normal term on the surface points and the Eikonal term everywhere
+    (input gradients and a double backward pass: about 2.3x the time per point, for smoother
+    surfaces and no ghosts; False: values only)."""
     alpha: float = 100.0
     """paper: sharpness of the off-surface term."""
 
@@ -109,18 +106,11 @@ class FitSdfConfig(RunOptions):
     """Surface samples per side for Chamfer, Hausdorff and normal consistency."""
     iou_points: int = 200_000
     """Uniform points for the volumetric IoU."""
-    model: ModelConfig = field(
-        default_factory=lambda: ModelConfig(hidden=256, layers=5, hidden_w0=1.0)
-    )
-    """hidden_w0 1: the sphere start sets every ``w0 W`` itself, so w0 changes no function,
-    only Adam's steps relative to the weights (30x smaller than with w0 30), which keeps the
-    sphere from being scrambled in the first steps at lr 1e-3. With --start siren, pass
-    --hidden-w0 30 for SIREN's own initialisation."""
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
-            steps=1200,
-            lr=1e-3,
-            batch_size=2048,
+            steps=1300,
+            lr=5e-4,
+            batch_size=1024,
             eval_every=0,
             checkpoint_every=400,
         )
@@ -145,7 +135,7 @@ class FitSdfConfig(RunOptions):
             norm=src.norm,
             reference=src.reference,
             loss=self.loss,
-            normals=src.normals,
+            normals_from=src.normals,
             start=self.start,
             pool=self.pool,
             eval_resolution=self.eval_resolution,
@@ -171,13 +161,13 @@ class SdfTask(Task):
         norm: Normalisation | None = None,
         reference: Reference | None = None,
         loss: SdfLoss | None = None,
-        normals: str = "given",
+        normals_from: str = "given",
         start: Literal["sphere", "siren"] = "sphere",
         near_sigma: tuple[float, ...] = (0.01, 0.05),
         pool: int = 400_000,
-        eval_resolution: int = 96,
-        eval_points: int = 30_000,
-        iou_points: int = 100_000,
+        eval_resolution: int = 128,
+        eval_points: int = 100_000,
+        iou_points: int = 200_000,
         final_resolution: int = 256,
         seed: int = 0,
     ) -> None:
@@ -187,7 +177,7 @@ class SdfTask(Task):
         norm: input -> cube map (default: fitted to ``cloud``).
         reference: what to measure against (default: the cloud itself, no IoU).
         loss: loss recipe and weights.
-        normals: where the normals came from (given, mesh, estimated), recorded in the run.
+        normals_from: where the normals came from (given, mesh, estimated), for the run folder.
         start: ``sphere`` (:func:`~sirenkit.geometry.sphere_init.sphere_init`) or ``siren``
             (the network's own random initialisation).
         near_sigma: standard deviations (cube units) of the offsets of near-surface points.
@@ -203,7 +193,7 @@ class SdfTask(Task):
         self.reference = reference or Reference(subsample(self.cloud, eval_points), None)
         self.loss_cfg = loss or SdfLoss()
         self.start = start
-        self.normals_from = normals
+        self.normals_from = normals_from
         self._label = label
         self.eval_resolution = eval_resolution
         self.eval_points = eval_points
@@ -269,11 +259,7 @@ class SdfTask(Task):
         else:
             f = model(x)[:, 0]
         on = f[:ns].abs().mean()
-        fo, band = f[ns:], target.abs() < w.band
-        # in the band: the distance itself; beyond it: the right sign with a margin of band
-        # (a sphere-initialised f grows faster than a distance and need not be pulled down)
-        beyond = torch.relu(w.band - torch.sign(target) * fo)
-        dist = torch.where(band, (fo - target).abs(), beyond).mean()
+        dist = (f[ns:] - target).abs().mean()
         loss = w.weight_surface * on + w.weight_distance * dist
         scalars = {"surface": on.detach(), "distance": dist.detach()}
         if w.gradients:

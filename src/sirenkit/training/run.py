@@ -121,7 +121,9 @@ def resumed_config(cfg: C, ckpt: dict[str, Any]) -> C:
     saved = json.loads((run_dir / "config.json").read_text())
     ref = saved.pop("_config", None)
     names = {f.name for f in dataclasses.fields(cfg)}
-    if (ref or _config_ref(type(cfg))) != _config_ref(type(cfg)) or not set(saved) <= names:
+    # a folder written before the class was recorded: another command's has other fields
+    foreign = (ref != _config_ref(type(cfg))) if ref else not set(saved) <= names
+    if foreign:
         task = str(ckpt.get("task", "other"))
         article = "an" if task[:1] in "aeiou" else "a"
         raise ForeignRun(f"--resume: {run_dir} is {article} {task} run", ref)
