@@ -40,7 +40,7 @@ def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
             return "-"
         if isinstance(v, float):
             return f"{v:.4g}"
-        return str(v)
+        return str(v).replace("|", "\\|")
 
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(fmt(r.get(c)) for c in columns) + " |" for r in rows]
@@ -88,3 +88,48 @@ def doc_blocks(text: str) -> dict[str, str]:
     """Every generated block of a document, by key (for the test that they still parse)."""
     found = re.findall(r"<!-- generated: (\S+) -->\n(.*?)<!-- end generated: \1 -->", text, re.S)
     return dict(found)
+
+
+CAPTION = re.compile(
+    r"^Written by `[^`]+` on \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC; .+; "
+    r"load \d+\.\d+/\d+\.\d+/\d+\.\d+ on \d+ cores\.$",
+    re.M,
+)
+"""The caption :func:`write_doc_block` appends: command, date, machine and load."""
+
+
+def table_cells(line: str) -> list[str]:
+    """The cells of one Markdown table row (escaped ``\\|`` stays inside its cell)."""
+    inner = line.strip()
+    if not (inner.startswith("|") and inner.endswith("|")) or inner.endswith("\\|"):
+        raise ValueError(f"not a table row: {line!r}")
+    return [c.strip() for c in re.split(r"(?<!\\)\|", inner[1:-1])]
+
+
+def pending(body: str) -> bool:
+    """A block whose figures were never written: empty, or one parenthesised line such as
+    ``(not generated yet: run ...)``, the state of markers placed before the first run."""
+    text = body.strip()
+    return not text or re.fullmatch(r"\([^\n]*\)", text) is not None
+
+
+def check_doc_block(body: str) -> None:
+    """Raise ValueError unless ``body`` (a generated block) holds a Markdown table whose rows
+    all have the header's column count, and a caption with the date, machine and load."""
+    lines = body.strip().splitlines()
+    rows = [i for i, line in enumerate(lines) if line.lstrip().startswith("|")]
+    if len(rows) < 3:
+        raise ValueError("no Markdown table (header, separator and at least one row)")
+    if rows != list(range(rows[0], rows[0] + len(rows))):
+        raise ValueError("the table is interrupted by other lines")
+    header, separator, *body_rows = (lines[i] for i in rows)
+    width = len(table_cells(header))
+    if not all(re.fullmatch(r":?-+:?", c) for c in table_cells(separator)):
+        raise ValueError(f"second table line is not a separator: {separator!r}")
+    for line in [separator, *body_rows]:
+        if len(table_cells(line)) != width:
+            raise ValueError(
+                f"row with {len(table_cells(line))} cells, header has {width}: {line!r}"
+            )
+    if not CAPTION.search(body):
+        raise ValueError("no caption line with the command, date, machine and load")

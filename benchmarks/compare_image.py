@@ -7,7 +7,10 @@ printed with the gap between SIREN and the best baseline at each reported step. 
 reports SIREN about 10 dB above the best baseline at equal steps (full batch, 256 wide).
 
     python -m benchmarks.compare_image [--steps 200] [--hidden 128] [--batch-size 2048]
-        [--models siren,relu,...] [--out DIR] [--json out.json]
+        [--models siren,relu,...] [--out DIR] [--json out.json] [--write-docs]
+
+``--write-docs`` (default settings only) writes the PSNR table into README.md's block
+``baselines`` with the date, machine and load.
 """
 
 from __future__ import annotations
@@ -16,10 +19,30 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from benchmarks.common import machine, write_json
+import torch
+
+from benchmarks.common import machine, table, write_doc_block, write_json
 from sirenkit.compare import CompareImageConfig, compare
 from sirenkit.compare.config import ALL_MODELS
 from sirenkit.compare.report import rows, value_at_step
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def psnr_table(result, args: argparse.Namespace) -> str:
+    """Each network's PSNR at the reported steps, SIREN first, as a Markdown table."""
+    steps = list(args.at_steps)
+    rows = []
+    for r in result.results:
+        row = {"network": r.name, "parameters": r.parameters}
+        row |= {f"PSNR@{s}": value_at_step(r, "psnr", s) for s in steps}
+        rows.append(row)
+    intro = (
+        f"Cameraman 256x256, {args.layers} layers, SIREN {args.hidden} wide (others "
+        f"parameter-matched), {args.batch_size} random pixels per step, Adam {args.lr:g} cosine, "
+        f"seed 0; PSNR in dB on the full image.\n\n"
+    )
+    return intro + table(rows, ["network", "parameters", *(f"PSNR@{s}" for s in steps)])
 
 
 def main() -> None:
@@ -37,8 +60,15 @@ def main() -> None:
     ap.add_argument("--curve-every", type=int, default=50)
     ap.add_argument("--figure", action="store_true", help="also draw fits.png (slow on a CPU)")
     ap.add_argument("--out", type=Path, default=None, help="keep the comparison folder here")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (machine is shared)")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--write-docs", action="store_true", help="update README.md's baselines table")
     args = ap.parse_args()
+    if args.write_docs and any(
+        getattr(args, k) != ap.get_default(k) for k in ("steps", "hidden", "layers", "batch_size")
+    ):
+        raise SystemExit("--write-docs writes the documented settings only: drop the others")
+    torch.set_num_threads(args.threads)
     cfg = CompareImageConfig(
         source="camera",
         size=256,
@@ -77,6 +107,13 @@ def main() -> None:
                     f"step {s}: SIREN {siren:.2f} dB, best baseline {best} "
                     f"{others[best]:.2f} dB, gap {siren - others[best]:+.2f} dB"
                 )
+    if args.write_docs:
+        write_doc_block(
+            README,
+            "baselines",
+            psnr_table(result, args),
+            "python -m benchmarks.compare_image --write-docs",
+        )
     write_json(
         args.json,
         {

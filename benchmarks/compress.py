@@ -163,7 +163,7 @@ def main() -> None:
     ap.add_argument("--rates", default="0.2,0.3,0.5", help="sirenkit's target bits per pixel")
     ap.add_argument("--steps", type=int, default=600, help="Adam steps of each fit")
     ap.add_argument("--qat-steps", type=int, default=100, help="quantisation-aware steps")
-    ap.add_argument("--bits", type=int, default=8)
+    ap.add_argument("--bits", type=int, default=10)
     ap.add_argument("--layers", type=int, default=5)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path, default=Path("runs/benchmarks"))

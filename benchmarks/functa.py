@@ -8,7 +8,7 @@ official test set, which neither the meta-learner nor the classifier has seen. B
 sets are standardised and given the same two scikit-learn classifiers (multinomial logistic
 regression, and an MLP with one hidden layer of 256 ReLUs).
 
-    python -m benchmarks.functa --model RUN [--train-images 5000] [--test-images 2000]
+    python -m benchmarks.functa --model RUN [--train-images 3000] [--test-images 1000]
 """
 
 from __future__ import annotations
@@ -64,8 +64,8 @@ def classify(train_x, train_y, test_x, test_y, seed: int) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", type=Path, required=True, help="a `train functa` run folder")
-    ap.add_argument("--train-images", type=int, default=5000)
-    ap.add_argument("--test-images", type=int, default=2000)
+    ap.add_argument("--train-images", type=int, default=3000)
+    ap.add_argument("--test-images", type=int, default=1000)
     ap.add_argument("--steps", type=int, default=None, help="inner steps (default: the model's)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)

@@ -13,9 +13,9 @@ in turn, so load drift on a shared machine hits every side alike:
 
 Every side runs under the same process settings (``--threads`` torch threads, freed memory
 kept for all of them); training time (wall and process CPU) excludes PSNR evaluations, which
-run every ``--eval-every`` steps off the clock. Reported: seconds and steps to 30, 35 and
-40 dB, PSNR after fixed seconds, the final PSNR, and the work per step (pixels per step, so
-a cheap partial-batch step is never mistaken for a fast full-batch one).
+run off the clock every ``--eval-every`` full images' worth of trained pixels. Reported:
+seconds and steps to 30, 35 and 40 dB, PSNR after fixed seconds, the final PSNR, and the work
+per step (pixels per step, so a cheap partial-batch step is never read as a fast full one).
 
     python -m benchmarks.image_fit [--images camera astronaut] [--sizes 256 512]
         [--seconds 300] [--write-docs] [--json out.json]
@@ -24,6 +24,7 @@ a cheap partial-batch step is never mistaken for a fast full-batch one).
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import statistics
 import tempfile
@@ -101,9 +102,10 @@ class Turns:
 class Clock:
     """One side's training clock (wall and process CPU seconds) and its PSNR record.
 
-    ``start`` waits for the side's turn; ``stop`` books the step, evaluates off the clock every
-    ``eval_every`` steps and hands the turn on. With one side computing at a time, the
-    process CPU time of a turn is that side's.
+    ``start`` waits for the side's turn; ``stop`` books the step, evaluates off the clock
+    whenever another ``eval_every`` full images' worth of pixels has been trained on (the same
+    resolution in work for every side, whatever its batch) and hands the turn on. With one side
+    computing at a time, the process CPU time of a turn is that side's.
     """
 
     def __init__(
@@ -111,7 +113,7 @@ class Clock:
         turns: Turns,
         index: int,
         evaluate: Callable[[], float],
-        eval_every: int,
+        eval_every: float,
         budget: float,
         pixels: int,
     ) -> None:
@@ -121,6 +123,7 @@ class Clock:
         self.work = 0.0
         self.records: list[dict] = []
         self._t = (0.0, 0.0)
+        self._next_eval = eval_every
 
     def start(self) -> None:
         self.turns.wait(self.index)
@@ -132,8 +135,10 @@ class Clock:
         self.cpu += time.process_time() - self._t[1]
         self.work += pixels / self.pixels
         over = self.cpu >= self.budget
-        if step % self.eval_every == 0 or over:
+        if self.work >= self._next_eval - 1e-9 or over:
             self.record(step)
+            while self._next_eval <= self.work + 1e-9:
+                self._next_eval += self.eval_every
         self.turns.give(self.index)
         return over
 
@@ -243,7 +248,7 @@ def compare(
     name: str,
     size: int,
     seconds: float,
-    eval_every: int,
+    eval_every: float,
     tuned_steps: int,
     sirenkit_steps: int | None = None,
     sides: tuple[str, ...] = SIDES,
@@ -310,6 +315,7 @@ def summarise(records: list[dict], pixels: int, channels: int) -> dict:
         row[f"wall@{t:.0f}"] = hit["wall"] if hit else None
         row[f"cpu@{t:.0f}"] = hit["cpu"] if hit else None
         row[f"step@{t:.0f}"] = hit["step"] if hit else None
+        row[f"work@{t:.0f}"] = hit["work"] if hit else None
     return row
 
 
@@ -379,19 +385,37 @@ def goal_table(results: dict[tuple[str, int], dict[str, dict]]) -> str:
     lines = [
         "| size | images | vs | "
         + " | ".join(f"{t:.0f} dB sooner, wall (CPU)" for t in TARGETS)
+        + f" | {TARGETS[-1]:.0f} dB sooner = fewer pixels trained (sampling, schedule) x"
+        + " cheaper pixels (implementation, bfloat16), CPU"
         + " | final PSNR >= tuned's final |",
-        "|" + "---|" * (4 + len(TARGETS)),
+        "|" + "---|" * (5 + len(TARGETS)),
     ]
     for size in sorted({k[1] for k in results}):
-        group = [v for k, v in results.items() if k[1] == size and "sirenkit" in v]
         for ref in ("tuned", "authors"):
-            if not all(ref in v for v in group):
+            group = [v for k, v in results.items() if k[1] == size and {"sirenkit", ref} <= set(v)]
+            if not group:
                 continue
             cells = []
             for t in TARGETS:
                 wall = [ratio(v[ref], v["sirenkit"], f"wall@{t:.0f}") for v in group]
                 cpu = [ratio(v[ref], v["sirenkit"], f"cpu@{t:.0f}") for v in group]
                 cells.append(f"{_median(wall)} ({_median(cpu)})")
+            t = TARGETS[-1]
+            split = [
+                (
+                    v[ref][f"work@{t:.0f}"] / v["sirenkit"][f"work@{t:.0f}"],
+                    (v[ref][f"cpu@{t:.0f}"] / v[ref][f"work@{t:.0f}"])
+                    / (v["sirenkit"][f"cpu@{t:.0f}"] / v["sirenkit"][f"work@{t:.0f}"]),
+                )
+                for v in group
+                if v[ref].get(f"work@{t:.0f}") and v["sirenkit"].get(f"work@{t:.0f}")
+            ]
+            if len(split) == len(group) and split:
+                fewer = statistics.median(a for a, _ in split)
+                cheaper = statistics.median(b for _, b in split)
+                cells.append(f"{fewer:.2f}x (pixels) x {cheaper:.2f}x (CPU s per pixel)")
+            else:
+                cells.append("-")
             held = ""
             if ref == "tuned":
                 ok = sum(v["sirenkit"]["final"] >= v["tuned"]["final"] for v in group)
@@ -416,7 +440,7 @@ def cases(quick: bool) -> list[dict]:
     tuned baseline and the authors' configuration, measured in one interleaved run."""
     target = 30.0 if quick else 40.0
     compare("camera", 16, 1.0, 1, 5, 5)  # first-call costs, unbooked
-    res = compare("camera", 256, 45.0 if quick else 240.0, 5, 500)
+    res = compare("camera", 256, 45.0 if quick else 240.0, 4.0, 500)
     ours = res["sirenkit"]
     out = []
     for ref in ("tuned", "authors"):
@@ -450,18 +474,47 @@ def main() -> None:
     ap.add_argument("--tuned-steps", type=int, default=500, help="the tuned baseline's steps")
     ap.add_argument("--sirenkit-steps", type=int, default=None, help="default: sirenkit's")
     ap.add_argument("--sides", nargs="+", default=list(SIDES), choices=SIDES)
-    ap.add_argument("--eval-every", type=int, default=5)
+    ap.add_argument(
+        "--eval-every", type=float, default=4.0, help="full images' worth of pixels between PSNRs"
+    )
     ap.add_argument("--threads", type=int, default=1, help="torch threads, for every side")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--write-docs", action="store_true", help="docs/speed.md and README tables")
+    ap.add_argument(
+        "--from-json", nargs="+", type=Path, default=None, help="tabulate earlier --json runs"
+    )
     args = ap.parse_args()
+    if args.from_json:
+        results, runs = {}, []
+        for path in args.from_json:
+            data = json.loads(path.read_text())
+            for key, sides in data["results"].items():
+                name, size = key.rsplit("@", 1)
+                while (name, int(size)) in results:  # the same image in another run
+                    name += "'"
+                results[(name, int(size))] = sides
+            runs.append(f"{data['command']} ({data.get('load', 'load not recorded')})")
+            torch.set_num_threads(data["args"]["threads"])  # the caption names the runs' threads
+        files = " ".join(str(p) for p in args.from_json)
+        command = f"python -m benchmarks.image_fit --from-json {files}"
+        command += "`, tabulating the runs `" + "`; `".join(runs)
+        seconds = max(json.loads(p.read_text())["args"]["seconds"] for p in args.from_json)
+        report(results, seconds, command, args.write_docs)
+        return
     torch.set_num_threads(args.threads)
+    command = (
+        f"python -m benchmarks.image_fit --images {' '.join(args.images)} "
+        f"--sizes {' '.join(map(str, args.sizes))} --seconds {args.seconds:g} "
+        f"--sides {' '.join(args.sides)} --threads {args.threads}"
+    )
     print(f"machine: {machine()}; {load()}", flush=True)
     results: dict[tuple[str, int], dict[str, dict]] = {}
+    loads = []
     with keep_freed_memory():  # for every side alike, as `sirenkit fit image` runs
         compare("camera", 16, 1.0, 1, 5, 5, tuple(args.sides))  # first-call costs, unbooked
         for size in args.sizes:
             for name in args.images:
+                loads.append(load())
                 res = compare(
                     name,
                     size,
@@ -473,23 +526,29 @@ def main() -> None:
                 )
                 results[(name, size)] = res
                 print(tables({(name, size): res}, args.seconds).split("\n\n")[0], flush=True)
-                print(load(), flush=True)
-    text = tables(results, args.seconds)
+                loads.append(load())
+                print(loads[-1], flush=True)
+                write_json(  # after every image, so that a long run that is stopped keeps some
+                    args.json,
+                    {
+                        "machine": machine(),
+                        "command": command,
+                        "load": f"{loads[0]} at the start, {loads[-1]} at the end",
+                        "args": {k: v for k, v in vars(args).items() if k not in ("json",)}
+                        | {"from_json": None},
+                        "results": {f"{k[0]}@{k[1]}": v for k, v in results.items()},
+                    },
+                )
+    report(results, args.seconds, command, args.write_docs)
+
+
+def report(
+    results: dict[tuple[str, int], dict[str, dict]], seconds: float, command: str, docs: bool
+) -> None:
+    """Print the tables; with ``docs``, write them into docs/speed.md and README."""
+    text = tables(results, seconds)
     print(text)
-    write_json(
-        args.json,
-        {
-            "machine": machine(),
-            "args": vars(args) | {"json": str(args.json)},
-            "results": {f"{k[0]}@{k[1]}": v for k, v in results.items()},
-        },
-    )
-    if args.write_docs:
-        command = (
-            f"python -m benchmarks.image_fit --images {' '.join(args.images)} "
-            f"--sizes {' '.join(map(str, args.sizes))} --seconds {args.seconds:g} "
-            f"--threads {args.threads}"
-        )
+    if docs:
         write_doc_block(ROOT / "docs" / "speed.md", "image-fit", text, command)
         write_doc_block(ROOT / "README.md", "image-fit", goal_table(results), command)
 

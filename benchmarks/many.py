@@ -24,7 +24,7 @@ sine backward, the same with plain autograd, ``torch.func.vmap`` over ``function
 from __future__ import annotations
 
 import argparse
-import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -258,7 +258,9 @@ def main() -> None:
     print(body)
     write_json(args.json, {"rows": rows, "authors": authors, "forms": forms, "load": load()})
     if args.write_docs:
-        cmd = "python -m benchmarks.many " + " ".join(os.sys.argv[1:]).replace("--write-docs", "")
+        cmd = "python -m benchmarks.many " + " ".join(
+            a for a in sys.argv[1:] if a != "--write-docs"
+        )
         write_doc_block(DOC, "many", body, cmd.strip())
 
 

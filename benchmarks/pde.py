@@ -145,7 +145,7 @@ def deepxde_burgers(dde, adam_steps: int) -> dict[str, Any]:
         t, x, exact = d["t"], d["x"], d["usol"].T
     xx, tt = np.meshgrid(x, t)
     points = np.vstack((np.ravel(xx), np.ravel(tt))).T
-    pred = model.predict(points)
+    pred = model.predict(points.astype(np.float32))
     cpu = time.process_time() - t0
     err = dde.metrics.l2_relative_error(exact.flatten()[:, None], pred)
     return {
@@ -171,6 +171,9 @@ def deepxde_lshape(dde, adam_steps: int) -> dict[str, Any]:
     bc = dde.icbc.DirichletBC(geom, lambda x: 0, lambda _, on_boundary: on_boundary)
     t0 = time.process_time()
     data = dde.data.PDE(geom, pde, bc, num_domain=1200, num_boundary=120, num_test=1500)
+    for name in ("train_x", "train_x_all", "train_x_bc", "test_x"):  # its Polygon's points
+        if getattr(data, name, None) is not None:  # are float64; the network is float32
+            setattr(data, name, getattr(data, name).astype(np.float32))
     net = dde.nn.FNN([2] + [50] * 4 + [1], "tanh", "Glorot uniform")
     model = dde.Model(data, net)
     model.compile("adam", lr=0.001)
@@ -180,7 +183,7 @@ def deepxde_lshape(dde, adam_steps: int) -> dict[str, Any]:
     with np.load(SHARED / "pde" / "Poisson_Lshape.npz") as d:
         points, ref = d["X_test"], d["y_ref"]
     keep = np.isfinite(ref[:, 0])
-    pred = model.predict(points[keep])
+    pred = model.predict(points[keep].astype(np.float32))
     cpu = time.process_time() - t0
     err = dde.metrics.l2_relative_error(ref[keep], pred)
     return {
@@ -206,12 +209,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument(
         "--deepxde-lshape-steps",
         type=int,
-        default=15000,
+        default=5000,
         help="Adam steps of DeepXDE's L-shape run (its example: 50000; cut to fit the budget)",
     )
     ap.add_argument("--json", type=Path)
     ap.add_argument("--write-docs", action="store_true")
+    ap.add_argument(
+        "--from-json", type=Path, help="print (and with --write-docs write) a saved run's table"
+    )
     args = ap.parse_args(argv)
+    if args.from_json is not None:
+        saved = json.loads(args.from_json.read_text())
+        md = table(saved["rows"], COLUMNS) + f"\n\nMeasured on {saved['machine']}; {saved['load']}."
+        print(md)
+        if args.write_docs:
+            write_doc_block(DOC, "pde-table", md, "python -m benchmarks.pde --write-docs")
+        return saved
     torch.set_num_threads(1)
     rows: list[dict[str, Any]] = []
     dde = _deepxde() if args.deepxde == "auto" else None

@@ -39,8 +39,9 @@ TINY_RUNS: dict[str, list[str]] = {
 """Run folder name -> the sirenkit command making it in a second or two."""
 
 
-def make_runs(root: Path, names: list[str] | None = None) -> dict[str, Path]:
-    """Tiny runs of each task kind under ``root`` (in this process), by folder name."""
+def make_runs(root: Path, names: list[str] | None = None, strict: bool = True) -> dict[str, Path]:
+    """Tiny runs of each task kind under ``root`` (in this process), by folder name; with
+    ``strict`` False a failing command is left out (and reported) instead of raising."""
     import torch
 
     from sirenkit.cli import main
@@ -51,9 +52,10 @@ def make_runs(root: Path, names: list[str] | None = None) -> dict[str, Path]:
     try:
         for name in names or list(TINY_RUNS):
             args = TINY_RUNS[name]
-            if main([*args, "--out", str(root), "--name", name]) != 0:
+            if main([*args, "--out", str(root), "--name", name]) == 0:
+                out[name] = root / name
+            elif strict:
                 raise RuntimeError(f"tiny run failed: {' '.join(args)}")
-            out[name] = root / name
     finally:
         torch.set_num_threads(threads)
     return out
@@ -114,7 +116,7 @@ PAGES = {
     "image": "/run?r=image-camera-b",
     "audio": "/run?r=audio-synthetic",
     "video": "/run?r=video-synthetic",
-    "sdf": "/run?r=sdf-sphere",
+    "sdf": "/run?r=sdf-sphere-b",
     "helmholtz": "/run?r=helmholtz-uniform",
     "wave": "/run?r=wave-uniform",
     "prior": "/run?r=prior-digits",
@@ -133,8 +135,12 @@ def screenshots(out: Path, scale: float = 0.5) -> list[Path]:
         make_runs(root)
         from sirenkit.cli import main
 
-        better = ["fit", "image", "--size", "64", "--hidden", "64", "--steps", "300", *FAST]
+        better = ["fit", "image", "--size", "64", "--hidden", "64", "--steps", "100", *FAST]
         main([*better, "--out", str(root), "--name", "image-camera-b"])
+        sdf = list(TINY_RUNS["sdf-sphere"])
+        for flag, value in (("--steps", "300"), ("--hidden", "32"), ("--resolution", "64")):
+            sdf[sdf.index(flag) + 1] = value
+        main([*sdf, "--out", str(root), "--name", "sdf-sphere-b"])
         with serving(root) as base, browser() as b:
             for kind, path in PAGES.items():
                 page = open_page(b, base + path)
@@ -190,27 +196,25 @@ def measure_goals(repeats: int = 3) -> list[dict[str, object]]:
         heavy = big / "sdf-1m"
         shutil.copytree(root / "sdf-sphere", heavy)
         mesh.export(heavy / "mesh.ply")
-        with serving(many) as base:
+        with serving(many) as base, browser() as b:
+            # the first page load reads every run folder (cold); later ones hit the cache
+            ready = []
+            for _ in range(repeats + 1):
+                page = open_page(b, base + "/")
+                assert page.locator("#runs tbody tr").count() == 200
+                ready.append(float(page.evaluate("document.body.dataset.readyMs")) / 1000)
+                page.close()
             times = []
-            for _ in range(
-                repeats + 1
-            ):  # the first reads every run folder; later ones hit the cache
+            for _ in range(repeats):
                 t = time.perf_counter()
                 with urllib.request.urlopen(base + "/api/runs") as r:
-                    n = len(json.loads(r.read())["runs"])
+                    assert len(json.loads(r.read())["runs"]) == 200
                 times.append(time.perf_counter() - t)
-            with browser() as b:
-                ready = []
-                for _ in range(repeats):
-                    page = open_page(b, base + "/")
-                    assert page.locator("#runs tbody tr").count() == n == 200
-                    ready.append(float(page.evaluate("document.body.dataset.readyMs")) / 1000)
-                    page.close()
         rows.append({"goal": "index of 200 runs loads in < 1 s",
-                     "measured": f"page ready (200 rows drawn) {statistics.median(ready):.2f} s; "
-                                 f"/api/runs {times[0]:.3f} s cold, "
-                                 f"{statistics.median(times[1:]):.3f} s cached",
-                     "met": statistics.median(ready) < 1.0})  # fmt: skip
+                     "measured": f"page ready with 200 rows: {ready[0]:.2f} s cold (server reads "
+                                 f"every run), {statistics.median(ready[1:]):.2f} s later; "
+                                 f"/api/runs alone {statistics.median(times):.3f} s cached",
+                     "met": max(ready) < 1.0})  # fmt: skip
         with serving(big) as base:
             url = base + "/api/render?id=siren-5x256&y0=-0.25&y1=0.25&x0=-0.25&x1=0.25&h=512&w=512"
             urllib.request.urlopen(url).read()  # loads and caches the model

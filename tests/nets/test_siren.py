@@ -34,8 +34,14 @@ def test_init_ranges_follow_the_paper():
     assert first.weight.abs().max() <= 1 / 3
     assert first.weight.abs().max() > 0.9 / 3
     bound = math.sqrt(6 / 64) / 30
-    assert hidden.weight.abs().max() <= bound
-    assert last.weight.abs().max() <= bound
+    # U(-bound, bound) for hidden and output weights: bounded from above and below, with the
+    # uniform law's spread (std bound / sqrt 3), so a smaller (or zero) init fails too
+    for layer in (hidden, last):
+        w = layer.weight.detach()
+        assert w.abs().max() <= bound
+        assert w.abs().max() > 0.9 * bound
+        assert abs(w.std().item() - bound / math.sqrt(3)) < 0.15 * bound / math.sqrt(3)
+        assert abs(w.mean().item()) < 0.2 * bound
     # default bias: PyTorch's nn.Linear, U(-1/sqrt(n), 1/sqrt(n)), as in the authors' code
     assert hidden.bias.abs().max() <= 1 / math.sqrt(64)
     assert hidden.bias.abs().max() > 0.8 / math.sqrt(64)

@@ -118,10 +118,12 @@ def test_lbfgs_phase_lowers_the_loss_further(tmp_path):
     assert not torch.equal(next(adam.model.parameters()), next(both.model.parameters()))
 
 
-@pytest.mark.parametrize("steps, lbfgs", [(12, 0), (3, 9)])
-def test_resume_equals_full_run(tmp_path, steps, lbfgs):
-    """Interrupted at step 5 (inside Adam, or inside the L-BFGS phase) and resumed."""
-    (tmp_path / "heat.py").write_text(HEAT.replace("points=256", "points=32"))
+@pytest.mark.parametrize("steps, lbfgs, adaptive", [(12, 0, 1), (3, 9, 1), (3, 9, 3)])
+def test_resume_equals_full_run(tmp_path, steps, lbfgs, adaptive):
+    """Interrupted at step 5 (inside Adam, or inside the L-BFGS phase, whose points may have
+    been picked by residual) and resumed."""
+    text = HEAT.replace("points=256", f"points=32, adaptive={adaptive}")
+    (tmp_path / "heat.py").write_text(text)
 
     def make_cfg():
         return SolveConfig(
@@ -166,3 +168,23 @@ def test_solve_cli_runs_a_file_and_a_builtin(tmp_path, capsys):
     (tmp_path / "bad.py").write_text("import sirenkit as sk\nbox = sk.domains.Box([0], [0])\n")
     assert main(["solve", str(tmp_path / "bad.py")]) == 2
     assert "no volume" in capsys.readouterr().err
+
+
+def test_adaptive_points_gather_where_the_residual_is_large():
+    box = sk.domains.Box([0, 0], [1, 1])
+
+    def bump(f):  # large on x > 0.5 only
+        return f.u * 0 + 10.0 * (f.coord("x") > 0.5).float()
+
+    c = sk.Constraint(box, bump, points=400, adaptive=4)
+    problem = sk.Problem([c], names=("x", "y"))
+    model = sk.Siren(2, 8, 1, 1)
+    gen = torch.Generator().manual_seed(0)
+    uniform = problem.sample(gen)
+    assert len(uniform.points[0]) == 400 and uniform.noise[0] is None
+    batch = problem.sample(gen, adaptive=True)
+    assert len(batch.points[0]) == 1600
+    problem.loss(model, batch)
+    x = batch.points[0]
+    assert len(x) == 400 and len(torch.unique(x, dim=0)) == 400  # without replacement
+    assert float((x[:, 0] > 0.5).float().mean()) > 0.65

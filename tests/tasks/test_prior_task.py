@@ -154,6 +154,9 @@ def test_cli_train_complete_and_evaluate(tmp_path, capsys):
     assert "conv encoder" in table and "cnp" in table and "| top half |" in table
     rows = [line for line in table.splitlines() if line.startswith("| 5 pixels")]
     assert len(rows) == 1 and all(np.isfinite(float(x)) for x in rows[0].split("|")[2:4])
+    one = ["evaluate", "prior", "--model", str(runs[0]), "--images", "1", "--contexts", "5"]
+    assert main(one) == 0
+    assert "(r0, 1 test images)" in capsys.readouterr().out  # the column says what was scored
     assert main(["complete", "--model", str(runs[0]), "--image", str(img), "--context", "x"]) == 2
 
 

@@ -5,6 +5,7 @@ Skipped when Playwright or a system Chromium is missing; CI installs both (.ci/r
 
 import base64
 import io
+import shutil
 
 import numpy as np
 import pytest
@@ -15,6 +16,8 @@ from PIL import Image
 from sirenkit.signals.image import to_uint8
 from sirenkit.training.checkpoint import load
 from sirenkit.viewer.renders import window_grid
+
+from .conftest import require_run
 
 pytest.importorskip("playwright.sync_api")
 if find_chromium() is None:
@@ -56,10 +59,10 @@ def assert_drawn(locator, what: str) -> None:
     assert px.std() > 3.0, f"{what} looks blank (pixel std {px.std():.2f})"
 
 
-def test_index_lists_sorts_and_filters(page_at):
+def test_index_lists_sorts_filters_and_refreshes(page_at, runs_dir):
     page = page_at("/")
     rows = page.locator("#runs tbody tr")
-    assert rows.count() == 8
+    assert rows.count() == len(list(runs_dir.glob("*/config.json")))
     page.fill("#filter", "sdf")
     assert rows.count() == 1 and "sdf-sphere" in rows.first.inner_text()
     page.fill("#filter", "")
@@ -71,6 +74,13 @@ def test_index_lists_sorts_and_filters(page_at):
     steps = [int(t) for t in page.locator("#runs tbody tr td:nth-child(8)").all_inner_texts()]
     assert steps == sorted(steps, reverse=True)
     assert_drawn(page.locator("#runs"), "the index table")
+    before = rows.count()
+    shutil.copytree(runs_dir / "image-camera", runs_dir / "image-new")  # a run appears
+    try:
+        page.wait_for_function(f"document.querySelectorAll('#runs tbody tr').length > {before}")
+        assert page.locator("tr[data-id='image-new']").count() == 1
+    finally:
+        shutil.rmtree(runs_dir / "image-new")
 
 
 def test_zoom_shows_the_network_re_rendered_over_the_window(page_at, runs_dir):
@@ -139,7 +149,8 @@ def test_sdf_page_draws_the_mesh_and_slices(page_at):
 
 
 @pytest.mark.parametrize("run", ["wave-uniform", "helmholtz-uniform"])
-def test_pde_pages_show_network_reference_and_error(page_at, run):
+def test_pde_pages_show_network_reference_and_error(page_at, runs_dir, run):
+    require_run(runs_dir, run)
     page = page_at(f"/run?r={run}")
     for which in ("network", "reference", "error"):
         img = page.locator(f"img[data-role='field-{which}']")

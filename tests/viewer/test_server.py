@@ -4,6 +4,11 @@ import http.client
 import io
 import json
 import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
 import threading
 import urllib.request
 from urllib.parse import urlsplit
@@ -11,12 +16,16 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 import torch
+from benchmarks.viewer import TINY_RUNS
 from PIL import Image
 
 from sirenkit.signals.image import to_uint8
 from sirenkit.training.checkpoint import load
+from sirenkit.viewer import renders
 from sirenkit.viewer.paths import safe_path
 from sirenkit.viewer.renders import ModelCache, decimate, window_grid
+
+from .conftest import require_run
 
 
 def get(url: str, method: str = "GET", headers: dict | None = None) -> tuple[int, bytes, dict]:
@@ -35,6 +44,7 @@ def get(url: str, method: str = "GET", headers: dict | None = None) -> tuple[int
 
 
 def test_index_lists_every_run_with_its_task_and_metrics(base_url, runs_dir):
+    require_run(runs_dir, *TINY_RUNS)
     status, body, _ = get(base_url + "/api/runs")
     rows = {r["id"]: r for r in json.loads(body)["runs"]}
     assert status == 200
@@ -75,7 +85,8 @@ def test_zoom_re_renders_the_network_over_the_requested_window(base_url, runs_di
     assert np.abs(np.asarray(Image.open(io.BytesIO(body))).astype(int) - recon).max() <= 1
 
 
-def test_other_endpoints_draw_sdf_slices_fields_and_meshes(base_url):
+def test_other_endpoints_draw_sdf_slices_fields_and_meshes(base_url, runs_dir):
+    require_run(runs_dir, "sdf-sphere", "wave-uniform", "helmholtz-uniform")
     status, body, _ = get(base_url + "/api/slice?id=sdf-sphere&axis=1&pos=0.2&n=40")
     assert status == 200 and Image.open(io.BytesIO(body)).size == (40, 40)
     _, body, _ = get(base_url + "/api/fieldinfo?id=wave-uniform")
@@ -243,6 +254,19 @@ def test_parallel_renders_all_succeed(base_url):
     assert len({b for _, b in results}) == 1
 
 
+def test_renders_beyond_the_queue_bound_are_refused_with_429(base_url):
+    held = 0
+    while renders.RENDER_SLOTS.acquire(blocking=False):  # as if 8 renders were waiting
+        held += 1
+    try:
+        url = base_url + "/api/render?id=image-camera&y0=-1&y1=1&x0=-1&x1=1&h=8&w=8"
+        assert held == renders.MAX_QUEUED and get(url)[0] == 429
+    finally:
+        for _ in range(held):
+            renders.RENDER_SLOTS.release()
+    assert get(url)[0] == 200
+
+
 def test_model_cache_is_bounded_and_reuses(runs_dir):
     cache = ModelCache(size=2)
     names = ["image-camera", "audio-synthetic", "sdf-sphere"]
@@ -268,3 +292,45 @@ def test_view_command_rejects_a_missing_folder(tmp_path, capsys):
 
     assert main(["view", str(tmp_path / "none")]) == 2
     assert "runs folder not found" in capsys.readouterr().err
+
+
+def test_a_run_in_progress_is_live(base_url, runs_dir):
+    live = runs_dir / "image-live"
+    live.mkdir()
+    (live / "config.json").write_text((runs_dir / "image-camera" / "config.json").read_text())
+    log = live / "metrics.jsonl"
+    log.write_text('{"step": 10, "time": 0.1, "lr": 0.001, "loss": 0.5}\n{"step": 2')  # torn
+    try:
+        rows = {r["id"]: r for r in json.loads(get(base_url + "/api/runs")[1])["runs"]}
+        assert rows["image-live"]["state"] == "running"
+        assert rows["image-live"]["steps"] == 10 and rows["image-live"]["planned_steps"] == 30
+        first = json.loads(get(base_url + "/api/metrics?id=image-live&offset=0")[1])
+        assert [r["step"] for r in first["records"]] == [10]  # the torn line waits
+        with log.open("a") as f:
+            f.write('0, "time": 0.2, "lr": 0.001, "loss": 0.25}\n')
+        more = json.loads(get(base_url + f"/api/metrics?id=image-live&offset={first['offset']}")[1])
+        assert [r["loss"] for r in more["records"]] == [0.25]
+        rows = {r["id"]: r for r in json.loads(get(base_url + "/api/runs")[1])["runs"]}
+        assert rows["image-live"]["steps"] == 20 and rows["image-live"]["loss"] == [0.5, 0.25]
+    finally:
+        shutil.rmtree(live)
+
+
+def test_view_prints_its_address_and_stops_on_ctrl_c(runs_dir):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(["src", os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sirenkit", "view", str(runs_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        line = proc.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line)[0]
+        assert get(url + "api/runs")[0] == 200
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+        assert "stopped" in proc.stderr.read()
+    finally:
+        proc.kill()

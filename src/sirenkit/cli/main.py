@@ -83,10 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ForeignRun as e:
         owner = [" ".join(c.words) for c in COMMANDS if c.config == e.config]
         hint = f"; resume it with sirenkit {owner[0]}" if owner else ""
-        print(f"{prog}: error: {e}{hint}", file=sys.stderr)
+        print(f"{prog}: error: {_one_line(e)}{hint}", file=sys.stderr)
         return 2
     except SirenkitError as e:
-        print(f"{prog}: error: {e}", file=sys.stderr)
+        print(f"{prog}: error: {_one_line(e)}", file=sys.stderr)
         return 2
     except _interrupted() as e:
         print(
@@ -101,15 +101,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _one_line(e: Exception) -> str:
+    """An error's message on one line (a wrapped library message may span several)."""
+    return " ".join(line.strip() for line in str(e).splitlines() if line.strip())
+
+
 def _report(prog: str, outcome: object) -> None:
     """One closing line for a training command: where the results are and how it ended
     (the progress bar is gone by then; other ranks of a distributed run have no metrics)."""
     run_dir, final = getattr(outcome, "run_dir", None), getattr(outcome, "final", None)
-    if run_dir is None or not final:
+    task = getattr(outcome, "task", None)
+    if run_dir is None or not final or task is None:
         return
-    shown = ", ".join(
-        f"{k} {v:.4g}" for k, v in list(final.items())[:4] if isinstance(v, int | float)
-    )
+    shown = ", ".join(f"{k} {v:.4g}" for k, v in task.report(final).items())
     seconds = getattr(outcome, "train_time", 0.0)
     print(f"{prog}: {seconds:.1f} s of training; {shown}; results in {run_dir}")
 

@@ -121,7 +121,7 @@ def evaluate_prior_command(cfg: EvaluatePriorConfig) -> list[dict[str, Any]]:
         name = model.sirenkit_spec["name"]
         if name == "siren-prior":
             name = f"{model.sirenkit_spec['kwargs'].get('encoder', 'set')} encoder"
-        label = f"{name} ({path.parent.name}, {len(task.test_set)} test images)"
+        label = f"{name} ({path.parent.name}, {task.scored_images} test images)"
         columns.append((label, {s: task.test_mse(model, s) for s in settings}))
     header = ["context", *(c[0] for c in columns)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]

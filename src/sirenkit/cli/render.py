@@ -61,7 +61,7 @@ def render_command(cfg: RenderConfig) -> Path:
 def render_image_run(cfg: RenderConfig, ckpt: dict, path: Path) -> Path:
     """Write an image run's network sampled on a grid of ``cfg.size`` (or ``cfg.scale``)."""
     from ..render import render
-    from ..signals.image import save_image
+    from ..signals.image import save_pixels
     from ..training.checkpoint import model_from_checkpoint
     from ..training.loop import resolve_device
     from ..training.rundir import unique_path
@@ -75,12 +75,23 @@ def render_image_run(cfg: RenderConfig, ckpt: dict, path: Path) -> Path:
         h, w = ckpt["task_meta"]["shape"]
         shape = (max(1, round(h * cfg.scale)), max(1, round(w * cfg.scale)))
     model = model_from_checkpoint(ckpt, path).to(resolve_device(cfg.device)).eval()
-    img = render(model, shape, chunk=cfg.chunk).cpu().numpy()
+    # Each chunk becomes 8-bit pixels as it is drawn: the render holds the picture once,
+    # in its final form, plus one chunk (not float values, coordinates and copies of both).
+    pixels = render(model, shape, chunk=cfg.chunk, convert=_to_pixels)
     out = cfg.out or path.parent / f"render_{shape[0]}x{shape[1]}.png"
     out = unique_path(Path(out))
-    save_image(out, img)
+    save_pixels(out, pixels.numpy())
     print(out)
     return out
+
+
+def _to_pixels(values):
+    """A chunk's ``(k, m)`` values in [-1, 1] -> ``(k, m)`` uint8 pixels on the CPU."""
+    import torch
+
+    from ..signals.image import to_uint8
+
+    return torch.from_numpy(to_uint8(values.cpu().numpy()[:, None])).reshape(values.shape)
 
 
 def render_audio_run(cfg: RenderConfig, ckpt: dict, path: Path) -> Path:

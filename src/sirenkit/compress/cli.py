@@ -28,7 +28,7 @@ class CompressConfig:
     """Resize the image first so that its longer side has this many pixels."""
     layers: int = 5
     """Linear layers of the SIREN (input and output included); the width follows the budget."""
-    bits: int = 8
+    bits: int = 10
     """Quantisation bit depth tried first (lowered while the file exceeds the budget)."""
     steps: int = 1000
     """Adam steps of the fit."""

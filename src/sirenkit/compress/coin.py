@@ -41,7 +41,7 @@ class CoinSettings:
 
     layers: int = 5
     """Linear layers of the SIREN (input and output included); the width follows the budget."""
-    bits: int = 8
+    bits: int = 10
     """Quantisation bit depth tried first; lowered one at a time while the file is too big."""
     steps: int = 1000
     """Adam steps of the float fit (full batch, cosine decay)."""
@@ -51,7 +51,7 @@ class CoinSettings:
     """Peak learning rate of the float fit (fine-tuning uses a tenth)."""
     w0: float = 30.0
     """First-layer frequency."""
-    bits_saved: float = 0.5
+    bits_saved: float = 0.7
     """Bits per weight the entropy coder is expected to save below ``bits``, used to pick the
     width before fitting (the file size is measured afterwards)."""
     seed: int = 0

@@ -11,8 +11,8 @@ problem = sk.Problem(
     ],
     names=("x", "y"),
 )
-field = sk.Siren(2, 64, 2, 1, first_omega_0=5.0)
-steps, then_lbfgs = 2000, 0
+field = sk.Siren(2, 32, 2, 1, first_omega_0=5.0)
+steps, then_lbfgs = 1000, 2000
 
 path = sk.problems.data_path("pde/Poisson_Lshape.npz")
 reference = None

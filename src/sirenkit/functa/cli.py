@@ -168,9 +168,10 @@ def decode_command(cfg: DecodeConfig) -> Path:
     from ..signals.grid import grid
     from ..signals.image import save_image
     from ..training.rundir import new_run_dir
-    from ..viz.figures import Panel, save_panels
-    from .task import _show
+    from ..viz.sheets import contact_sheet
 
+    if cfg.limit is not None:
+        require_positive("--limit", cfg.limit)
     data = read_modulations(cfg.file)
     model, ckpt, _ = load_functa(cfg.model or Path(str(data["model"])), cfg.device)
     z = torch.from_numpy(data["modulations"][: cfg.limit])
@@ -186,15 +187,15 @@ def decode_command(cfg: DecodeConfig) -> Path:
     out = out or new_run_dir(cfg.file.parent, f"{cfg.file.stem}-decoded")
     device = model_device(model)
     coords = grid((h, w), device=device)
-    panels = []
+    shown = []
     for start in range(0, len(z), 256):
         with torch.no_grad():
             imgs = model(coords, z[start : start + 256].to(device))
         imgs = imgs.clamp(-1, 1).reshape(-1, h, w, imgs.shape[-1]).cpu().numpy()
         for i, img in enumerate(imgs, start):
             save_image(out / f"{i:06d}.png", img)
-            if len(panels) < 64:
-                panels.append(Panel(str(i), _show(img)))
-    save_panels(out / "contact_sheet.png", panels, cols=min(8, len(panels)))
+            if len(shown) < 64:
+                shown.append(img)
+    save_image(out / "contact_sheet.png", contact_sheet(np.stack(shown)))
     print(out)
     return out

@@ -44,7 +44,7 @@ class ModulatedSiren(nn.Module):
         first_omega_0: float = 30.0,
         hidden_omega_0: float = 30.0,
         inner_steps: int = 3,
-        inner_lr: float = 1.0,
+        inner_lr: float = 0.1,
     ) -> None:
         super().__init__()
         self.siren = Siren(
@@ -122,7 +122,7 @@ class FunctaModelConfig(ModelConfig):
     """Size of each signal's latent vector (its modulation)."""
     inner_steps: int = 3
     """Gradient steps that fit a latent to a signal."""
-    inner_lr: float = 1.0
+    inner_lr: float = 0.1
     """Initial step size of those steps (learned per latent dimension)."""
 
 

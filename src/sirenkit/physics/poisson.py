@@ -63,6 +63,47 @@ def supervision(
     return Constraint(PointSet(coords, flat), residual, points, weight, name)
 
 
+def guided_values(
+    coords: torch.Tensor,
+    guidance: np.ndarray,
+    values: np.ndarray,
+    valued: np.ndarray,
+    *,
+    value_weight: float,
+    points: int | None,
+) -> Constraint:
+    """Poisson image editing as one constraint: the gradient follows a guidance field at every
+    point, and the values are fitted where ``valued`` (the Dirichlet condition).
+
+    Arguments:
+        coords: ``(N, 2)`` points.
+        guidance: ``(N, C, 2)`` gradient field.
+        values: ``(N, C)`` values, used where ``valued``.
+        valued: ``(N,)`` booleans.
+        value_weight: weight of the values' mean squared error.
+        points: points drawn per step (None: all of them).
+
+    One constraint, so one pass of the engine serves both terms. The residual's columns are
+    ``2 C`` gradient ones then ``C`` value ones, scaled so that their mean square is
+    ``relative_squared_error(gradient, guidance) + value_weight * MSE(values where valued)``;
+    each part's share is ``sum of its columns' squares / residual.numel()``.
+    """
+    n, c = values.shape
+    g = guidance.reshape(n, 2 * c).astype(np.float64)
+    mask = valued.reshape(n, 1)
+    alpha = (3 * c * n / max(float((g**2).sum()), 1e-12)) ** 0.5
+    beta = (3 * n * value_weight / max(int(mask.sum()), 1)) ** 0.5
+
+    def residual(f: Field) -> torch.Tensor:
+        grad = f.grad.reshape(len(f.x), -1)  # first: the same pass gives the value
+        d = f.data
+        fitted = (f.u - d[:, 2 * c : 3 * c]) * d[:, 3 * c :]
+        return torch.cat([(grad - d[:, : 2 * c]) * alpha, fitted * beta], dim=1)
+
+    data = np.concatenate([g, values, mask], axis=1)
+    return Constraint(PointSet(coords, data), residual, points, 1.0, "guided_values")
+
+
 def poisson_problem(
     coords: torch.Tensor, target: torch.Tensor, *, laplacian: bool, points: int | None
 ) -> Problem:

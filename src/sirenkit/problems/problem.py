@@ -33,6 +33,12 @@ class Constraint:
         points: points drawn per step; None for a point set means all its points.
         weight: factor of this constraint's mean squared residual in the loss.
         name: shown in the logs (default ``c0``, ``c1``...).
+        adaptive: residual-based points for the L-BFGS phase (RAD, Wu et al. 2023): its one
+            fixed batch keeps ``points`` of ``adaptive * points`` uniform candidates, drawn
+            without replacement with probability proportional to ``|residual| / mean
+            |residual| + 1`` at the weights Adam ended with, so they gather where the residual
+            is large (a shock). Adam's batches stay uniform, fresh every step. 1 (default):
+            uniform L-BFGS points too.
     """
 
     domain: Domain
@@ -40,6 +46,7 @@ class Constraint:
     points: int | None = None
     weight: float = 1.0
     name: str | None = None
+    adaptive: int = 1
     plan: set[str] | None = field(default=None, repr=False, compare=False)
     """The derivatives its residual asks for (learnt on two points before the first use), so
     that every evaluation computes them in one pass, the same way (a resumed run repeats an
@@ -52,11 +59,15 @@ class Batch:
 
     points: list[torch.Tensor]
     data: list[torch.Tensor | None]
+    noise: list[torch.Tensor | None]
+    """Uniform draws that pick an adaptive constraint's points among its candidates (drawn with
+    the run's generator, so the pick is reproducible); None once picked, or for uniform ones."""
 
     def to(self, device: torch.device) -> Batch:
         return Batch(
             [p.to(device) for p in self.points],
             [None if d is None else d.to(device) for d in self.data],
+            [None if u is None else u.to(device) for u in self.noise],
         )
 
 
@@ -104,6 +115,8 @@ class Problem:
                 )
             if c.points is not None and c.points < 1:
                 raise SirenkitError(f"constraint {c.name}: points must be positive")
+            if c.adaptive < 1:
+                raise SirenkitError(f"constraint {c.name}: adaptive must be >= 1")
             if not c.weight >= 0:
                 raise SirenkitError(f"constraint {c.name}: weight must be >= 0, got {c.weight}")
 
@@ -111,14 +124,32 @@ class Problem:
     def dim(self) -> int:
         return len(self.names)
 
-    def sample(self, generator: torch.Generator) -> Batch:
-        """One step's points for every constraint (float32)."""
-        points, data = [], []
+    def sample(self, generator: torch.Generator, adaptive: bool = False) -> Batch:
+        """One step's points for every constraint (float32); with ``adaptive``, candidates for
+        the constraints that pick their points by residual (picked on first use)."""
+        points, data, noise = [], [], []
         for c in self.constraints:
-            x, d = c.domain.draw(c.points, generator, self.names)
+            k = c.adaptive if adaptive else 1
+            n = c.points if k == 1 or c.points is None else c.points * k
+            x, d = c.domain.draw(n, generator, self.names)
             points.append(x.to(torch.get_default_dtype()))
             data.append(None if d is None else d.to(torch.get_default_dtype()))
-        return Batch(points, data)
+            pick = k > 1 and c.points is not None and len(x) > c.points
+            noise.append(torch.rand(len(x), generator=generator) if pick else None)
+        return Batch(points, data, noise)
+
+    def _pick(self, c: Constraint, model: nn.Module, batch: Batch, i: int) -> None:
+        """Keep ``c.points`` of constraint ``i``'s candidates, favouring large residuals
+        (Gumbel top-k: sampling without replacement in one pass)."""
+        x, d, u = batch.points[i], batch.data[i], batch.noise[i]
+        with torch.no_grad():
+            r = self.residual(c, model, x, d).abs().pow(2).sum(-1).sqrt()
+        w = r / r.mean().clamp_min(1e-30) + 1
+        keys = w.log() - (-u.to(w.device).clamp_min(1e-12).log()).log()
+        idx = keys.topk(c.points).indices
+        batch.points[i] = x[idx]
+        batch.data[i] = None if d is None else d[idx]
+        batch.noise[i] = None
 
     def field(self, model: nn.Module, x: torch.Tensor, data=None, plan=None) -> Field:
         """The field of ``model`` at ``x`` (with the hard constraint applied)."""
@@ -138,8 +169,10 @@ class Problem:
     def losses(self, model: nn.Module, batch: Batch) -> dict[str, torch.Tensor]:
         """Each constraint's mean squared residual ``|C_m|^2`` over its points."""
         out = {}
-        for c, x, d in zip(self.constraints, batch.points, batch.data, strict=True):
-            r = self.residual(c, model, x, d)
+        for i, c in enumerate(self.constraints):
+            if batch.noise[i] is not None:
+                self._pick(c, model, batch, i)
+            r = self.residual(c, model, batch.points[i], batch.data[i])
             sq = r.real.square() + r.imag.square() if r.is_complex() else r.square()
             out[c.name] = sq.mean()
         return out

@@ -91,14 +91,14 @@ class SolveModelConfig(ModelConfig):
 @dataclass
 class SolveConfig(RunOptions):
     """Solve a problem posed as constraints: a Python file defining `problem`, or a built-in
-    example by name (burgers, lshape, heat, ...)."""
+    example by name (burgers, lshape, heat, helmholtz_source, wave_pulse, poisson_image)."""
 
-    problem: tyro.conf.Positional[str] = "burgers"
+    problem: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="FILE.py|NAME")] = "burgers"
     """A problem file (FILE.py) or the name of a built-in example."""
     data: Path | None = None
     """Folder of reference data (default: $SIRENKIT_DATA, else ../shared/data beside the repo)."""
-    model: SolveModelConfig = field(default_factory=SolveModelConfig)  # type: ignore[assignment]
-    train: SolveTrainConfig = field(default_factory=SolveTrainConfig)  # type: ignore[assignment]
+    model: SolveModelConfig = field(default_factory=SolveModelConfig)
+    train: SolveTrainConfig = field(default_factory=SolveTrainConfig)
 
     def setup(self) -> ProblemTask:
         return load(self).task

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..errors import SirenkitError
 from ..nets.registry import TaskShape
 from ..training.task import Task
 from .problem import Batch, Problem, Reference
@@ -39,6 +40,8 @@ class ProblemTask(Task):
         self._label = label or problem.name
         self.device = torch.device("cpu")
         self.headline = "rel_l2" if reference is not None else "loss"
+        self._fixed: Batch | None = None
+        self._saved: dict[str, Any] | None = None
 
     @property
     def shape(self) -> TaskShape:
@@ -53,7 +56,32 @@ class ProblemTask(Task):
         return self
 
     def batch(self, step: int, generator: torch.Generator, batch_size: int | None) -> Batch:
+        if batch_size is not None:
+            raise SirenkitError(
+                "--batch-size does not apply to a problem: each constraint draws its own "
+                "points=N per step"
+            )
         return self.problem.sample(generator).to(self.device)
+
+    def fixed_batch(self, generator: torch.Generator) -> Batch:
+        """The one batch of the L-BFGS phase (adaptive constraints pick theirs by residual at
+        its first use; a resumed run gets the points picked before, from the checkpoint)."""
+        if self._saved is not None:
+            n = len(self._saved["points"])
+            self._fixed = Batch(self._saved["points"], self._saved["data"], [None] * n)
+        else:
+            self._fixed = self.problem.sample(generator, adaptive=True)
+        self._fixed = self._fixed.to(self.device)
+        return self._fixed
+
+    def state_dict(self) -> dict[str, Any]:
+        fixed = self._fixed
+        if fixed is None or any(u is not None for u in fixed.noise):
+            return {}
+        return {"points": list(fixed.points), "data": list(fixed.data)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._saved = state or None
 
     def loss(self, model: nn.Module, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         return self.problem.loss(model, batch)

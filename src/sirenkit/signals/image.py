@@ -68,10 +68,13 @@ def to_unit(arr: np.ndarray, name: str = "image") -> np.ndarray:
 def _read_file(path: Path) -> np.ndarray:
     import imageio.v3 as iio
 
+    if path.stat().st_size == 0:
+        raise SirenkitError(f"image file {path} is empty")
     try:
         arr = iio.imread(path)
-    except Exception as e:  # imageio raises many types for unreadable data
-        raise SirenkitError(f"cannot read image {path}: {type(e).__name__}: {e}") from None
+    except Exception as e:  # imageio raises many types; its text may suggest plugins
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise SirenkitError(f"cannot read image {path}: not a readable image ({first})") from None
     if arr.ndim == 3 and arr.shape[-1] not in (1, 2, 3, 4) and arr.shape[0] in (1, 3, 4):
         arr = np.moveaxis(arr, 0, -1)  # channel-first TIFF
     return arr
@@ -162,10 +165,15 @@ def to_uint8(img: np.ndarray) -> np.ndarray:
 
 def save_image(path: str | Path, img: np.ndarray) -> Path:
     """Write a [-1, 1] image ``(H, W, C)`` as an 8-bit PNG (or any format imageio knows)."""
+    return save_pixels(path, to_uint8(img))
+
+
+def save_pixels(path: str | Path, pixels: np.ndarray) -> Path:
+    """Write 8-bit pixels ``(H, W)`` or ``(H, W, C)`` (C = 1 is written as grey)."""
     import imageio.v3 as iio
 
     p = Path(path)
-    iio.imwrite(p, to_uint8(img))
+    iio.imwrite(p, pixels[..., 0] if pixels.ndim == 3 and pixels.shape[-1] == 1 else pixels)
     return p
 
 

@@ -71,6 +71,7 @@ class AudioTask(Task):
 
     name = "audio"
     headline = "snr"
+    reported = ("mse", "snr")
 
     def __init__(self, audio: Audio, label: str = "audio", chunk: int = 65536) -> None:
         if audio.samples.ndim != 2 or audio.samples.shape[0] < 1:
@@ -82,6 +83,8 @@ class AudioTask(Task):
         self.coords = grid(audio.samples.shape[:1])
         self.values = torch.from_numpy(np.ascontiguousarray(audio.samples, dtype=np.float32))
         self._power = float(self.values.double().pow(2).mean())
+        if self._power == 0:
+            print(f"note: {label} is silent: SNR is undefined for a zero signal, MSE is reported")
 
     @property
     def shape(self) -> TaskShape:
@@ -108,6 +111,8 @@ class AudioTask(Task):
         coords, target = batch
         mse = torch.mean((model(coords) - target) ** 2)
         d = mse.detach()
+        if self._power == 0:  # SNR undefined: only the loss (the MSE) is logged
+            return mse, {}
         return mse, {"snr": 10 * torch.log10(self._power / d.clamp_min(1e-30))}
 
     def predict(self, model: nn.Module) -> np.ndarray:
@@ -119,6 +124,8 @@ class AudioTask(Task):
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         pred = self.predict(model)
         mse = float(np.mean((pred.astype(np.float64) - self.audio.samples) ** 2))
+        if self._power == 0:
+            return {"mse": mse}
         return {"mse": mse, "snr": snr_db(pred, self.audio.samples)}
 
     def write_outputs(self, model: nn.Module, run_dir: Path) -> None:

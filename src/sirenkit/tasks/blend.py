@@ -4,7 +4,8 @@ The network is fitted to a composite gradient field, the target's gradients outs
 and the source's inside (``import``), or inside whichever of the two is stronger per pixel
 and channel (``mixed``, Pérez et al.'s mixed gradients), plus the target's *values* on a
 region outside the mask, which plays the role of the Dirichlet boundary condition of the
-classical method. Two constraints (:meth:`BlendTask.constraints`) make the loss
+classical method. One constraint (:func:`sirenkit.physics.poisson.guided_values`) makes the
+loss
 
     relative_squared_error(gradient, composite) + value_weight * MSE(value, target on region)
 
@@ -28,9 +29,8 @@ from ..errors import SirenkitError
 from ..metrics import field_metrics, psnr
 from ..nets.config import ModelConfig
 from ..nets.registry import TaskShape
-from ..physics.poisson import NAMES, network_fields, supervision
-from ..problems import Constraint, Problem, ProblemTask
-from ..problems.domains import PointSet
+from ..physics.poisson import NAMES, guided_values, network_fields
+from ..problems import Problem, ProblemTask
 from ..problems.problem import Batch
 from ..signals.discrete import grid_gradient
 from ..signals.grid import grid
@@ -236,47 +236,36 @@ class BlendTask(ProblemTask):
         self.poisson_reference = seamless_clone(
             self.target, self.source, self.mask, mixed=mode == "mixed"
         ).astype(np.float32)
-        problem = Problem(self.constraints(), NAMES, outputs=self.target.shape[-1], name="blend")
+        n, c = self.mask.size, self.target.shape[-1]
+        constraint = guided_values(
+            grid(self.mask.shape),
+            self.guidance.reshape(n, c, 2),
+            self.target.reshape(n, c),
+            self.valued.reshape(n),
+            value_weight=self.value_weight,
+            points=None,
+        )
+        problem = Problem([constraint], NAMES, outputs=c, name="blend")
         super().__init__(problem, w0=30.0, label=label)
         self.headline = "psnr_outside"
-
-    def constraints(self) -> list[Constraint]:
-        """The composite gradient at every pixel, the target's values on the valued region."""
-        n, c = self.mask.size, self.target.shape[-1]
-        coords = grid(self.mask.shape)
-        guidance = torch.from_numpy(self.guidance.reshape(n, c, 2).copy())
-        keep = torch.from_numpy(self.valued.reshape(n))
-        values = torch.from_numpy(self.target.reshape(n, c).copy())[keep]
-        return [
-            supervision(coords, guidance, laplacian=False, points=None, name="gradient"),
-            Constraint(
-                PointSet(coords[keep], values),
-                lambda f: f.u - f.data,
-                None,
-                self.value_weight,
-                "values",
-            ),
-        ]
 
     @property
     def shape(self) -> TaskShape:
         return TaskShape(2, self.target.shape[-1], tuple(self.target.shape[:2]), w0=30.0)
 
     def batch(self, step: int, generator: torch.Generator, batch_size: int | None) -> Batch:
-        """``batch_size`` random pixels for the gradient, the valued region's share of them
-        for the values (None: all pixels)."""
-        gradient, values = self.problem.constraints
-        gradient.points = batch_size
-        share = float(self.valued.mean())
-        values.points = None if batch_size is None else max(1, round(batch_size * share))
-        return super().batch(step, generator, batch_size)
+        """``batch_size`` random pixels (None: all of them)."""
+        self.problem.constraints[0].points = batch_size
+        return self.problem.sample(generator).to(self.device)
 
     def loss(self, model: nn.Module, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        parts = self.problem.losses(model, batch)
-        gradient = parts["gradient"] * self.problem.constraints[0].weight
-        loss = gradient + self.value_weight * parts["values"]
-        v = parts["values"].detach().clamp_min(1e-30)
-        return loss, {
+        (constraint,) = self.problem.constraints
+        r = self.problem.residual(constraint, model, batch.points[0], batch.data[0])
+        sq = r.square() / r.numel()
+        k = 2 * self.target.shape[-1]
+        gradient, values = sq[:, :k].sum(), sq[:, k:].sum()
+        v = (values.detach() / self.value_weight).clamp_min(1e-30)
+        return gradient + values, {
             "grad_rel_err": gradient.detach().sqrt(),
             "psnr_outside": 10 * torch.log10(4.0 / v),
         }

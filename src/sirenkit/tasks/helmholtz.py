@@ -146,6 +146,10 @@ class HelmholtzTask(ProblemTask):
     def medium(self) -> VelocityMap:
         return self.physics.medium
 
+    def batch(self, step: int, generator: torch.Generator, batch_size: int | None) -> Batch:
+        """The problem's points (``--batch-size`` set their number when it was built)."""
+        return self.problem.sample(generator).to(self.device)
+
     def loss(self, model: nn.Module, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         loss, _ = self.problem.loss(model, batch)
         return loss, {"residual": loss.detach().sqrt()}

@@ -62,8 +62,9 @@ class FitImagesConfig(RunOptions):
             steps=200, log_every=10, eval_every=0, checkpoint_every=50
         )
     )
-    """Adam 1e-3 with a cosine decay on every pixel of every image (5x64 SIRENs on 32x32
-    images pass 60 dB, the 8-bit quantisation level of the data, in about 150 steps)."""
+    """Adam 1e-3 with a cosine decay on every pixel of every image. 5x64 SIRENs on 32x32
+    Fashion-MNIST images reach 60.4 dB on average in 100 such steps, about the 8-bit
+    quantisation level of the data (59 dB); benchmarks.many."""
 
     def setup(self) -> ImagesTask:
         data = load_dataset(self.source, self.size, self.limit)

@@ -205,7 +205,7 @@ class PoissonTask(ProblemTask):
     def batch(self, step: int, generator: torch.Generator, batch_size: int | None) -> Batch:
         """``batch_size`` random pixels (None: all of them)."""
         self.problem.constraints[0].points = batch_size
-        return super().batch(step, generator, batch_size)
+        return self.problem.sample(generator).to(self.device)
 
     def loss(self, model: nn.Module, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         loss, _ = self.problem.loss(model, batch)

@@ -246,11 +246,15 @@ class PriorTask(Task):
             setting = min(int(setting), h * w)
         return fixed_context(n, (h, w), setting, torch.Generator().manual_seed(EVAL_SEED))
 
+    @property
+    def scored_images(self) -> int:
+        """How many test images :meth:`test_mse` averages over (the first ``eval_images``)."""
+        n = len(self.test_set)
+        return n if self.eval_images is None else min(n, self.eval_images)
+
     def test_mse(self, model: nn.Module, setting: int | str, chunk: int = 64) -> float:
         """Mean over test images of the completion MSE over all pixels, values in [-1, 1]."""
-        n = len(self.test_set)
-        if self.eval_images is not None:
-            n = min(n, self.eval_images)
+        n = self.scored_images
         masks = self.test_masks(setting, n)
         dev = model_device(model)
 

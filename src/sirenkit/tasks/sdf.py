@@ -151,6 +151,7 @@ class SdfTask(Task):
 
     name = "sdf"
     headline = "chamfer"
+    reported = ("chamfer", "iou", "hausdorff", "normal_consistency")
 
     def __init__(
         self,

@@ -64,9 +64,9 @@ class FitVideoConfig(RunOptions):
     when given, sets the number of pixels instead."""
     chunk: int = 65536
     """Pixels evaluated at once when rendering (bounds memory)."""
-    sampling: Literal["error", "uniform"] = "uniform"
-    """How each step's pixels are drawn: uniform, or error (more often where the last seen
-    error is large, importance-weighted so the loss stays unbiased; see docs/speed.md)."""
+    sampling: Literal["error", "uniform"] = "error"
+    """How each step's pixels are drawn: error (more often where the last seen error is large,
+    importance-weighted so the loss stays unbiased; docs/speed.md) or uniform."""
     error_mix: float = 0.5
     """Share of an error-driven draw that follows the error (the rest is uniform)."""
     train: TrainConfig = field(
@@ -144,8 +144,8 @@ class VideoTask(Task):
         *,
         sample_fraction: float = PAPER_FRACTION,
         chunk: int = 65536,
-        sampling: Literal["error", "uniform"] = "uniform",
-        error_mix: float = 0.5,
+        sampling: Literal["error", "uniform"] = FitVideoConfig.sampling,
+        error_mix: float = FitVideoConfig.error_mix,
     ) -> None:
         if video.frames.ndim != 4 or min(video.frames.shape) < 1:
             raise ValueError(f"video frames must be (T, H, W, C), got {video.frames.shape}")
@@ -212,8 +212,8 @@ class VideoTask(Task):
         return {} if self.sampler is None else {"sampler": self.sampler.state_dict()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        if self.sampler is not None and "sampler" in state:
-            self.sampler.load_state_dict(state["sampler"])
+        if self.sampler is not None:
+            self.sampler.load_state_dict(state.get("sampler", {}))
 
     def predict(self, model: nn.Module) -> np.ndarray:
         """The model's video on the training grid, ``(T, H, W, C)``, rendered in chunks."""

@@ -153,7 +153,7 @@ class WaveTask(ProblemTask):
     def batch(self, step: int, generator: torch.Generator, batch_size: int | None) -> Batch:
         """The problem's points, the residual's drawn within the time window of ``step``."""
         self.problem.constraints[0].domain = space_time(self.window(step))
-        return super().batch(step, generator, batch_size)
+        return self.problem.sample(generator).to(self.device)
 
     def as_reference(self) -> Reference:
         """The leapfrog snapshots as points ``(t, x0, x1)`` and values, for

@@ -138,6 +138,9 @@ def train(
         lbfgs = _LBFGSPhase(task, net, model, cfg, device, low)
         return lbfgs.optimizer
 
+    # a task object may train several networks in turn (sirenkit compare): each run starts
+    # from the task's fresh state, or from the checkpoint's
+    task.load_state_dict(resume.task_state if resume and resume.task_state is not None else {})
     if resume is not None:
         if resume.step > cfg.steps:  # the checkpoint holds the L-BFGS phase's state
             optimizer = start_lbfgs()
@@ -145,8 +148,6 @@ def train(
             optimizer.load_state_dict(resume.optimizer)
         if resume.generator is not None:
             generator.set_state(resume.generator)
-        if resume.task_state is not None:
-            task.load_state_dict(resume.task_state)
     if main:
         log = MetricsLog(run_dir / "metrics.jsonl", resume_step=state.step if resume else None)
 
@@ -187,7 +188,7 @@ def train(
     step = state.step
     consistent = True  # weights and optimizer match `step` (False only inside optimizer.step)
     gen_before = generator.get_state()
-    task_before = task.state_dict()
+    task_before = None
     stopped = task.should_stop()  # a resumed run that had stopped early stays stopped
     try:
         while step < total and stopped is None:
@@ -216,7 +217,7 @@ def train(
                 optimizer.step()
                 consistent = True
             gen_before = generator.get_state()
-            task_before = task.state_dict()
+            task_before = None  # the step is complete: the task's current state is its state
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             state.train_time += time.perf_counter() - t0
@@ -282,7 +283,9 @@ class _LBFGSPhase:
             self.params, lr=1.0, max_iter=1, max_eval=26, line_search_fn="strong_wolfe"
         )
         fixed = torch.Generator().manual_seed(cfg.seed + 1)
-        self.batch = task.batch(cfg.steps, fixed, None)
+        # a task may choose this batch itself (e.g. points where the residual is large)
+        make = getattr(task, "fixed_batch", None)
+        self.batch = make(fixed) if make is not None else task.batch(cfg.steps, fixed, None)
         self._last: tuple[torch.Tensor, list, torch.Tensor, dict] | None = None
 
     def _closure(self) -> torch.Tensor:

@@ -121,7 +121,9 @@ def resumed_config(cfg: C, ckpt: dict[str, Any]) -> C:
     saved = json.loads((run_dir / "config.json").read_text())
     ref = saved.pop("_config", None)
     names = {f.name for f in dataclasses.fields(cfg)}
-    if (ref or _config_ref(type(cfg))) != _config_ref(type(cfg)) or not set(saved) <= names:
+    # a folder written before the class was recorded: another command's has other fields
+    foreign = (ref != _config_ref(type(cfg))) if ref else not set(saved) <= names
+    if foreign:
         task = str(ckpt.get("task", "other"))
         article = "an" if task[:1] in "aeiou" else "a"
         raise ForeignRun(f"--resume: {run_dir} is {article} {task} run", ref)
@@ -175,7 +177,7 @@ def _run(
             generator=ckpt.get("generator"),
             task_state=ckpt.get("task_state"),
         )
-        if state.step >= cfg.train.steps:
+        if state.step >= cfg.train.steps + cfg.train.then_lbfgs:
             return _finished(run_dir, model, task, state)
         return _train(cfg, task, model, run_dir, state, callbacks)
     check_train_config(cfg)

@@ -73,7 +73,9 @@ class ErrorSampler:
         return {"error": self.error.cpu().clone()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.error = state["error"].to(self.error.device).clone()
+        """Restore :meth:`state_dict`'s output; ``{}`` is the fresh state (uniform draws)."""
+        error = state.get("error", torch.ones(self.n))
+        self.error = error.to(self.error.device, torch.float32).clone()
 
 
 class GainStop:

@@ -25,10 +25,24 @@ class Task(ABC):
     """Short task name ('image'); stored in checkpoints and used for run-folder names."""
     headline: ClassVar[str] = "loss"
     """Scalar from :meth:`loss` shown on the progress bar next to the loss (e.g. 'psnr')."""
+    reported: ClassVar[tuple[str, ...]] = ()
+    """Final metrics (from :meth:`evaluate`) a command's closing line shows, in order; those
+    absent from a run are left out. Empty: the headline, then the first others."""
+
     renderer: ClassVar[str | None] = None
     """How ``sirenkit render`` re-renders a run of this task: ``'module:function'``, called as
     ``function(render_config, checkpoint, path) -> Path``. Stored in every checkpoint, so the
     command needs no list of tasks; None: the task's runs are not rendered."""
+
+    @classmethod
+    def report(cls, final: dict[str, Any]) -> dict[str, float]:
+        """The final metrics worth one line: :attr:`reported`, or the headline and three more."""
+        numbers = {k: v for k, v in final.items() if isinstance(v, int | float)}
+        if cls.reported:
+            return {k: numbers[k] for k in cls.reported if k in numbers}
+        keys = [cls.headline] if cls.headline in numbers else []
+        keys += [k for k in numbers if k != cls.headline]
+        return {k: numbers[k] for k in keys[:4]}
 
     @property
     @abstractmethod
@@ -76,7 +90,8 @@ class Task(ABC):
         return {}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:  # noqa: B027
-        """Restore what :meth:`state_dict` returned."""
+        """Restore what :meth:`state_dict` returned; ``{}`` is the state of a fresh run (the
+        trainer passes it at the start of every run that is not resumed)."""
 
     def should_stop(self) -> str | None:
         """Why training may end before its last step (e.g. a target quality was reached), or

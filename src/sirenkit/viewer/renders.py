@@ -1,7 +1,8 @@
 """What the viewer computes from a run: networks re-rendered on request, PDE fields, meshes.
 
 Every request is bounded: at most :data:`MAX_PIXELS` points per render, one render at a time
-(a lock, so parallel requests queue instead of multiplying memory), and at most
+(a lock, so parallel requests queue instead of multiplying memory), at most :data:`MAX_QUEUED`
+waiting (more get 429), and at most
 :data:`MODEL_CACHE` networks kept loaded (least recently used dropped). Checkpoints are read
 with ``weights_only=True`` (:func:`sirenkit.training.checkpoint.read_checkpoint`).
 """
@@ -90,11 +91,23 @@ class ModelCache:
 
 RENDER_LOCK = threading.Lock()
 """One network evaluation at a time across all request threads."""
+MAX_QUEUED = 8
+"""Renders running or waiting at once; more are refused (429) instead of piling up."""
+RENDER_SLOTS = threading.BoundedSemaphore(MAX_QUEUED)
+
+
+class Busy(RuntimeError):
+    """Too many renders are waiting (answered with 429: try again)."""
 
 
 def _evaluate(model: nn.Module, coords: torch.Tensor) -> torch.Tensor:
-    with RENDER_LOCK, torch.inference_mode():
-        return in_chunks(model, coords, CHUNK)
+    if not RENDER_SLOTS.acquire(blocking=False):
+        raise Busy(f"{MAX_QUEUED} renders already queued")
+    try:
+        with RENDER_LOCK, torch.inference_mode():
+            return in_chunks(model, coords, CHUNK)
+    finally:
+        RENDER_SLOTS.release()
 
 
 def window_grid(window: tuple[float, float, float, float], shape: tuple[int, int]) -> torch.Tensor:

@@ -26,7 +26,22 @@ IN_PROGRESS_SECONDS = 120.0
 """A run without summary.json whose metrics changed this recently is shown as running."""
 WATCHED = ("config.json", "metrics.jsonl", "summary.json")
 """Files whose modification times decide whether a cached index row is stale."""
-KNOWN_KINDS = ("image", "audio", "video", "sdf", "helmholtz", "wave", "fwi", "prior", "poisson")
+KNOWN_KINDS = (
+    "image",
+    "images",
+    "audio",
+    "video",
+    "sdf",
+    "helmholtz",
+    "wave",
+    "fwi",
+    "prior",
+    "poisson",
+    "blend",
+    "init",
+    "solve",
+    "functa",
+)
 
 
 def find_runs(root: Path) -> list[Path]:

@@ -39,6 +39,7 @@ from ..errors import SirenkitError
 from .paths import safe_path
 from .renders import (
     BadRequest,
+    Busy,
     ModelCache,
     field_info,
     field_png,
@@ -166,6 +167,9 @@ class Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain")
         except (BadRequest, SirenkitError) as e:
             self._send(HTTPStatus.BAD_REQUEST, f"{e}\n".encode(), "text/plain")
+        except Busy as e:
+            self._send(HTTPStatus.TOO_MANY_REQUESTS, f"{e}\n".encode(), "text/plain",
+                       extra={"Retry-After": "1"})  # fmt: skip
         except (BrokenPipeError, ConnectionResetError):
             pass
         except Exception as e:  # a bug must not stop the server: answer 500 and go on

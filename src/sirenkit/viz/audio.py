@@ -45,6 +45,10 @@ def plot_waveform(path: Path, target: np.ndarray, pred: np.ndarray, rate: int) -
     return path
 
 
+MIN_SPECTROGRAM_SAMPLES = 8
+"""Shortest window (and clip) a spectrogram is drawn for."""
+
+
 def _spectrogram(x: np.ndarray, rate: int, nperseg: int):
     from scipy.signal import spectrogram
 
@@ -61,9 +65,14 @@ def plot_spectrograms(path: Path, target: np.ndarray, pred: np.ndarray, rate: in
     plt = pyplot()
     gt = target.mean(-1)
     fit = pred.mean(-1)
-    nperseg = int(2 ** np.clip(round(np.log2(rate * 0.03)), 6, 11))
-    nperseg = max(8, min(nperseg, gt.shape[0]))
     panels = [("ground truth", gt), ("fit", fit), ("residual", fit - gt)]
+    if gt.shape[0] < MIN_SPECTROGRAM_SAMPLES:  # too short for any window: say so, draw nothing
+        from .figures import note_panel, save_panels
+
+        why = f"no spectrogram: the clip has {gt.shape[0]} samples"
+        return save_panels(path, [note_panel(title, why) for title, _ in panels])
+    nperseg = int(2 ** np.clip(round(np.log2(rate * 0.03)), 6, 11))
+    nperseg = max(MIN_SPECTROGRAM_SAMPLES, min(nperseg, gt.shape[0]))
     specs = [_spectrogram(x, rate, nperseg) for _, x in panels]
     vmax = float(specs[0][2].max())
     vmin = vmax - 100.0

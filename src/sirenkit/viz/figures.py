@@ -32,14 +32,16 @@ def displayable(img: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Panel:
-    """One picture of a figure: an ``(H, W)`` or ``(H, W, 3|4)`` array."""
+    """One picture of a figure: an ``(H, W)`` or ``(H, W, 3|4)`` array, or None with a
+    ``note`` saying why there is no picture (a quantity a degenerate signal lacks)."""
 
     title: str
-    data: np.ndarray
+    data: np.ndarray | None
     cmap: str | None = None
     vmin: float | None = None
     vmax: float | None = None
     colorbar: bool = False
+    note: str = ""
 
 
 def save_panels(path: Path, panels: Sequence[Panel], cols: int | None = None) -> Path:
@@ -51,11 +53,14 @@ def save_panels(path: Path, panels: Sequence[Panel], cols: int | None = None) ->
     for ax in axes.flat:
         ax.axis("off")
     for ax, p in zip(axes.flat, panels, strict=False):
+        ax.set_title(p.title, fontsize=9)
+        if p.data is None:
+            ax.text(0.5, 0.5, p.note, ha="center", va="center", wrap=True, fontsize=8)
+            continue
         d = np.asarray(p.data)
         if d.ndim == 3 and d.shape[-1] == 1:
             d = d[..., 0]
         im = ax.imshow(d, cmap=p.cmap, vmin=p.vmin, vmax=p.vmax, interpolation="nearest")
-        ax.set_title(p.title, fontsize=9)
         if p.colorbar:
             fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     fig.tight_layout()
@@ -64,12 +69,18 @@ def save_panels(path: Path, panels: Sequence[Panel], cols: int | None = None) ->
     return path
 
 
+def note_panel(title: str, note: str) -> Panel:
+    """A panel without a picture, saying why (e.g. no derivative across a 1-pixel axis)."""
+    return Panel(title, None, note=note)
+
+
 def plot_history(path: Path, records: Sequence[dict[str, Any]], headline: str) -> Path:
     """Loss (log scale) and the headline metric against step, training and evaluation."""
     plt = pyplot()
     train = [r for r in records if not r.get("eval") and r.get("loss") is not None]
     evals = [r for r in records if r.get("eval")]
-    n = 2 if headline != "loss" else 1
+    has_headline = any(r.get(headline) is not None for r in records)
+    n = 2 if headline != "loss" and has_headline else 1
     fig, axes = plt.subplots(1, n, figsize=(5 * n, 3.5), squeeze=False)
     ax = axes[0, 0]
     ax.semilogy([r["step"] for r in train], [max(r["loss"], 1e-30) for r in train])

@@ -33,7 +33,7 @@ export function lowerIsBetter(name) {
   return /loss|mse|rel_l2|chamfer|hausdorff|error|residual|_std|seconds|time/.test(name);
 }
 
-export function sparkline(values, w = 120, h = 24) {
+export function sparkline(values, w = 90, h = 22) {
   const ns = "http://www.w3.org/2000/svg";
   const svg = document.createElementNS(ns, "svg");
   svg.setAttribute("width", w); svg.setAttribute("height", h);

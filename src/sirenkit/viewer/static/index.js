@@ -60,14 +60,19 @@ function render() {
       if (k === "id") cells.push(el("td", {}, el("a", { href: "/run?r=" + encodeURIComponent(r.id) }, r.id)));
       else if (k === "state") cells.push(el("td", {}, el("span", { class: "state " + r.state }, r.state)));
       else if (k === "steps") cells.push(el("td", { class: "num" }, r.planned_steps && r.state !== "done" ? `${r.steps} / ${r.planned_steps}` : fmt(r.steps)));
-      else if (k === "metrics") cells.push(el("td", {}, Object.entries(r.metrics).slice(0, 3).map(([a, b]) => `${a} ${fmt(b)}`).join(" · ")));
+      else if (k === "metrics") cells.push(el("td", { class: "small" }, Object.entries(r.metrics).slice(0, 3).map(([a, b]) => `${a} ${fmt(b)}`).join(" · ")));
       else if (k === "loss") cells.push(el("td", {}, sparkline(r.loss)));
-      else if (k === "date") cells.push(el("td", {}, new Date(r.date * 1000).toLocaleString()));
+      else if (k === "date") cells.push(el("td", {}, shortDate(r.date)));
       else { const v = value(r, k); cells.push(el("td", { class: typeof v === "number" ? "num" : "" }, fmt(v))); }
     }
     return el("tr", { "data-id": r.id }, ...cells);
   }));
   document.getElementById("count").textContent = `${rows.length} of ${state.rows.length} runs`;
+}
+
+function shortDate(seconds) {
+  const d = new Date(seconds * 1000), p = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
 function updateCompare() {

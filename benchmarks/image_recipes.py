@@ -1,0 +1,188 @@
+"""Training recipes for an image compared on quality per unit of work (no timing noise).
+
+Each variant trains the 5-layer 256-wide SIREN on one image and records the whole image's PSNR
+(off the clock) against the work done, in full-batch equivalents (FBE: one full image's worth
+of pixels through forward and backward; a bfloat16 step counts half, its measured cost on this
+CPU), and the process CPU seconds. Work does not depend on the machine's load, so recipes can
+be compared on a shared machine; ``benchmarks.image_fit`` then measures seconds.
+
+    python -m benchmarks.image_recipes --image camera --size 128 --jsonl out.jsonl
+    python -m benchmarks.image_recipes --render out.jsonl [--write-docs]
+
+The variants' error-driven sampling is written out here (not ``ErrorSampler``) so that it can
+also draw by the squared error (``power`` 1), which the library does not offer: it lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+import torch
+
+from benchmarks.common import write_doc_block
+from sirenkit.nets.config import ModelConfig
+from sirenkit.nets.registry import TaskShape, model_from_config
+from sirenkit.runtime import keep_freed_memory
+from sirenkit.signals import grid, load_image
+
+ROOT = Path(__file__).resolve().parents[1]
+VARIANTS: dict[str, tuple[str, dict]] = {
+    "full": ("full batch (the tuned baseline's recipe)", {"steps": 150, "T": 300}),
+    "bf16_40": (
+        "full batch, first 40 steps bfloat16",
+        {"steps": 70, "T": 300, "bf16_steps": 40, "eval_every": 5},
+    ),
+    "uni25": (
+        "uniform quarter batches",
+        {"steps": 200, "T": 1200, "frac": 0.25, "mode": "uniform"},
+    ),
+    "uni12": (
+        "uniform eighth batches",
+        {"steps": 400, "T": 2400, "frac": 0.125, "mode": "uniform", "eval_every": 20},
+    ),
+    "err25": (
+        "error-driven quarter batches, p ~ r^2, mix 0.8",
+        {"steps": 200, "T": 1200, "frac": 0.25, "mode": "error", "power": 1.0, "alpha": 0.8},
+    ),
+    "errh25_a8": (
+        "error-driven quarter batches, p ~ abs(r), mix 0.8",
+        {"steps": 200, "T": 1200, "frac": 0.25, "mode": "error", "power": 0.5, "alpha": 0.8},
+    ),
+    "errh25": (
+        "error-driven quarter batches, p ~ abs(r), mix 0.5",
+        {"steps": 200, "T": 1200, "frac": 0.25, "mode": "error", "power": 0.5, "alpha": 0.5},
+    ),
+    "uni25_bf16": (
+        "uniform quarter batches, first 100 steps bfloat16",
+        {"steps": 200, "T": 1200, "frac": 0.25, "mode": "uniform", "bf16_steps": 100},
+    ),
+}
+WORK_COLUMNS = (10, 20, 30, 40, 50)
+
+
+def fit(
+    image,
+    steps: int = 300,
+    lr: float = 1e-3,
+    T: int | None = None,
+    frac: float = 1.0,
+    mode: str = "full",
+    alpha: float = 0.8,
+    bf16_steps: int = 0,
+    eval_every: int = 10,
+    seed: int = 0,
+    power: float = 1.0,
+) -> list[dict]:
+    """Adam with a cosine decay over ``T`` steps to 1%; full, uniform or error-driven batches
+    of ``frac`` of the pixels (error-driven: ``p = (1 - alpha) / N + alpha e^power / sum``,
+    ``e`` the last seen squared error, loss weighted by ``1 / (N p)``)."""
+    horizon = T or steps
+    h, w, c = image.shape
+    coords = grid((h, w))
+    y = torch.from_numpy(image.reshape(-1, c).copy())
+    n = coords.shape[0]
+    torch.manual_seed(seed)
+    net = model_from_config(ModelConfig(), TaskShape(2, c, (h, w), w0=30.0))
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    g = torch.Generator().manual_seed(seed)
+    score = torch.ones(n)
+    size = max(1, int(frac * n))
+    records, work, cpu = [], 0.0, 0.0
+    for step in range(steps):
+        t0 = time.process_time()
+        t = min(1.0, step / max(1, horizon - 1))
+        for group in opt.param_groups:
+            group["lr"] = lr * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * t)))
+        idx, weights = None, None
+        if mode == "uniform":
+            idx = torch.randint(n, (size,), generator=g)
+        elif mode == "error":
+            s = score.pow(power)
+            p = (1 - alpha) / n + alpha * s / s.sum()
+            idx = torch.multinomial(p, size, replacement=True, generator=g)
+            weights = 1.0 / (n * p[idx])
+        xb, yb = (coords, y) if idx is None else (coords[idx], y[idx])
+        low = step < bf16_steps
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=low):
+            out = net(xb)
+        r2 = (out.float() - yb) ** 2
+        loss = r2.mean() if weights is None else (r2 * weights[:, None]).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            e = r2.detach().mean(1)
+            if idx is None:
+                score = e.clone()
+            else:
+                score[idx] = e
+        cpu += time.process_time() - t0
+        work += (xb.shape[0] / n) * (0.5 if low else 1.0)
+        if (step + 1) % eval_every == 0:
+            with torch.no_grad():
+                mse = float(((net(coords) - y) ** 2).mean())
+            records.append(
+                {"step": step + 1, "work": work, "cpu": cpu, "psnr": 10 * math.log10(4 / mse)}
+            )
+    return records
+
+
+def render(rows: list[dict]) -> str:
+    """Markdown: PSNR after each amount of work, and the work to 40 dB, per variant."""
+    lines = [
+        "| policy | " + " | ".join(f"{w} FBE" for w in WORK_COLUMNS) + " | FBE to 40 dB |",
+        "|" + "---|" * (len(WORK_COLUMNS) + 2),
+    ]
+    order = list(VARIANTS)
+    for row in sorted(rows, key=lambda r: order.index(r["label"]) if r["label"] in order else 99):
+        recs = row["recs"]
+        cells = []
+        for w in WORK_COLUMNS:
+            within = [r for r in recs if r["work"] <= w + 1e-6]
+            cells.append(f"{within[-1]['psnr']:.1f}" if within and recs[-1]["work"] >= w else "-")
+        hit = next((r for r in recs if r["psnr"] >= 40.0), None)
+        reach = f"{hit['work']:.1f}" if hit else f"not in {recs[-1]['work']:.0f}"
+        name = VARIANTS.get(row["label"], (row["label"],))[0]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {reach} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--image", default="camera")
+    ap.add_argument("--size", type=int, default=128)
+    ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    ap.add_argument("--jsonl", type=Path, default=None, help="append each variant's records")
+    ap.add_argument("--render", type=Path, default=None, help="tabulate a --jsonl file")
+    ap.add_argument("--write-docs", action="store_true", help="into docs/speed.md")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    if args.render is not None:
+        rows = [json.loads(line) for line in args.render.read_text().splitlines() if line]
+    else:
+        image = load_image(args.image, args.size)
+        rows = []
+        with keep_freed_memory():
+            for label in args.variants:
+                recs = fit(image, **VARIANTS[label][1])
+                row = {"image": args.image, "size": args.size, "label": label, "recs": recs}
+                rows.append(row)
+                if args.jsonl is not None:
+                    with args.jsonl.open("a") as f:
+                        f.write(json.dumps(row) + "\n")
+    text = render(rows)
+    print(text)
+    if args.write_docs:
+        source = args.render or f"--image {args.image} --size {args.size}"
+        command = f"python -m benchmarks.image_recipes --render {source}"
+        if args.render is None:
+            command = f"python -m benchmarks.image_recipes {source}"
+        write_doc_block(ROOT / "docs" / "speed.md", "image-recipes", text, command)
+
+
+if __name__ == "__main__":
+    main()
