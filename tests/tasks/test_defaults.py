@@ -33,7 +33,6 @@ def _flat_defaults(cfg) -> dict:
 
 DRIFTING = {
     "image": "ImageTask(min_gain=None) against FitImageConfig.min_gain = 0.02",
-    "sdf": "SdfTask(normals='given') says where normals came from, the config's how to get them",
 }
 """Drifts found in files this test's author does not own; strict, so each flips to a failure
 (to be removed from here) the day its owner makes the constructor refer to the config."""
