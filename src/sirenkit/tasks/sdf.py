@@ -151,7 +151,7 @@ class SdfTask(Task):
 
     name = "sdf"
     headline = "chamfer"
-    reported = ("chamfer", "iou", "hausdorff", "normal_consistency")
+    reported = ("chamfer", "iou", "hausdorff", "normal_consistency", "components")
 
     def __init__(
         self,
