@@ -91,7 +91,7 @@ def doc_blocks(text: str) -> dict[str, str]:
 
 
 CAPTION = re.compile(
-    r"^Written by `[^`]+` on \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC; .+; "
+    r"^Written by `.+` on \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC; .+; "
     r"load \d+\.\d+/\d+\.\d+/\d+\.\d+ on \d+ cores\.$",
     re.M,
 )
@@ -114,22 +114,30 @@ def pending(body: str) -> bool:
 
 
 def check_doc_block(body: str) -> None:
-    """Raise ValueError unless ``body`` (a generated block) holds a Markdown table whose rows
-    all have the header's column count, and a caption with the date, machine and load."""
+    """Raise ValueError unless ``body`` (a generated block) holds at least one Markdown table,
+    each with a separator and rows of the header's column count, and a caption with the
+    date, machine and load (text between tables is allowed)."""
     lines = body.strip().splitlines()
-    rows = [i for i, line in enumerate(lines) if line.lstrip().startswith("|")]
-    if len(rows) < 3:
-        raise ValueError("no Markdown table (header, separator and at least one row)")
-    if rows != list(range(rows[0], rows[0] + len(rows))):
-        raise ValueError("the table is interrupted by other lines")
-    header, separator, *body_rows = (lines[i] for i in rows)
-    width = len(table_cells(header))
-    if not all(re.fullmatch(r":?-+:?", c) for c in table_cells(separator)):
-        raise ValueError(f"second table line is not a separator: {separator!r}")
-    for line in [separator, *body_rows]:
-        if len(table_cells(line)) != width:
-            raise ValueError(
-                f"row with {len(table_cells(line))} cells, header has {width}: {line!r}"
-            )
+    tables: list[list[str]] = []
+    previous = False
+    for line in lines:
+        row = line.lstrip().startswith("|")
+        if row and not previous:
+            tables.append([])
+        if row:
+            tables[-1].append(line)
+        previous = row
+    if not tables:
+        raise ValueError("no Markdown table")
+    for rows in tables:
+        if len(rows) < 3:
+            raise ValueError(f"a table needs a header, a separator and a row: {rows[0]!r}")
+        header, separator, *body_rows = rows
+        width = len(table_cells(header))
+        if not all(re.fullmatch(r":?-+:?", c) for c in table_cells(separator)):
+            raise ValueError(f"second table line is not a separator: {separator!r}")
+        for line in [separator, *body_rows]:
+            if len(table_cells(line)) != width:
+                raise ValueError(f"{len(table_cells(line))} cells, header has {width}: {line!r}")
     if not CAPTION.search(body):
         raise ValueError("no caption line with the command, date, machine and load")

@@ -24,7 +24,9 @@ def _free_port() -> int:
 
 
 def _configs(tmp_path):
-    folder = image_folder(tmp_path / "imgs", 6, (8, 8))
+    """The two runs' configs over the image folder the test wrote before spawning (ranks
+    only read it)."""
+    folder = tmp_path / "imgs"
     fit = images_config(tmp_path, str(folder))
     fit.train.steps, fit.train.checkpoint_every = 4, 0
     init = TrainInitConfig(dataset=str(folder), size=8, inner_steps=2, out=tmp_path / "runs")
@@ -54,6 +56,7 @@ def _worker(rank: int, world: int, port: int, tmp_path) -> None:
 
 
 def test_two_processes_match_one(tmp_path):
+    image_folder(tmp_path / "imgs", 6, (8, 8))
     mp.spawn(_worker, args=(2, _free_port(), tmp_path), nprocs=2, join=True)
     for cfg in _configs(tmp_path):
         name = cfg.setup().name

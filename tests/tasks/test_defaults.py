@@ -31,22 +31,7 @@ def _flat_defaults(cfg) -> dict:
     return out
 
 
-DRIFTING = {
-    "image": "ImageTask(min_gain=None) against FitImageConfig.min_gain = 0.02",
-}
-"""Drifts found in files this test's author does not own; strict, so each flips to a failure
-(to be removed from here) the day its owner makes the constructor refer to the config."""
-
-
-@pytest.mark.parametrize(
-    "module",
-    [
-        pytest.param(m, marks=pytest.mark.xfail(reason=DRIFTING[m], strict=True))
-        if m in DRIFTING
-        else m
-        for m in sorted(TASKS)
-    ],
-)
+@pytest.mark.parametrize("module", sorted(TASKS))
 def test_constructor_defaults_are_the_configs(module):
     mod = importlib.import_module(f"sirenkit.tasks.{module}")
     config, task = (getattr(mod, name) for name in TASKS[module])

@@ -118,6 +118,9 @@ function imageView(runs) {
         if (seq !== n.seq) return;
         const g = n.canvas.getContext("2d"); g.imageSmoothingEnabled = true;
         g.drawImage(preview, 0, 0, W, H);
+        n.canvas.dataset.window = "";
+        info.textContent = `window y [${w0[0].toFixed(4)}, ${w0[1].toFixed(4)}] x [${w0[2].toFixed(4)}, ${w0[3].toFixed(4)}]: ` +
+          `quarter-resolution preview shown, rendering ${W}x${H} px...`;
         full.src = url(H, W);
       };
       preview.onerror = () => { if (seq === n.seq) full.src = url(H, W); };
