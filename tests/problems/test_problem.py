@@ -188,3 +188,27 @@ def test_adaptive_points_gather_where_the_residual_is_large():
     x = batch.points[0]
     assert len(x) == 400 and len(torch.unique(x, dim=0)) == 400  # without replacement
     assert float((x[:, 0] > 0.5).float().mean()) > 0.65
+
+
+POISSON_1D = """
+import math, torch
+import sirenkit as sk
+line = sk.domains.Box([-1], [1])
+problem = sk.Problem([
+    sk.Constraint(line, lambda f: f.d("x", "x") + math.pi**2 * torch.sin(math.pi * f.x),
+                  points=256),
+    sk.Constraint(line.faces("x"), lambda f: f.u, points=2),
+], names=("x",))
+reference = lambda x: torch.sin(math.pi * x)
+steps = 300
+"""
+
+
+def test_a_file_without_a_field_gets_a_siren_that_can_solve_a_smooth_pde(tmp_path):
+    """A new user's first file names no network: the default must find the smooth solution
+    (at the image default w0 = 30 this run ends at relative L2 1.0)."""
+    (tmp_path / "poisson1d.py").write_text(POISSON_1D)
+    args = ["--out", str(tmp_path / "runs"), "--progress", "False"]
+    assert main(["solve", str(tmp_path / "poisson1d.py"), *args]) == 0
+    summary = json.loads((tmp_path / "runs" / "solve-poisson1d" / "summary.json").read_text())
+    assert summary["rel_l2"] < 0.05

@@ -26,7 +26,7 @@ from ..nets.config import ModelConfig
 from ..nets.siren import Siren
 from ..training.config import RunOptions, TrainConfig
 from .problem import Problem, Reference, as_reference
-from .task import ProblemTask
+from .task import PROBLEM_W0, ProblemTask
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 DATA_ENV = "SIRENKIT_DATA"
@@ -149,7 +149,7 @@ def load(cfg: SolveConfig) -> Loaded:
     model = net if isinstance(net, ModelConfig) else _config_of(module)
     if net is not None and module is None and not isinstance(net, ModelConfig):
         raise SirenkitError(f"{path}: `field` must be an nn.Module or a ModelConfig")
-    w0 = model.w0 if model.w0 is not None else 30.0
+    w0 = model.w0 if model.w0 is not None else PROBLEM_W0
     task = ProblemTask(problem, reference, w0=w0, label=path.stem)
     train = {k: ns[k] for k in TRAIN_DEFAULTS if k in ns}
     return Loaded(task, module, model, train)
@@ -283,6 +283,6 @@ def solve(
     for k in TRAIN_DEFAULTS:
         if getattr(cfg.train, k) is None:
             setattr(cfg.train, k, _FALLBACK[k])
-    w0 = model_cfg.w0 if model_cfg.w0 is not None else 30.0
+    w0 = model_cfg.w0 if model_cfg.w0 is not None else PROBLEM_W0
     task = ProblemTask(problem, as_reference(reference, problem), w0=w0)
     return run(cfg, task, model=module)

@@ -15,6 +15,12 @@ from ..nets.registry import TaskShape
 from ..training.task import Task
 from .problem import Batch, Problem, Reference
 
+PROBLEM_W0 = 3.0
+"""First-layer w0 of a SIREN that a problem gets when it names none. PDE solutions are smooth at
+the scale of the [-1, 1] domain; the image default 30 starts with many oscillations per unit and,
+fitted through derivatives, stays there: on u'' = -pi^2 sin(pi x), u(+-1) = 0 (64x4 SIREN, 300
+Adam steps) the relative L2 error is 1.0 at w0 30, 0.32 at 10, 0.02 at 5, 8e-4 at 3, 2e-3 at 1."""
+
 
 class ProblemTask(Task):
     """Train a network so that every constraint of ``problem`` holds.
@@ -33,7 +39,7 @@ class ProblemTask(Task):
         problem: Problem,
         reference: Reference | None = None,
         *,
-        w0: float = 30.0,
+        w0: float = PROBLEM_W0,
         label: str | None = None,
     ) -> None:
         self.problem, self.reference, self.w0 = problem, reference, w0
