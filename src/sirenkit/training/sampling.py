@@ -114,7 +114,10 @@ class GainStop:
         best_then = max(q for w, q in past)
         best_now = max(q for _, q in self.history)
         if (best_now - best_then) / (work - then) < self.min_gain:
-            self.reason = f"gained less than {self.min_gain:g} per unit of work"
+            self.reason = (
+                f"gained less than {self.min_gain:g} per unit of work over the last "
+                f"{self.window:g} units (--min-gain)"
+            )
             return True
         return False
 
