@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-
 import numpy as np
 import pytest
 import torch
@@ -18,6 +15,7 @@ from sirenkit.functa.model import ModulatedSiren
 from sirenkit.functa.task import TrainFunctaConfig
 from sirenkit.signals.grid import grid
 from sirenkit.training import run
+from tests.ddp import become_rank, free_port
 from tests.tasks.prior_fixtures import write_folder
 
 
@@ -71,28 +69,15 @@ def test_inner_steps_fit_the_signal():
 
 
 def _worker(rank: int, world: int, port: int, cfg, out: str) -> None:
-    os.environ.update(
-        MASTER_ADDR="127.0.0.1",
-        MASTER_PORT=str(port),
-        RANK=str(rank),
-        LOCAL_RANK=str(rank),
-        WORLD_SIZE=str(world),
-    )
-    torch.set_num_threads(1)
+    become_rank(rank, world, port)
     weights = {k: v.detach() for k, v in run(cfg).model.state_dict().items()}
     torch.save(weights, f"{out}/rank{rank}.pt")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_two_processes_meta_train_like_one(tmp_path):
     cfg = tiny_config(tmp_path)
     cfg.name = "ddp"
-    mp.spawn(_worker, args=(2, _free_port(), cfg, str(tmp_path)), nprocs=2, join=True)
+    mp.spawn(_worker, args=(2, free_port(), cfg, str(tmp_path)), nprocs=2, join=True)
     r0 = torch.load(tmp_path / "rank0.pt")
     r1 = torch.load(tmp_path / "rank1.pt")
     cfg.name = "single"
@@ -144,14 +129,7 @@ def test_encode_refuses_other_runs_and_files(tmp_path):
 
 
 def _encode_worker(rank: int, world: int, port: int, args: list[str]) -> None:
-    os.environ.update(
-        MASTER_ADDR="127.0.0.1",
-        MASTER_PORT=str(port),
-        RANK=str(rank),
-        LOCAL_RANK=str(rank),
-        WORLD_SIZE=str(world),
-    )
-    torch.set_num_threads(1)
+    become_rank(rank, world, port)
     assert main(args) == 0
 
 
@@ -160,7 +138,7 @@ def test_two_processes_encode_like_one(tmp_path):
     args = ["encode", "--model", str(run_dir), "--dataset", str(tmp_path / "images")]
     one, two = tmp_path / "one.npz", tmp_path / "two.npz"
     assert main([*args, "--out", str(one)]) == 0
-    mp.spawn(_encode_worker, args=(2, _free_port(), [*args, "--out", str(two)]), nprocs=2)
+    mp.spawn(_encode_worker, args=(2, free_port(), [*args, "--out", str(two)]), nprocs=2)
     a, b = read_modulations(one), read_modulations(two)
     assert a["modulations"].shape == (16, 4)  # every image, in order, once
     np.testing.assert_allclose(a["modulations"], b["modulations"], rtol=1e-5, atol=1e-6)

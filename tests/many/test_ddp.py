@@ -3,9 +3,6 @@ images sharded across ranks) and for Reptile meta-training (the meta-batch shard
 
 from __future__ import annotations
 
-import os
-import socket
-
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
@@ -14,13 +11,8 @@ from sirenkit.nets.registry import model_from_config
 from sirenkit.tasks.init import TrainInitConfig
 from sirenkit.training import run
 from sirenkit.training.config import TrainConfig
+from tests.ddp import become_rank, free_port
 from tests.many.fixtures import image_folder, images_config
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _configs(tmp_path):
@@ -37,14 +29,7 @@ def _configs(tmp_path):
 
 
 def _worker(rank: int, world: int, port: int, tmp_path) -> None:
-    os.environ.update(
-        MASTER_ADDR="127.0.0.1",
-        MASTER_PORT=str(port),
-        RANK=str(rank),
-        LOCAL_RANK=str(rank),
-        WORLD_SIZE=str(world),
-    )
-    torch.set_num_threads(1)
+    become_rank(rank, world, port)
     dist.init_process_group("gloo")
     try:
         for cfg in _configs(tmp_path):
@@ -57,7 +42,7 @@ def _worker(rank: int, world: int, port: int, tmp_path) -> None:
 
 def test_two_processes_match_one(tmp_path):
     image_folder(tmp_path / "imgs", 6, (8, 8))
-    mp.spawn(_worker, args=(2, _free_port(), tmp_path), nprocs=2, join=True)
+    mp.spawn(_worker, args=(2, free_port(), tmp_path), nprocs=2, join=True)
     for cfg in _configs(tmp_path):
         name = cfg.setup().name
         r0 = torch.load(tmp_path / f"ddp-{name}-rank0.pt")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-
 import torch
 import torch.multiprocessing as mp
 
@@ -12,24 +9,12 @@ from sirenkit import load
 from sirenkit.nets.registry import model_from_config
 from sirenkit.training import run
 from sirenkit.training.distributed import DistContext, shard_batch
+from tests.ddp import become_rank, free_port
 from tests.tasks.prior_fixtures import tiny_config
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _worker(rank: int, world: int, port: int, cfg, out: str) -> None:
-    os.environ.update(
-        MASTER_ADDR="127.0.0.1",
-        MASTER_PORT=str(port),
-        RANK=str(rank),
-        LOCAL_RANK=str(rank),
-        WORLD_SIZE=str(world),
-    )
-    torch.set_num_threads(1)
+    become_rank(rank, world, port)
     result = run(cfg)
     weights = {k: v.detach() for k, v in result.model.state_dict().items()}
     torch.save(weights, f"{out}/rank{rank}.pt")
@@ -48,7 +33,7 @@ def test_two_processes_match_one_process(tmp_path):
     cfg = tiny_config(tmp_path, steps=5, batch_size=4, checkpoint_every=0)
     cfg.name = "ddp"
     cfg.target_pixels = 20  # the sampled loss pixels are sharded with their images
-    mp.spawn(_worker, args=(2, _free_port(), cfg, str(tmp_path)), nprocs=2, join=True)
+    mp.spawn(_worker, args=(2, free_port(), cfg, str(tmp_path)), nprocs=2, join=True)
     r0 = torch.load(tmp_path / "rank0.pt")
     r1 = torch.load(tmp_path / "rank1.pt")
     for k in r0:
