@@ -92,9 +92,10 @@ class FitSdfConfig(RunOptions):
     padding: float = 0.1
     """Margin between the shape's bounding box and the faces of the [-1, 1] cube."""
     loss: SdfLoss = field(default_factory=SdfLoss)
-    start: Literal["sphere", "siren"] = "sphere"
-    """What the network starts as: sphere (a sphere's SDF, see geometry/sphere_init.py) or
-    siren (SIREN's random initialisation, the authors')."""
+    start: Literal["sphere", "siren"] = "siren"
+    """What the network starts as: siren (SIREN's random initialisation; the distance targets
+    keep it ghost-free) or sphere (a sphere's SDF, see geometry/sphere_init.py: near-linear
+    layers that fit detail slowly, IoU 0.946 against 0.986 on the armadillo at 60 CPU s)."""
     pool: int = 400_000
     """distance recipe: near-surface and uniform points whose target distances are computed
     once before training (batches are drawn from them)."""
@@ -163,7 +164,7 @@ class SdfTask(ProblemTask):
         reference: Reference | None = None,
         loss: SdfLoss | None = None,
         normals_from: str = "given",
-        start: Literal["sphere", "siren"] = "sphere",
+        start: Literal["sphere", "siren"] = FitSdfConfig.start,
         near_sigma: tuple[float, ...] = (0.01, 0.05),
         pool: int = 400_000,
         eval_resolution: int = 128,
