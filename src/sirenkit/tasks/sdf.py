@@ -166,7 +166,7 @@ class SdfTask(ProblemTask):
         normals_from: str = "given",
         start: Literal["sphere", "siren"] = FitSdfConfig.start,
         near_sigma: tuple[float, ...] = (0.01, 0.05),
-        pool: int = 400_000,
+        pool: int = FitSdfConfig.pool,
         eval_resolution: int = 128,
         eval_points: int = 100_000,
         iou_points: int = 200_000,
