@@ -138,13 +138,13 @@ class BatchedSiren(nn.Module):
         template = Siren(**self.siren_kwargs)  # validates the sizes
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
-        self.w0s: list[float | None] = []
+        self.omegas: list[float | None] = []
         for layer in template.net:
             w = torch.empty(count, *layer.weight.shape)
             b = torch.empty(count, *layer.bias.shape)
             self.weights.append(nn.Parameter(w))
             self.biases.append(nn.Parameter(b))
-            self.w0s.append(getattr(layer, "w0", None))
+            self.omegas.append(getattr(layer, "w0", None))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -172,7 +172,7 @@ class BatchedSiren(nn.Module):
         n = self.count if index is None else index.shape[0]
         h = coords if coords.dim() == 3 else coords.unsqueeze(0).expand(n, *coords.shape)
         fast = not coords.requires_grad and not _functorch_active()
-        for w, b, w0 in zip(self.weights, self.biases, self.w0s, strict=True):
+        for w, b, w0 in zip(self.weights, self.biases, self.omegas, strict=True):
             if index is not None:
                 w, b = w[index], b[index]
             if w0 is None:  # the linear output layer
