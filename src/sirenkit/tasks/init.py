@@ -43,6 +43,7 @@ from ..signals.datasets import ImageDataset, load_dataset, split
 from ..signals.grid import grid
 from ..signals.image import save_image
 from ..training.config import RunOptions, TrainConfig
+from ..training.optim import LearnedRateSGD
 from ..training.task import Task
 from ..viz.sheets import contact_sheet
 
@@ -70,7 +71,7 @@ class TrainInitConfig(RunOptions):
     model: InitModelConfig = field(default_factory=InitModelConfig)
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
-            steps=1000,
+            steps=500,
             lr=1e-3,
             batch_size=8,
             log_every=10,
@@ -101,18 +102,22 @@ def adapt(
     steps: int,
     lr: float | Callable[[int], float],
     record: bool = False,
+    rates: list[torch.Tensor] | None = None,
 ) -> tuple[BatchedSiren, list[torch.Tensor]]:
-    """Fit one network per target with ``steps`` steps of full-batch Adam: what a fit from
-    the paper's random init does (the reference the learned init is measured against).
+    """Fit one network per target with ``steps`` full-batch steps, as ``fit images`` does:
+    Adam from the paper's random init, or, with ``rates``, a learned init's learned-rate steps.
 
     Arguments:
         start: the starting weights, one ``Siren`` copied for every target, or one network per
             target; not modified, and no gradient reaches them.
         coords: ``(P, 2)`` shared pixel coordinates.
         targets: ``(n, P, C)`` values.
-        steps: Adam steps.
-        lr: Adam's learning rate, or a function of the 0-based step (a schedule).
+        steps: optimiser steps.
+        lr: Adam's learning rate, or a function of the 0-based step (a schedule); with
+            ``rates``, the factor on them (1: the meta-trained steps).
         record: also return every network's PSNR before each step and after the last one.
+        rates: step sizes laid out as the networks' parameters
+            (:func:`~sirenkit.training.init.apply_init`): :class:`LearnedRateSGD` steps.
 
     Returns:
         The fitted networks and, with ``record``, ``steps + 1`` tensors of ``(n,)`` PSNRs.
@@ -122,7 +127,10 @@ def adapt(
     else:
         nets = BatchedSiren.replicate(start, targets.shape[0])
     rate = lr if callable(lr) else (lambda _: lr)
-    opt = torch.optim.Adam(nets.parameters(), lr=rate(0))
+    if rates is None:
+        opt = torch.optim.Adam(nets.parameters(), lr=rate(0))
+    else:
+        opt = LearnedRateSGD(nets.parameters(), rates, lr=rate(0), peak=1.0)
     history = []
     with torch.enable_grad():
         for step in range(steps):
@@ -130,14 +138,13 @@ def adapt(
                 group["lr"] = rate(step)
             mse = ((nets(coords) - targets) ** 2).mean(dim=(1, 2))
             if record:
-                history.append(10 * torch.log10(4.0 / mse.detach().clamp_min(1e-30)))
+                history.append(_psnr(mse))
             opt.zero_grad(set_to_none=True)
             mse.sum().backward()
             opt.step()
     if record:
         with torch.no_grad():
-            mse = ((nets(coords) - targets) ** 2).mean(dim=(1, 2))
-        history.append(10 * torch.log10(4.0 / mse.clamp_min(1e-30)))
+            history.append(_psnr(((nets(coords) - targets) ** 2).mean(dim=(1, 2))))
     return nets, history
 
 
