@@ -14,6 +14,7 @@ held-out images, from the full-batch loss before each step. CPU seconds: one thr
 for fits; the meta-training's excludes the held-out probes.
 
     python -m benchmarks.init [--meta-steps 500] [--test-images 16] [--write-docs]
+    python -m benchmarks.init --ablation-steps 200 [--write-docs]   # three algorithms
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ import torch
 
 from benchmarks.common import load, machine, table, write_doc_block, write_json
 from sirenkit.nets.batched import BatchedSiren
+from sirenkit.nets.learned_init import batched_name
+from sirenkit.nets.registry import TaskShape, model_from_config
 from sirenkit.signals.datasets import load_dataset, split
 from sirenkit.signals.grid import grid
 from sirenkit.tasks.init import TrainInitConfig, adapt
@@ -125,6 +128,52 @@ def bench(dataset: str, args, tmp: Path) -> tuple[list[dict], list[dict]]:
     return rows, scaling
 
 
+ABLATION = {
+    "Meta-SGD, second order (train init)": (True, True),
+    "MAML, fixed step 0.01, second order": (False, True),
+    "first-order MAML, fixed step 0.01": (False, False),
+}
+"""Variant -> (learn the rates, differentiate through the inner steps)."""
+
+
+def ablation(args) -> list[dict]:
+    """The command's algorithm next to two simpler ones, on Fashion-MNIST, in one loop: the
+    same init, meta-batches, outer Adam (constant 1e-3) and held-out evaluation."""
+    cfg = TrainInitConfig(dataset="fashion-mnist", limit=args.limit)
+    train, test = split(load_dataset(cfg.dataset, cfg.size, args.limit), 0.1, 0)
+    n = min(args.test_images, len(test))
+    targets = test.values(slice(0, n)).reshape(n, -1, test.channels)
+    coords = grid(train.shape)
+    rows = []
+    for name, (learn_rates, second_order) in ABLATION.items():
+        torch.manual_seed(0)
+        init = model_from_config(cfg.model, TaskShape(2, 1, family="init"))
+        params = [*init.siren.parameters(), *(init.rates.parameters() if learn_rates else [])]
+        opt = torch.optim.Adam(params, lr=1e-3)
+        gen = torch.Generator().manual_seed(0)
+        t0 = time.process_time()
+        for _ in range(args.ablation_steps):
+            index = torch.randperm(len(train), generator=gen)[: cfg.train.batch_size]
+            batch = train.values(index).reshape(len(index), -1, train.channels)
+            opt.zero_grad(set_to_none=True)
+            if second_order:
+                _, errors = init.fit(coords, batch, create_graph=True)
+                errors[-1].log().mean().backward()
+            else:  # the gradient at the fitted weights, averaged, is the init's
+                nets, _ = init.fit(coords, batch)
+                ((nets(coords) - batch) ** 2).mean(dim=(1, 2)).log().mean().backward()
+                for k, p in init.siren.named_parameters():
+                    p.grad = nets.get_parameter(batched_name(k)).grad.mean(0)
+            opt.step()
+        seconds = (time.process_time() - t0) / args.ablation_steps
+        _, errors = init.fit(coords, targets, max(PROBE_STEPS))
+        rows.append({"algorithm": name, "CPU s per outer step": seconds})
+        for k in PROBE_STEPS:
+            rows[-1][f"held-out PSNR @{k}"] = float((10 * torch.log10(4.0 / errors[k])).mean())
+        print(rows[-1], "|", load(), flush=True)
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--datasets", nargs="+", default=["fashion-mnist", "faces"])
@@ -132,11 +181,30 @@ def main() -> None:
     ap.add_argument("--probe-at", type=int, nargs="*", default=[25, 50, 100, 200, 300, 400])
     ap.add_argument("--limit", type=int, default=2000)
     ap.add_argument("--test-images", type=int, default=16)
+    ap.add_argument("--ablation-steps", type=int, default=0, help="run only the ablation")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--write-docs", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(1)
     print(machine(), "|", load(), flush=True)
+    if args.ablation_steps:
+        rows = ablation(args)
+        body = "\n\n".join(
+            [
+                f"Fashion-MNIST 32x32 (first {args.limit} images, by-image split), 5x64 SIREN, "
+                f"{args.ablation_steps} outer steps (meta-batch 8, Adam 1e-3 constant, 5 inner "
+                f"steps) from the same init; {args.test_images} held-out images fitted with "
+                "each variant's inner steps (its learned or fixed rates), PSNR after 5, 10, 20.",
+                table(rows, list(rows[0])),
+            ]
+        )
+        print(body)
+        if args.write_docs:
+            cmd = "python -m benchmarks.init " + " ".join(
+                a for a in sys.argv[1:] if a != "--write-docs"
+            )
+            write_doc_block(DOC, "init-ablation", body, cmd)
+        return
     rows, scaling = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for dataset in args.datasets:

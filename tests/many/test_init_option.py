@@ -74,6 +74,11 @@ def test_train_init_run_starts_fit_images_and_fit_image(tmp_path, capsys):
     for i in (0, 5):
         for k, v in outcome.model.network_state(i).items():
             torch.testing.assert_close(v, expected.network_state(i)[k], rtol=1e-4, atol=1e-6)
+    cfg.init, cfg.train.steps = learned.run_dir, 1  # meta-training goes on from the init
+    cfg.train.lr = 1e-30
+    again = run(cfg).model.state_dict()
+    for k, v in learned.model.state_dict().items():
+        torch.testing.assert_close(again[k], v)
     out = str(tmp_path / "runs")
     rc = main(["fit", "images", str(folder), "--hidden", "16", "--init", str(learned.run_dir)])
     assert rc == 2 and "hidden_features 12 vs 16" in capsys.readouterr().err

@@ -44,8 +44,9 @@ def apply_init(model: nn.Module, source: str | Path, task_name: str) -> list[Ten
             f"--init: {source} is a {made_by!r} run; it cannot start a {task_name!r} fit"
         )
     init = model_from_checkpoint(ckpt, source)
-    rates = init.step_sizes() if isinstance(init, LearnedInit) else None
-    init = init.siren if isinstance(init, LearnedInit) else init
+    rates = None
+    if isinstance(init, LearnedInit) and not isinstance(model, LearnedInit):  # a fit from it
+        rates, init = init.step_sizes(), init.siren
     if hasattr(init, "network"):
         raise SirenkitError(
             f"--init: {source} holds {init.count} networks; give a run of one network "
