@@ -167,7 +167,10 @@ def ablation(args) -> list[dict]:
             opt.step()
         seconds = (time.process_time() - t0) / args.ablation_steps
         _, errors = init.fit(coords, targets, max(PROBE_STEPS))
+        sizes = init.step_sizes()
+        mean_rates = " / ".join(f"{float(sizes[k].mean()):.2g}" for k in sizes if "weight" in k)
         rows.append({"algorithm": name, "CPU s per outer step": seconds})
+        rows[-1]["mean step size, weights of layer 1 / ... / 5"] = mean_rates
         for k in PROBE_STEPS:
             rows[-1][f"held-out PSNR @{k}"] = float((10 * torch.log10(4.0 / errors[k])).mean())
         print(rows[-1], "|", load(), flush=True)
