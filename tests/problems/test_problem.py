@@ -29,7 +29,7 @@ problem = sk.Problem([
 def reference(x):
     return torch.exp(-a * math.pi**2 * x[:, 1:]) * torch.sin(math.pi * x[:, :1])
 
-field = sk.Siren(2, 16, 1, 1, first_omega_0=2.0)
+field = sk.Siren(2, 16, 1, 1, w0=2.0)
 steps = 30
 """
 
@@ -72,7 +72,7 @@ def test_nan_in_a_reference_file_is_an_error_unless_outside_the_domain(tmp_path)
 def test_a_small_heat_problem_solves(tmp_path):
     torch.manual_seed(0)
     problem, reference = heat_problem()
-    net = sk.Siren(2, 16, 1, 1, first_omega_0=2.0)
+    net = sk.Siren(2, 16, 1, 1, w0=2.0)
     out = sk.solve(
         problem,
         net,
@@ -96,7 +96,7 @@ def test_lbfgs_phase_lowers_the_loss_further(tmp_path):
     torch.manual_seed(0)
     adam = sk.solve(
         problem,
-        sk.Siren(2, 16, 1, 1, first_omega_0=2.0),
+        sk.Siren(2, 16, 1, 1, w0=2.0),
         steps=40,
         out=tmp_path,
         progress=False,
@@ -105,7 +105,7 @@ def test_lbfgs_phase_lowers_the_loss_further(tmp_path):
     torch.manual_seed(0)
     both = sk.solve(
         problem,
-        sk.Siren(2, 16, 1, 1, first_omega_0=2.0),
+        sk.Siren(2, 16, 1, 1, w0=2.0),
         steps=40,
         then_lbfgs=20,
         out=tmp_path,

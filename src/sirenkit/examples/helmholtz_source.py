@@ -33,7 +33,7 @@ problem = sk.Problem(
     names=("x", "y"),
     outputs=2,
 )
-field = sk.Siren(2, 64, 2, 2, first_omega_0=20.0)
+field = sk.Siren(2, 64, 2, 2, w0=20.0)
 steps = 3000
 
 # In the physical domain, away from the source, the field is the free-space (Hankel) one.

@@ -21,6 +21,6 @@ problem = sk.Problem(
     ],
     names=("y", "x"),
 )
-field = sk.Siren(2, 128, 2, 1, first_omega_0=30.0)
+field = sk.Siren(2, 128, 2, 1, w0=30.0)
 steps = 1000
 reference = sk.Reference(pixels, image.reshape(-1))

@@ -34,7 +34,7 @@ problem = sk.Problem(
     ],
     names=("t", "x", "y"),
 )
-field = sk.Siren(3, 128, 2, 1, first_omega_0=15.0)
+field = sk.Siren(3, 128, 2, 1, w0=15.0)
 steps = 2000
 
 times, xs = np.linspace(0, duration, 5), np.linspace(-1, 1, 41)

@@ -105,8 +105,8 @@ class BatchedSiren(nn.Module):
 
     Arguments:
         count: number of networks.
-        in_features, hidden_features, hidden_layers, out_features, first_omega_0,
-            hidden_omega_0, outermost_linear, bias_init: as for :class:`Siren`.
+        in_features, hidden_features, hidden_layers, out_features, w0,
+            hidden_w0, outermost_linear, bias_init: as for :class:`Siren`.
     """
 
     def __init__(
@@ -116,8 +116,8 @@ class BatchedSiren(nn.Module):
         hidden_features: int,
         hidden_layers: int,
         out_features: int,
-        first_omega_0: float = 30.0,
-        hidden_omega_0: float = 30.0,
+        w0: float = 30.0,
+        hidden_w0: float = 30.0,
         outermost_linear: bool = True,
         bias_init: BiasInit = "torch",
     ) -> None:
@@ -130,28 +130,28 @@ class BatchedSiren(nn.Module):
             "hidden_features": hidden_features,
             "hidden_layers": hidden_layers,
             "out_features": out_features,
-            "first_omega_0": float(first_omega_0),
-            "hidden_omega_0": float(hidden_omega_0),
+            "w0": float(w0),
+            "hidden_w0": float(hidden_w0),
             "outermost_linear": outermost_linear,
             "bias_init": bias_init,
         }
         template = Siren(**self.siren_kwargs)  # validates the sizes
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
-        self.omegas: list[float | None] = []
+        self.w0s: list[float | None] = []
         for layer in template.net:
             w = torch.empty(count, *layer.weight.shape)
             b = torch.empty(count, *layer.bias.shape)
             self.weights.append(nn.Parameter(w))
             self.biases.append(nn.Parameter(b))
-            self.omegas.append(getattr(layer, "omega_0", None))
+            self.w0s.append(getattr(layer, "w0", None))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """Draw every network's weights as :class:`Siren` does, each network its own draw."""
         fan_ins = [w.shape[2] for w in self.weights]
         bias_init = self.siren_kwargs["bias_init"]
-        hidden_w0 = self.siren_kwargs["hidden_omega_0"]
+        hidden_w0 = self.siren_kwargs["hidden_w0"]
         with torch.no_grad():
             for k, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
                 n = fan_ins[k]
@@ -172,7 +172,7 @@ class BatchedSiren(nn.Module):
         n = self.count if index is None else index.shape[0]
         h = coords if coords.dim() == 3 else coords.unsqueeze(0).expand(n, *coords.shape)
         fast = not coords.requires_grad and not _functorch_active()
-        for w, b, w0 in zip(self.weights, self.biases, self.omegas, strict=True):
+        for w, b, w0 in zip(self.weights, self.biases, self.w0s, strict=True):
             if index is not None:
                 w, b = w[index], b[index]
             if w0 is None:  # the linear output layer
@@ -231,8 +231,8 @@ class BatchedSiren(nn.Module):
             "hidden_features": siren.hidden_features,
             "hidden_layers": siren.hidden_layers,
             "out_features": siren.out_features,
-            "first_omega_0": siren.first_omega_0,
-            "hidden_omega_0": siren.hidden_omega_0,
+            "w0": siren.w0,
+            "hidden_w0": siren.hidden_w0,
             "outermost_linear": siren.outermost_linear,
         }
         with torch.random.fork_rng(devices=[]):
@@ -244,5 +244,5 @@ class BatchedSiren(nn.Module):
         kw = self.siren_kwargs
         return (
             f"count={self.count}, {kw['in_features']} -> {kw['hidden_features']} x "
-            f"{kw['hidden_layers'] + 1} -> {kw['out_features']}, w0={kw['first_omega_0']:g}"
+            f"{kw['hidden_layers'] + 1} -> {kw['out_features']}, w0={kw['w0']:g}"
         )
