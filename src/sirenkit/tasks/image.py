@@ -85,6 +85,7 @@ class ImageTask(Task):
     """
 
     name = "image"
+    renderer = "sirenkit.cli.render:render_image_run"
     headline = "psnr"
     reported = ("psnr", "ssim")
 
