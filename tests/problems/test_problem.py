@@ -240,5 +240,7 @@ def test_abs_penalty_column_weights_and_parts_make_the_loss_and_the_logs():
     bad = sk.Problem([sk.Constraint(pts, lambda f: f.u, weight=(1.0, 2.0))], names=("x",))
     with pytest.raises(sk.SirenkitError, match="2 weights for a residual of 1 columns"):
         bad.loss(zero, bad.sample(torch.Generator()))
+    with pytest.raises(sk.SirenkitError, match="constraint and part names must differ"):
+        sk.Problem([sk.Constraint(pts, lambda f: f.u, name="a", parts=("a",))], names=("x",))
     with pytest.raises(sk.SirenkitError, match="penalty must be square or abs"):
         sk.Problem([sk.Constraint(pts, lambda f: f.u, penalty="l3")], names=("x",))
