@@ -14,8 +14,8 @@ Why this and not Reptile (this command's first algorithm) or first-order MAML: o
 32x32 images Reptile's init, fitted with Adam, needed 129 (Fashion-MNIST) and 75 (faces) steps
 to reach the PSNR the paper's random init has after 500 steps of the authors' Adam 1e-4; this
 init, fitted with its learned steps, needs 7 and 5, because the steps themselves are learned
-(per-weight rates, which Adam's per-weight normalisation would undo), and only second-order
-gradients reach the rates (docs/many.md has the measurements).
+(per-weight rates, which Adam's per-weight normalisation would undo), learned by
+differentiating through the steps they scale (docs/many.md has the measurements).
 
 Under ``torchrun`` each rank adapts its share of the meta-batch; DDP's gradient average makes
 the outer gradient the mean over the whole meta-batch, as in one process.
