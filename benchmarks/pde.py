@@ -96,7 +96,7 @@ def _describe(model: torch.nn.Module) -> str:
     spec = getattr(model, "sirenkit_spec", {"name": type(model).__name__, "kwargs": {}})
     kw = spec["kwargs"]
     size = f"{kw.get('hidden_layers', 0) + 1}x{kw.get('hidden_features', '?')}"
-    w0 = f", w0 {kw['first_omega_0']:g}" if "first_omega_0" in kw else ""
+    w0 = f", w0 {kw['w0']:g}" if "w0" in kw else ""
     return f"{spec['name']} {size}{w0}"
 
 

@@ -30,8 +30,8 @@ def _siren(d, m, hidden_layers, width, outermost_linear=True, seed=0):
         width,
         hidden_layers,
         m,
-        first_omega_0=12.0,
-        hidden_omega_0=25.0,
+        w0=12.0,
+        hidden_w0=25.0,
         outermost_linear=outermost_linear,
     ).double()
 
@@ -83,14 +83,14 @@ def test_agrees_for_several_depths_widths_and_a_sine_output(hidden_layers, width
 def test_agrees_without_biases_and_for_bare_sine_layers():
     torch.manual_seed(3)
     seq = nn.Sequential(
-        SineLayer(3, 16, omega_0=5.0, is_first=True, bias=False),
+        SineLayer(3, 16, w0=5.0, is_first=True, bias=False),
         nn.Linear(16, 16, bias=False),  # a linear layer in the middle is fine too
-        SineLayer(16, 16, omega_0=2.0, bias=False),
+        SineLayer(16, 16, w0=2.0, bias=False),
         nn.Linear(16, 2, bias=False),
     ).double()
     assert [layer.sine for layer in sine_chain(seq)] == [True, False, True, False]
     _assert_engines_agree(seq, _points(20, 3))
-    _assert_engines_agree(SineLayer(2, 3, omega_0=4.0, is_first=True).double(), _points(20, 2))
+    _assert_engines_agree(SineLayer(2, 3, w0=4.0, is_first=True).double(), _points(20, 2))
 
 
 def test_parameter_gradients_match_finite_differences():
@@ -200,7 +200,7 @@ def test_chunked_evaluation_matches_one_pass():
 def test_float32_training_step_decreases_a_laplacian_loss():
     """A Poisson-style fit: the closed-form Laplacian trains the network."""
     torch.manual_seed(0)
-    net = Siren(2, 32, 2, 1, first_omega_0=5.0)
+    net = Siren(2, 32, 2, 1, w0=5.0)
     x = torch.rand(256, 2) * 2 - 1
     target = -2 * torch.ones(256, 1)  # Laplacian of x0^2 + const
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)

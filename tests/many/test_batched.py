@@ -100,11 +100,11 @@ def test_one_adam_over_stacked_parameters_is_one_adam_per_network():
 
 def test_network_i_is_a_standalone_siren_with_the_same_output():
     torch.manual_seed(0)
-    net = BatchedSiren(5, **KW, first_omega_0=20.0)
+    net = BatchedSiren(5, **KW, w0=20.0)
     x = torch.rand(10, 2)
     for i in (0, 4, -1):
         one = net.network(i)
-        assert type(one) is Siren and one.first_omega_0 == 20.0
+        assert type(one) is Siren and one.w0 == 20.0
         with torch.no_grad():
             torch.testing.assert_close(one(x), net(x)[i], rtol=1e-5, atol=1e-6)
     with pytest.raises(IndexError):

@@ -159,18 +159,18 @@ def test_finer_is_sin_of_w0_times_abs_z_plus_one_times_z():
     """Liu et al., CVPR 2024: sin(omega (|z| + 1) z), z = W x + b."""
     torch.manual_seed(0)
     assert _contains(tiny_model("finer", 2), FinerLayer)
-    layer = FinerLayer(3, 5, omega_0=7.0, bias_range=2.0)
+    layer = FinerLayer(3, 5, w0=7.0, bias_range=2.0)
     x = torch.rand(11, 3) * 2 - 1
     z = _affine(layer.linear, _np(x))
     np.testing.assert_allclose(_np(layer(x)), np.sin(7.0 * (np.abs(z) + 1) * z), atol=1e-5)
 
 
 def test_wire_is_a_complex_gabor_wavelet():
-    """Saragadam et al., CVPR 2023: psi(z) = exp(i omega_0 z) exp(-|s_0 z|^2), complex z."""
+    """Saragadam et al., CVPR 2023: psi(z) = exp(i w0 z) exp(-|s_0 z|^2), complex z."""
     torch.manual_seed(0)
     assert _contains(tiny_model("wire", 2), ComplexGaborLayer)
-    first = ComplexGaborLayer(2, 4, omega_0=20.0, scale=3.0, is_first=True)
-    hidden = ComplexGaborLayer(4, 3, omega_0=20.0, scale=3.0)
+    first = ComplexGaborLayer(2, 4, w0=20.0, scale=3.0, is_first=True)
+    hidden = ComplexGaborLayer(4, 3, w0=20.0, scale=3.0)
     x = torch.rand(9, 2) * 0.2 - 0.1
     h = first(x)
     z = _affine(first.linear, _np(x))

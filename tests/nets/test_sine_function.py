@@ -13,7 +13,7 @@ def plain(model: Siren, x: torch.Tensor) -> torch.Tensor:
     """The authors' formulation, w0 applied to the activations, through plain autograd."""
     h = x
     for layer in model.net[:-1]:
-        h = torch.sin(layer.omega_0 * torch.nn.functional.linear(h, layer.weight, layer.bias))
+        h = torch.sin(layer.w0 * torch.nn.functional.linear(h, layer.weight, layer.bias))
     return model.net[-1](h)
 
 

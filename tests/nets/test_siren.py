@@ -10,13 +10,13 @@ from sirenkit.errors import SirenkitError
 
 
 def reference_sine_layer(layer: SineLayer, x: torch.Tensor) -> torch.Tensor:
-    """The authors' formulation: sin(omega_0 * linear(x)), w0 applied to the activations."""
-    return torch.sin(layer.omega_0 * torch.nn.functional.linear(x, layer.weight, layer.bias))
+    """The authors' formulation: sin(w0 * linear(x)), w0 applied to the activations."""
+    return torch.sin(layer.w0 * torch.nn.functional.linear(x, layer.weight, layer.bias))
 
 
 def test_sine_layer_matches_reference_function_and_gradients():
     torch.manual_seed(0)
-    layer = SineLayer(5, 7, omega_0=30.0).double()
+    layer = SineLayer(5, 7, w0=30.0).double()
     x = torch.randn(11, 5, dtype=torch.float64)
     ours = layer(x)
     ref = reference_sine_layer(layer, x)
@@ -29,7 +29,7 @@ def test_sine_layer_matches_reference_function_and_gradients():
 
 def test_init_ranges_follow_the_paper():
     torch.manual_seed(0)
-    net = Siren(3, 64, 2, 2, first_omega_0=30, hidden_omega_0=30)
+    net = Siren(3, 64, 2, 2, w0=30, hidden_w0=30)
     first, hidden, last = net.net[0], net.net[1], net.net[-1]
     assert first.weight.abs().max() <= 1 / 3
     assert first.weight.abs().max() > 0.9 / 3

@@ -52,7 +52,7 @@ def test_derivatives_match_the_analytic_ones():
 
 def test_closed_form_and_autograd_agree_and_each_quantity_is_computed_once():
     torch.manual_seed(0)
-    siren = sk.Siren(2, 16, 1, 2, first_omega_0=3.0)
+    siren = sk.Siren(2, 16, 1, 2, w0=3.0)
     z = points().float()
     wrapped = nn.Sequential(siren, nn.Identity(), nn.Identity())  # not a sine chain: autograd
     asked = ("x",), ("t", "t"), ("x", "t")
@@ -79,7 +79,7 @@ def test_closed_form_and_autograd_agree_and_each_quantity_is_computed_once():
 
 def test_hard_constraint_transform_differentiates_the_composite():
     torch.manual_seed(0)
-    siren = sk.Siren(2, 16, 1, 1, first_omega_0=3.0)
+    siren = sk.Siren(2, 16, 1, 1, w0=3.0)
     z = points().float()
 
     def transform(x, y):

@@ -36,7 +36,7 @@ def test_blend_keeps_the_target_outside_the_mask(tmp_path):
         hidden_features=32,
         hidden_layers=2,
         out_features=3,
-        first_omega_0=5.0,
+        w0=5.0,
     )
     cfg = TrainConfig(steps=150, lr=1e-3, eval_every=0, checkpoint_every=0, progress=False)
     final = train(task, net, cfg, tmp_path).final

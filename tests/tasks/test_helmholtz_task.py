@@ -108,7 +108,7 @@ def test_the_tasks_problem_and_reference_serve_problem_files(tmp_path):
     task = _config(tmp_path).setup()
     reference = task.as_reference()
     torch.manual_seed(0)
-    net = sk.Siren(2, 16, 1, 2, first_omega_0=10.0)
+    net = sk.Siren(2, 16, 1, 2, w0=10.0)
     assert abs(reference.error(task.problem, net) - task.evaluate(net)["rel_l2"]) < 1e-5
     outcome = sk.solve(
         task.problem, net, reference=reference, steps=3, out=tmp_path, progress=False

@@ -30,7 +30,7 @@ def fit_analytic(task: PoissonTask, tmp_path) -> tuple[dict, dict]:
         hidden_features=32,
         hidden_layers=2,
         out_features=1,
-        first_omega_0=5.0,
+        w0=5.0,
     )
     before = task.evaluate(net)
     cfg = TrainConfig(steps=150, lr=1e-3, eval_every=0, checkpoint_every=0, progress=False)

@@ -91,8 +91,8 @@ def build_siren(header: Header) -> Siren:
         header.hidden,
         header.layers - 2,
         header.channels,
-        first_omega_0=header.w0,
-        hidden_omega_0=header.hidden_w0,
+        w0=header.w0,
+        hidden_w0=header.hidden_w0,
     )
 
 
@@ -191,7 +191,7 @@ def compress_image(image: np.ndarray, bpp: float, settings: CoinSettings) -> Com
             f"{8 * header_bytes(s.layers) / (h * w):.3f} bpp (at least {need:.3f} with a network)"
         )
     torch.manual_seed(s.seed)
-    model = Siren(2, hidden, s.layers - 2, c, first_omega_0=s.w0)
+    model = Siren(2, hidden, s.layers - 2, c, w0=s.w0)
     coords = grid((h, w))
     target = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).reshape(-1, c)
     fit(model, coords, target, s.steps, s.lr)
@@ -200,7 +200,7 @@ def compress_image(image: np.ndarray, bpp: float, settings: CoinSettings) -> Com
         model.load_state_dict(floating)
         fit(model, coords, target, s.qat_steps, s.lr / 10, bits=bits)
         codes, payload = encode_weights(model, bits)
-        header = Header(h, w, c, hidden, s.layers, s.w0, model.hidden_omega_0, bits, codes)
+        header = Header(h, w, c, hidden, s.layers, s.w0, model.hidden_w0, bits, codes)
         data = pack(header, payload)
         if 8 * len(data) <= budget:
             break

@@ -68,7 +68,7 @@ def sine_chain(model: nn.Module) -> list[AffineSine] | None:
         The layers in order, or None when some part has no closed form here.
     """
     if _plain(model, SineLayer, "forward", "preactivation"):
-        return [AffineSine(model.weight, model.bias, model.omega_0, True)]
+        return [AffineSine(model.weight, model.bias, model.w0, True)]
     if _plain(model, nn.Linear, "forward"):
         return [AffineSine(model.weight, model.bias, 1.0, False)]
     if _plain(model, Siren, "forward"):

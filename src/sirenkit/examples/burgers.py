@@ -29,7 +29,7 @@ problem = sk.Problem(
     names=("x", "t"),
 )
 # A small SIREN with a low first-layer frequency, Adam, then L-BFGS (docs/pde.md: measured).
-field = sk.Siren(2, 32, 2, 1, first_omega_0=5.0)
+field = sk.Siren(2, 32, 2, 1, w0=5.0)
 steps, then_lbfgs = 2000, 4000
 
 path = sk.problems.data_path("pde/Burgers.npz")

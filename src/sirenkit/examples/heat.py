@@ -25,5 +25,5 @@ def reference(x):
     return torch.exp(-a * math.pi**2 * x[:, 1:]) * torch.sin(math.pi * x[:, :1])
 
 
-field = sk.Siren(2, 32, 2, 1, first_omega_0=3.0)
+field = sk.Siren(2, 32, 2, 1, w0=3.0)
 steps, then_lbfgs = 1000, 200

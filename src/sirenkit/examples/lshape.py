@@ -11,7 +11,7 @@ problem = sk.Problem(
     ],
     names=("x", "y"),
 )
-field = sk.Siren(2, 32, 2, 1, first_omega_0=5.0)
+field = sk.Siren(2, 32, 2, 1, w0=5.0)
 steps, then_lbfgs = 1000, 2000
 
 path = sk.problems.data_path("pde/Poisson_Lshape.npz")

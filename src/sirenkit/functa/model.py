@@ -27,8 +27,8 @@ class ModulatedSiren(nn.Module):
     """A :class:`~sirenkit.nets.siren.Siren` whose hidden layers take latent-driven shifts.
 
     Arguments:
-        in_features, hidden_features, hidden_layers, out_features, first_omega_0,
-            hidden_omega_0: as :class:`Siren` (the base network, ``self.siren``).
+        in_features, hidden_features, hidden_layers, out_features, w0,
+            hidden_w0: as :class:`Siren` (the base network, ``self.siren``).
         latent: size of the per-signal latent vector.
         inner_steps: gradient steps that fit a latent to a signal.
         inner_lr: initial per-dimension step size of those steps (meta-learned).
@@ -41,8 +41,8 @@ class ModulatedSiren(nn.Module):
         hidden_layers: int,
         out_features: int,
         latent: int = 64,
-        first_omega_0: float = 30.0,
-        hidden_omega_0: float = 30.0,
+        w0: float = 30.0,
+        hidden_w0: float = 30.0,
         inner_steps: int = 3,
         inner_lr: float = 0.1,
     ) -> None:
@@ -52,8 +52,8 @@ class ModulatedSiren(nn.Module):
             hidden_features,
             hidden_layers,
             out_features,
-            first_omega_0=first_omega_0,
-            hidden_omega_0=hidden_omega_0,
+            w0=w0,
+            hidden_w0=hidden_w0,
         )
         self.latent = latent
         self.inner_steps = inner_steps
@@ -74,7 +74,7 @@ class ModulatedSiren(nn.Module):
         h = coords
         for layer in self.siren.net:
             if isinstance(layer, SineLayer):
-                h = torch.sin(layer.preactivation(h) + layer.omega_0 * next(shifts))
+                h = torch.sin(layer.preactivation(h) + layer.w0 * next(shifts))
             else:
                 h = layer(h)
         return h
@@ -134,8 +134,8 @@ def _functa_kwargs(cfg: ModelConfig, shape: TaskShape) -> dict[str, Any]:
         "hidden_layers": c.layers - 2,
         "out_features": shape.out_features,
         "latent": c.latent,
-        "first_omega_0": shape.w0 if c.w0 is None else c.w0,
-        "hidden_omega_0": c.hidden_w0,
+        "w0": shape.w0 if c.w0 is None else c.w0,
+        "hidden_w0": c.hidden_w0,
         "inner_steps": c.inner_steps,
         "inner_lr": c.inner_lr,
     }

@@ -79,17 +79,17 @@ def sphere_init(
     s = SCALE * math.sqrt(smooth / 3.0)  # |h| = s |x|, entries ~ SCALE |x| / sqrt(3)
     with torch.no_grad():
         # first layer: smooth neurons map x isometrically (times s); the rest keep their init
-        first.weight[:smooth] = s * _orthonormal(smooth, first.in_features, g) / first.omega_0
+        first.weight[:smooth] = s * _orthonormal(smooth, first.in_features, g) / first.w0
         first.bias[:smooth] = 0.0
         for i, layer in enumerate(sines[1:], start=1):
             q = _orthonormal(layer.out_features, layer.in_features, g)
             if i == 1:
                 q[:, smooth:] = 0.0  # fine-detail neurons enter with zero weight
                 q[:, :smooth] = _orthonormal(layer.out_features, smooth, g)
-            layer.weight.copy_(q / layer.omega_0)
+            layer.weight.copy_(q / layer.w0)
             layer.bias.zero_()
         penult = sines[-1]
-        penult.bias.fill_(0.5 * math.pi / penult.omega_0)
+        penult.bias.fill_(0.5 * math.pi / penult.w0)
         n = last.in_features
         c = 1.0 / (radius * s * s)
         last.weight.fill_(-c)

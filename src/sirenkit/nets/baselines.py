@@ -81,14 +81,14 @@ def _wire(cfg: ModelConfig, shape: TaskShape) -> dict[str, Any]:
         Wire,
         cfg,
         shape,
-        lambda h: {**_trunk(cfg, shape, h), "omega_0": cfg.wire_w0, "scale": cfg.wire_scale},
+        lambda h: {**_trunk(cfg, shape, h), "w0": cfg.wire_w0, "scale": cfg.wire_scale},
     )
 
 
 def _finer(cfg: ModelConfig, shape: TaskShape) -> dict[str, Any]:
     extra = {
-        "first_omega_0": shape.w0 if cfg.w0 is None else cfg.w0,
-        "hidden_omega_0": cfg.hidden_w0,
+        "w0": shape.w0 if cfg.w0 is None else cfg.w0,
+        "hidden_w0": cfg.hidden_w0,
         "first_bias_range": cfg.finer_bias,
     }
     return matched(Finer, cfg, shape, lambda h: {**_trunk(cfg, shape, h), **extra})

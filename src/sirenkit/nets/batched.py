@@ -194,8 +194,8 @@ class BatchedSiren(nn.Module):
 
     Arguments:
         count: number of networks.
-        in_features, hidden_features, hidden_layers, out_features, first_omega_0,
-            hidden_omega_0, outermost_linear, bias_init: as for :class:`Siren`.
+        in_features, hidden_features, hidden_layers, out_features, w0,
+            hidden_w0, outermost_linear, bias_init: as for :class:`Siren`.
     """
 
     def __init__(
@@ -205,8 +205,8 @@ class BatchedSiren(nn.Module):
         hidden_features: int,
         hidden_layers: int,
         out_features: int,
-        first_omega_0: float = 30.0,
-        hidden_omega_0: float = 30.0,
+        w0: float = 30.0,
+        hidden_w0: float = 30.0,
         outermost_linear: bool = True,
         bias_init: BiasInit = "torch",
     ) -> None:
@@ -219,8 +219,8 @@ class BatchedSiren(nn.Module):
             "hidden_features": hidden_features,
             "hidden_layers": hidden_layers,
             "out_features": out_features,
-            "first_omega_0": float(first_omega_0),
-            "hidden_omega_0": float(hidden_omega_0),
+            "w0": float(w0),
+            "hidden_w0": float(hidden_w0),
             "outermost_linear": outermost_linear,
             "bias_init": bias_init,
         }
@@ -233,14 +233,14 @@ class BatchedSiren(nn.Module):
             b = torch.empty(count, *layer.bias.shape)
             self.weights.append(nn.Parameter(w))
             self.biases.append(nn.Parameter(b))
-            self.omegas.append(getattr(layer, "omega_0", None))
+            self.omegas.append(getattr(layer, "w0", None))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """Draw every network's weights as :class:`Siren` does, each network its own draw."""
         fan_ins = [w.shape[2] for w in self.weights]
         bias_init = self.siren_kwargs["bias_init"]
-        hidden_w0 = self.siren_kwargs["hidden_omega_0"]
+        hidden_w0 = self.siren_kwargs["hidden_w0"]
         with torch.no_grad():
             for k, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
                 n = fan_ins[k]
@@ -342,8 +342,8 @@ class BatchedSiren(nn.Module):
             "hidden_features": siren.hidden_features,
             "hidden_layers": siren.hidden_layers,
             "out_features": siren.out_features,
-            "first_omega_0": siren.first_omega_0,
-            "hidden_omega_0": siren.hidden_omega_0,
+            "w0": siren.w0,
+            "hidden_w0": siren.hidden_w0,
             "outermost_linear": siren.outermost_linear,
         }
         with torch.random.fork_rng(devices=[]):
@@ -355,5 +355,5 @@ class BatchedSiren(nn.Module):
         kw = self.siren_kwargs
         return (
             f"count={self.count}, {kw['in_features']} -> {kw['hidden_features']} x "
-            f"{kw['hidden_layers'] + 1} -> {kw['out_features']}, w0={kw['first_omega_0']:g}"
+            f"{kw['hidden_layers'] + 1} -> {kw['out_features']}, w0={kw['w0']:g}"
         )

@@ -19,10 +19,10 @@ class ModelConfig:
     layers: int = 5
     """Linear layers in all, input and output layers included (the paper's '5-layer' SIREN)."""
     w0: float | None = None
-    """First-layer frequency omega_0 of sine networks; None takes the task's default (30 for
+    """First-layer frequency w0 of sine networks; None takes the task's default (30 for
     images, 3000 for audio)."""
     hidden_w0: float = 30.0
-    """Frequency omega_0 of the later sine layers."""
+    """Frequency w0 of the later sine layers."""
     bias_init: str = "torch"
     """Bias init of sine networks: torch (PyTorch's default, as the authors' code), zero, siren."""
     param_match: bool = True
@@ -38,7 +38,7 @@ class ModelConfig:
     rbf_centers: int = 1024
     """rbf: Gaussian radial basis functions in front of the ReLU network."""
     wire_w0: float = 20.0
-    """wire: frequency omega_0 of the complex Gabor wavelet."""
+    """wire: frequency w0 of the complex Gabor wavelet."""
     wire_scale: float = 10.0
     """wire: width factor s_0 of the complex Gabor wavelet's Gaussian envelope."""
     gauss_scale: float = 10.0

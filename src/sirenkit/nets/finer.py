@@ -2,10 +2,10 @@
 
 Liu, Zhu, Zhang, Wang, Chen, Zhang, Qiu, Cao and Ma, "FINER: Flexible Spectral-bias Tuning in
 Implicit NEural Representation by Variable-periodic Activation Functions", CVPR 2024
-(github.com/liuzhen0212/FINER). A layer computes ``sin(omega_0 (|z| + 1) z)`` with
+(github.com/liuzhen0212/FINER). A layer computes ``sin(w0 (|z| + 1) z)`` with
 ``z = W x + b``: the local frequency grows with ``|z|``, so the bias range sets how wide the
 initial spectrum is. Weights follow SIREN's initialisation (first layer ``U(-1/n, 1/n)``, later
-``U(-sqrt(6/n)/omega_0, sqrt(6/n)/omega_0)``), biases PyTorch's default unless a first-layer
+``U(-sqrt(6/n)/w0, sqrt(6/n)/w0)``), biases PyTorch's default unless a first-layer
 range ``k`` is given (``U(-k, k)``).
 
 The official code can treat the factor ``|z| + 1`` as a constant in backward
@@ -25,12 +25,12 @@ from .stack import check_sizes, layer_stack
 
 
 class FinerLayer(nn.Module):
-    """``x -> sin(omega_0 (|z| + 1) z)``, ``z = W x + b``, with SIREN's weight init.
+    """``x -> sin(w0 (|z| + 1) z)``, ``z = W x + b``, with SIREN's weight init.
 
     Arguments:
         in_features: input width ``n``.
         out_features: output width.
-        omega_0: frequency factor (30, as SIREN).
+        w0: frequency factor (30, as SIREN).
         is_first: first layer: ``W ~ U(-1/n, 1/n)``; else ``U(-sqrt(6/n)/w0, sqrt(6/n)/w0)``.
         bias_range: if set, ``b ~ U(-bias_range, bias_range)``; else PyTorch's default.
     """
@@ -40,15 +40,15 @@ class FinerLayer(nn.Module):
         in_features: int,
         out_features: int,
         *,
-        omega_0: float = 30.0,
+        w0: float = 30.0,
         is_first: bool = False,
         bias_range: float | None = None,
     ) -> None:
         super().__init__()
-        self.omega_0 = float(omega_0)
+        self.w0 = float(w0)
         self.is_first = is_first
         self.linear = nn.Linear(in_features, out_features)
-        bound = 1 / in_features if is_first else math.sqrt(6 / in_features) / self.omega_0
+        bound = 1 / in_features if is_first else math.sqrt(6 / in_features) / self.w0
         with torch.no_grad():
             self.linear.weight.uniform_(-bound, bound)
             if bias_range is not None:
@@ -56,10 +56,10 @@ class FinerLayer(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         z = self.linear(x)
-        return torch.sin(self.omega_0 * (z.abs() + 1) * z)
+        return torch.sin(self.w0 * (z.abs() + 1) * z)
 
     def extra_repr(self) -> str:
-        return f"omega_0={self.omega_0:g}, is_first={self.is_first}"
+        return f"w0={self.w0:g}, is_first={self.is_first}"
 
 
 class Finer(nn.Module):
@@ -70,8 +70,8 @@ class Finer(nn.Module):
         hidden_features: width of every hidden layer.
         hidden_layers: layers after the first one.
         out_features: output channels.
-        first_omega_0: ``omega_0`` of the first layer.
-        hidden_omega_0: ``omega_0`` of the other layers (and the output layer's init).
+        w0: frequency of the first layer.
+        hidden_w0: frequency of the other layers (and the output layer's init).
         first_bias_range: ``k`` of the first layer's bias ``U(-k, k)``; None: PyTorch's.
     """
 
@@ -81,8 +81,8 @@ class Finer(nn.Module):
         hidden_features: int,
         hidden_layers: int,
         out_features: int,
-        first_omega_0: float = 30.0,
-        hidden_omega_0: float = 30.0,
+        w0: float = 30.0,
+        hidden_w0: float = 30.0,
         first_bias_range: float | None = None,
     ) -> None:
         super().__init__()
@@ -90,18 +90,18 @@ class Finer(nn.Module):
         first = FinerLayer(
             in_features,
             hidden_features,
-            omega_0=first_omega_0,
+            w0=w0,
             is_first=True,
             bias_range=first_bias_range,
         )
         last = nn.Linear(hidden_features, out_features)
         self.net = layer_stack(
             first,
-            lambda: FinerLayer(hidden_features, hidden_features, omega_0=hidden_omega_0),
+            lambda: FinerLayer(hidden_features, hidden_features, w0=hidden_w0),
             hidden_layers,
             last,
         )
-        bound = math.sqrt(6 / hidden_features) / hidden_omega_0
+        bound = math.sqrt(6 / hidden_features) / hidden_w0
         with torch.no_grad():
             last.weight.uniform_(-bound, bound)
 

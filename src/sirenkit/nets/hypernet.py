@@ -110,8 +110,8 @@ class SirenPrior(nn.Module):
             the resolution).
         siren_hidden: width of the emitted SIREN.
         siren_layers: linear layers of the emitted SIREN, input and output included.
-        first_omega_0: first-layer ``w0`` of the emitted SIREN.
-        hidden_omega_0: ``w0`` of its other sine layers.
+        w0: first-layer ``w0`` of the emitted SIREN.
+        hidden_w0: ``w0`` of its other sine layers.
         hyper_hidden: width of the hypernetwork heads.
         hyper_layers: linear layers per head.
         bias_init: bias initialisation of the template SIREN (see :class:`Siren`), which the
@@ -128,8 +128,8 @@ class SirenPrior(nn.Module):
         encoder_layers: int = 3,
         siren_hidden: int = 64,
         siren_layers: int = 3,
-        first_omega_0: float = 30.0,
-        hidden_omega_0: float = 30.0,
+        w0: float = 30.0,
+        hidden_w0: float = 30.0,
         hyper_hidden: int = 128,
         hyper_layers: int = 2,
         bias_init: str = "torch",
@@ -147,8 +147,8 @@ class SirenPrior(nn.Module):
             "hidden_features": siren_hidden,
             "hidden_layers": siren_layers - 2,
             "out_features": channels,
-            "first_omega_0": first_omega_0,
-            "hidden_omega_0": hidden_omega_0,
+            "w0": w0,
+            "hidden_w0": hidden_w0,
             "bias_init": bias_init,
         }
         self.hyper = HyperNetwork(latent, siren, hyper_hidden, hyper_layers)

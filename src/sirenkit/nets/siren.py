@@ -64,17 +64,17 @@ class SineFunction(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x, weight, bias, omega_0):
-        z = _affine(x, weight, bias, omega_0)
+    def forward(ctx, x, weight, bias, w0):
+        z = _affine(x, weight, bias, w0)
         ctx.save_for_backward(x, weight, bias)
-        ctx.omega_0 = omega_0
+        ctx.w0 = w0
         ctx.z = z  # an intermediate, not an input or output: kept on ctx, overwritten once
         return torch.sin(z)
 
     @staticmethod
     def backward(ctx, grad):
         x, weight, bias = ctx.saved_tensors
-        w0 = ctx.omega_0
+        w0 = ctx.w0
         if torch.is_grad_enabled():  # create_graph=True: stay differentiable
             gz = grad * torch.cos(_affine(x, weight, bias, w0))
         else:
@@ -103,13 +103,13 @@ def weight_gradient(grad_out: torch.Tensor, inputs: torch.Tensor) -> torch.Tenso
 
 
 def _affine(
-    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, omega_0: float
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, w0: float
 ) -> torch.Tensor:
-    """``omega_0 * (x W^T + b)`` as one fused ``addmm`` (2-D ``x``) or ``linear``."""
+    """``w0 * (x W^T + b)`` as one fused ``addmm`` (2-D ``x``) or ``linear``."""
     if bias is not None and x.dim() == 2:
-        return torch.addmm(bias, x, weight.t(), beta=omega_0, alpha=omega_0)
-    b = None if bias is None else bias * omega_0
-    return F.linear(x, weight * omega_0, b)
+        return torch.addmm(bias, x, weight.t(), beta=w0, alpha=w0)
+    b = None if bias is None else bias * w0
+    return F.linear(x, weight * w0, b)
 
 
 def _use_sine_function(x: torch.Tensor) -> bool:
@@ -124,12 +124,12 @@ def _use_sine_function(x: torch.Tensor) -> bool:
 
 
 class SineLayer(nn.Module):
-    """``x -> sin(omega_0 * (W x + b))`` with the SIREN initialisation.
+    """``x -> sin(w0 * (W x + b))`` with the SIREN initialisation.
 
     Arguments:
         in_features: input width ``n``.
         out_features: output width.
-        omega_0: frequency factor ``w0`` (30 in the paper).
+        w0: frequency factor (30 in the paper).
         is_first: first layer draws W ~ U(-1/n, 1/n); later ones U(-sqrt(6/n)/w0, sqrt(6/n)/w0),
             which keeps every pre-activation ~N(0, 1).
         bias: whether the layer has a bias.
@@ -141,7 +141,7 @@ class SineLayer(nn.Module):
         in_features: int,
         out_features: int,
         *,
-        omega_0: float = 30.0,
+        w0: float = 30.0,
         is_first: bool = False,
         bias: bool = True,
         bias_init: BiasInit = "torch",
@@ -149,25 +149,25 @@ class SineLayer(nn.Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.omega_0 = float(omega_0)
+        self.w0 = float(w0)
         self.is_first = is_first
         self.weight = nn.Parameter(torch.empty(out_features, in_features))
         self.bias = nn.Parameter(torch.empty(out_features)) if bias else None
-        bound = 1 / in_features if is_first else math.sqrt(6 / in_features) / self.omega_0
+        bound = 1 / in_features if is_first else math.sqrt(6 / in_features) / self.w0
         with torch.no_grad():
             self.weight.uniform_(-bound, bound)
         if self.bias is not None:
             _init_bias(self.bias, in_features, bound, bias_init)
 
     def preactivation(self, x: torch.Tensor) -> torch.Tensor:
-        """``omega_0 * (W x + b)``, with the factor folded into the (small) parameters."""
-        return _affine(x, self.weight, self.bias, self.omega_0)
+        """``w0 * (W x + b)``, with the factor folded into the (small) parameters."""
+        return _affine(x, self.weight, self.bias, self.w0)
 
     def forward(self, x: torch.Tensor, fast: bool | None = None) -> torch.Tensor:
-        """``sin(omega_0 * (W x + b))``; ``fast`` picks :class:`SineFunction` (None: when it
+        """``sin(w0 * (W x + b))``; ``fast`` picks :class:`SineFunction` (None: when it
         applies, see :func:`_use_sine_function`)."""
         if _use_sine_function(x) if fast is None else fast and _use_sine_function(x):
-            return SineFunction.apply(x, self.weight, self.bias, self.omega_0)
+            return SineFunction.apply(x, self.weight, self.bias, self.w0)
         z = self.preactivation(x)
         # Without a graph the pre-activation is a temporary: take its sine in place.
         return z.sin_() if not torch.is_grad_enabled() else torch.sin(z)
@@ -175,7 +175,7 @@ class SineLayer(nn.Module):
     def extra_repr(self) -> str:
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
-            f"omega_0={self.omega_0:g}, is_first={self.is_first}"
+            f"w0={self.w0:g}, is_first={self.is_first}"
         )
 
 
@@ -190,8 +190,8 @@ class Siren(nn.Module):
         hidden_features: width of every hidden layer.
         hidden_layers: sine layers after the first one.
         out_features: output channels.
-        first_omega_0: ``w0`` of the first layer (30 for images; larger for audio).
-        hidden_omega_0: ``w0`` of the other sine layers.
+        w0: frequency of the first layer (30 for images; larger for audio).
+        hidden_w0: frequency of the other sine layers.
         outermost_linear: linear output layer (default, as the paper) or a final sine layer.
         bias_init: bias initialisation of every layer: ``torch`` (PyTorch's default, as in the
             authors' code), ``zero`` or ``siren``; see :func:`_init_bias`.
@@ -203,8 +203,8 @@ class Siren(nn.Module):
         hidden_features: int,
         hidden_layers: int,
         out_features: int,
-        first_omega_0: float = 30.0,
-        hidden_omega_0: float = 30.0,
+        w0: float = 30.0,
+        hidden_w0: float = 30.0,
         outermost_linear: bool = True,
         bias_init: BiasInit = "torch",
     ) -> None:
@@ -218,14 +218,14 @@ class Siren(nn.Module):
         self.out_features = out_features
         self.hidden_features = hidden_features
         self.hidden_layers = hidden_layers
-        self.first_omega_0 = float(first_omega_0)
-        self.hidden_omega_0 = float(hidden_omega_0)
+        self.w0 = float(w0)
+        self.hidden_w0 = float(hidden_w0)
         self.outermost_linear = outermost_linear
         layers: list[nn.Module] = [
             SineLayer(
                 in_features,
                 hidden_features,
-                omega_0=first_omega_0,
+                w0=w0,
                 is_first=True,
                 bias_init=bias_init,
             )
@@ -235,13 +235,13 @@ class Siren(nn.Module):
                 SineLayer(
                     hidden_features,
                     hidden_features,
-                    omega_0=hidden_omega_0,
+                    w0=hidden_w0,
                     bias_init=bias_init,
                 )
             )
         if outermost_linear:
             last = nn.Linear(hidden_features, out_features)
-            bound = math.sqrt(6 / hidden_features) / hidden_omega_0
+            bound = math.sqrt(6 / hidden_features) / hidden_w0
             with torch.no_grad():
                 last.weight.uniform_(-bound, bound)
             _init_bias(last.bias, hidden_features, bound, bias_init)
@@ -251,7 +251,7 @@ class Siren(nn.Module):
                 SineLayer(
                     hidden_features,
                     out_features,
-                    omega_0=hidden_omega_0,
+                    w0=hidden_w0,
                     bias_init=bias_init,
                 )
             )

@@ -15,8 +15,8 @@ def _siren_kwargs(cfg: ModelConfig, shape: TaskShape) -> dict[str, Any]:
         "hidden_features": cfg.hidden,
         "hidden_layers": cfg.layers - 2,
         "out_features": shape.out_features,
-        "first_omega_0": shape.w0 if cfg.w0 is None else cfg.w0,
-        "hidden_omega_0": cfg.hidden_w0,
+        "w0": shape.w0 if cfg.w0 is None else cfg.w0,
+        "hidden_w0": cfg.hidden_w0,
         "bias_init": cfg.bias_init,
     }
 

@@ -3,9 +3,9 @@
 Saragadam, LeJeune, Tan, Balakrishnan, Veeraraghavan and Baraniuk, "WIRE: Wavelet Implicit
 Neural Representations", CVPR 2023 (github.com/vishwa91/wire). This is the paper's main,
 **complex** variant: after a real first linear layer every layer is complex,
-``psi(z) = exp(i omega_0 z - |s_0 z|^2)``, and the network's output is the real part of a
+``psi(z) = exp(i w0 z - |s_0 z|^2)``, and the network's output is the real part of a
 complex linear layer. Weights keep PyTorch's default ``nn.Linear`` initialisation, as the
-authors' code does; image defaults ``omega_0 = 20``, ``s_0 = 10``. A complex weight holds two
+authors' code does; image defaults ``w0 = 20``, ``s_0 = 10``. A complex weight holds two
 real numbers and is counted as two parameters when widths are matched
 (:mod:`sirenkit.nets.param_match`), which replaces the authors' ``width / sqrt(2)`` rule.
 """
@@ -23,12 +23,12 @@ def _complex_dtype() -> torch.dtype:
 
 
 class ComplexGaborLayer(nn.Module):
-    """``x -> exp(i omega_0 z - |scale z|^2)`` with ``z = W x + b``.
+    """``x -> exp(i w0 z - |scale z|^2)`` with ``z = W x + b``.
 
     Arguments:
         in_features: input width.
         out_features: output width.
-        omega_0: frequency of the wavelet's oscillation.
+        w0: frequency of the wavelet's oscillation.
         scale: inverse width of its Gaussian envelope.
         is_first: real weights (the input is real coordinates); later layers are complex.
     """
@@ -38,12 +38,12 @@ class ComplexGaborLayer(nn.Module):
         in_features: int,
         out_features: int,
         *,
-        omega_0: float = 20.0,
+        w0: float = 20.0,
         scale: float = 10.0,
         is_first: bool = False,
     ) -> None:
         super().__init__()
-        self.omega_0 = float(omega_0)
+        self.w0 = float(w0)
         self.scale = float(scale)
         self.is_first = is_first
         dtype = None if is_first else _complex_dtype()
@@ -52,10 +52,10 @@ class ComplexGaborLayer(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         z = self.linear(x)
         envelope = z.real.square() + z.imag.square() if z.is_complex() else z.square()
-        return torch.exp(1j * self.omega_0 * z - self.scale**2 * envelope)
+        return torch.exp(1j * self.w0 * z - self.scale**2 * envelope)
 
     def extra_repr(self) -> str:
-        return f"omega_0={self.omega_0:g}, scale={self.scale:g}, is_first={self.is_first}"
+        return f"w0={self.w0:g}, scale={self.scale:g}, is_first={self.is_first}"
 
 
 class Wire(nn.Module):
@@ -66,7 +66,7 @@ class Wire(nn.Module):
         hidden_features: width of every hidden layer (complex units).
         hidden_layers: Gabor layers after the first one.
         out_features: output channels (the real part of the last layer).
-        omega_0: wavelet frequency of every Gabor layer.
+        w0: wavelet frequency of every Gabor layer.
         scale: envelope factor of every Gabor layer.
     """
 
@@ -76,7 +76,7 @@ class Wire(nn.Module):
         hidden_features: int,
         hidden_layers: int,
         out_features: int,
-        omega_0: float = 20.0,
+        w0: float = 20.0,
         scale: float = 10.0,
     ) -> None:
         super().__init__()
@@ -84,15 +84,13 @@ class Wire(nn.Module):
         first = ComplexGaborLayer(
             in_features,
             hidden_features,
-            omega_0=omega_0,
+            w0=w0,
             scale=scale,
             is_first=True,
         )
         self.net = layer_stack(
             first,
-            lambda: ComplexGaborLayer(
-                hidden_features, hidden_features, omega_0=omega_0, scale=scale
-            ),
+            lambda: ComplexGaborLayer(hidden_features, hidden_features, w0=w0, scale=scale),
             hidden_layers,
             nn.Linear(hidden_features, out_features, dtype=_complex_dtype()),
         )

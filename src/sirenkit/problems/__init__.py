@@ -13,7 +13,7 @@ Find the field ``u`` such that ``C_m(x, u, grad u, ...) = 0`` on domains ``Omega
         sk.Constraint(space_time.face("t", 0),
                       lambda f: f.u + torch.sin(math.pi * f.x[:, :1]), points=160),
     ], names=("x", "t"))
-    run = sk.solve(problem, sk.Siren(2, 64, 2, 1, first_omega_0=5), steps=3000, then_lbfgs=500)
+    run = sk.solve(problem, sk.Siren(2, 64, 2, 1, w0=5), steps=3000, then_lbfgs=500)
 """
 
 from . import domains

@@ -162,8 +162,8 @@ def _config_of(module: nn.Module | None) -> ModelConfig:
             "siren",
             hidden=module.hidden_features,
             layers=module.hidden_layers + 2,
-            w0=module.first_omega_0,
-            hidden_w0=module.hidden_omega_0,
+            w0=module.w0,
+            hidden_w0=module.hidden_w0,
         )
     spec = getattr(module, "sirenkit_spec", None)
     if spec is not None and "hidden_features" in spec["kwargs"]:
@@ -186,8 +186,8 @@ def with_spec(module: nn.Module) -> nn.Module:
                 "hidden_features": module.hidden_features,
                 "hidden_layers": module.hidden_layers,
                 "out_features": module.out_features,
-                "first_omega_0": module.first_omega_0,
-                "hidden_omega_0": module.hidden_omega_0,
+                "w0": module.w0,
+                "hidden_w0": module.hidden_w0,
             },
         }
         return module

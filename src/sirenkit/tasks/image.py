@@ -60,8 +60,8 @@ class FitImageConfig(RunOptions):
     """Stop once the training PSNR (over the last full image's worth of pixels) reaches this
     many dB."""
     min_gain: float | None = 0.02
-    """Stop once the PSNR gained over the last 20 full images' worth of pixels falls below this
-    many dB per full image (None: run every step)."""
+    """Stop once the curve has flattened: the slope of the training PSNR over the last 20 full
+    images' worth of pixels falls below this many dB per full image (None: run every step)."""
 
     def setup(self) -> ImageTask:
         img = load_image(self.source, self.size)

@@ -17,6 +17,10 @@ FORMAT = "sirenkit-checkpoint"
 VERSION = 1
 CHECKPOINT_NAME = "checkpoint.pt"
 
+RENAMED_KWARGS = {"first_omega_0": "w0", "hidden_omega_0": "hidden_w0", "omega_0": "w0"}
+"""Constructor arguments renamed since checkpoints were first written (old -> new): the
+frequency is ``w0`` everywhere now; older checkpoints spell it the authors' way."""
+
 
 def save_checkpoint(path: Path, model: nn.Module, **state: Any) -> Path:
     """Write ``model`` (its spec and weights) and ``state`` to ``path`` atomically.
@@ -71,6 +75,9 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
             f"checkpoint {p} has format version {ckpt['version']}; this sirenkit reads up to "
             f"{VERSION}: upgrade sirenkit"
         )
+    spec = ckpt.get("model")
+    if isinstance(spec, dict) and isinstance(spec.get("kwargs"), dict):
+        spec["kwargs"] = {RENAMED_KWARGS.get(k, k): v for k, v in spec["kwargs"].items()}
     return ckpt
 
 
