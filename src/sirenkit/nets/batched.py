@@ -283,15 +283,17 @@ class BatchedSiren(nn.Module):
         network's gradient is that of its own loss), and the per-network errors (detached).
 
         With gradients on, :class:`GroupedSquaredError` computes the loss and the gradients
-        ``group`` networks at a time (default: :data:`GROUP_VALUES` values per group); the same
+        ``group`` networks at a time (default: :data:`GROUP_VALUES` values per group on the
+        CPU, all networks on an accelerator, untested here for want of one); the same
         numbers as autograd through :meth:`forward`, at a fraction of the memory traffic.
         """
-        if not torch.is_grad_enabled() or coords.requires_grad or _functorch_active():
+        plain = not torch.is_grad_enabled() or coords.requires_grad or _functorch_active()
+        if plain or self.omegas[-1] is not None:  # (a sine output layer: autograd's way too)
             mse = ((self(coords) - target) ** 2).mean(dim=(1, 2))
             return mse.sum(), mse.detach()
-        if self.omegas[-1] is not None:
-            raise ValueError("squared_error needs the linear output layer (outermost_linear)")
-        group = group or max(1, GROUP_VALUES // coords.shape[0])
+        if group is None:  # on an accelerator, one group: launches, not caches, cost there
+            cpu = coords.device.type == "cpu"
+            group = max(1, GROUP_VALUES // coords.shape[0]) if cpu else self.count
         loss, errors = GroupedSquaredError.apply(
             coords, target, self.omegas, group, *self.weights, *self.biases
         )
