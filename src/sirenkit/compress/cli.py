@@ -30,8 +30,8 @@ class CompressConfig:
     """Linear layers of the SIREN (input and output included); the width follows the budget."""
     bits: int = 10
     """Quantisation bit depth tried first (lowered while the file exceeds the budget)."""
-    steps: int = 1000
-    """Adam steps of the fit."""
+    steps: int = 1500
+    """Adam steps of the fit (~80 CPU s with the fine-tuning at 256x256, 0.3 bpp)."""
     qat_steps: int = 200
     """Fine-tuning steps through the quantisation."""
     lr: float = 2e-3
