@@ -1,5 +1,5 @@
 """torchrun: two CPU processes (gloo) give the single-process result, for batched fitting (the
-images sharded across ranks) and for Reptile meta-training (the meta-batch sharded)."""
+images sharded across ranks) and for meta-training an init (the meta-batch sharded)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ def _configs(tmp_path):
     folder = tmp_path / "imgs"
     fit = images_config(tmp_path, str(folder))
     fit.train.steps, fit.train.checkpoint_every = 4, 0
-    init = TrainInitConfig(dataset=str(folder), size=8, inner_steps=2, out=tmp_path / "runs")
-    init.model.hidden, init.model.layers = 12, 3
+    init = TrainInitConfig(dataset=str(folder), size=8, out=tmp_path / "runs")
+    init.model.hidden, init.model.layers, init.model.inner_steps = 12, 3, 2
     init.test_fraction, init.eval_images = 0.2, 1
     init.train = TrainConfig(steps=3, lr=1e-3, batch_size=4, eval_every=0, progress=False)
     return fit, init

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import torch
 
 import sirenkit
@@ -49,21 +51,34 @@ def test_init_from_another_architecture_or_task_is_a_one_line_error(tmp_path, ca
 
 
 def test_train_init_run_starts_fit_images_and_fit_image(tmp_path, capsys):
+    """A fit from a learned init starts from its weights and takes the init's learned-rate
+    steps: ``fit images --schedule constant`` is exactly the meta-training's inner fit."""
     from sirenkit.tasks.init import TrainInitConfig
 
     folder = image_folder(tmp_path / "imgs", 6, (8, 8))
-    cfg = TrainInitConfig(dataset=str(folder), size=8, inner_steps=2, out=tmp_path / "runs")
-    cfg.model.hidden, cfg.model.layers = 12, 3
+    cfg = TrainInitConfig(dataset=str(folder), size=8, out=tmp_path / "runs")
+    cfg.model.hidden, cfg.model.layers, cfg.model.inner_steps = 12, 3, 2
     cfg.test_fraction, cfg.eval_images = 0.2, 1
     cfg.train = TrainConfig(steps=2, batch_size=3, eval_every=0, progress=False)
     learned = run(cfg)
     fit = images_config(tmp_path, str(folder))
-    fit.init, fit.size, fit.train.lr, fit.train.steps = learned.run_dir, 8, 1e-30, 1
-    many = run(fit).model
-    theta = learned.model.state_dict()
+    fit.init, fit.size, fit.train.steps, fit.train.schedule = learned.run_dir, 8, 3, "constant"
+    fit.train.checkpoint_every = 0
+    outcome = run(fit)
+    assert (
+        "learned step sizes"
+        in json.loads((outcome.run_dir / "summary.json").read_text())["optimizer"]
+    )
+    targets = outcome.task.pixels.reshape(6, 64, 1)
+    expected, _ = learned.model.fit(outcome.task.coords, targets, 3)
     for i in (0, 5):
-        for k, v in many.network_state(i).items():
-            torch.testing.assert_close(v, theta[k])
+        for k, v in outcome.model.network_state(i).items():
+            torch.testing.assert_close(v, expected.network_state(i)[k], rtol=1e-4, atol=1e-6)
+    cfg.init, cfg.train.steps = learned.run_dir, 1  # meta-training goes on from the init
+    cfg.train.lr = 1e-30
+    again = run(cfg).model.state_dict()
+    for k, v in learned.model.state_dict().items():
+        torch.testing.assert_close(again[k], v)
     out = str(tmp_path / "runs")
     rc = main(["fit", "images", str(folder), "--hidden", "16", "--init", str(learned.run_dir)])
     assert rc == 2 and "hidden_features 12 vs 16" in capsys.readouterr().err

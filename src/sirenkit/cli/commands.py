@@ -103,7 +103,7 @@ COMMANDS: tuple[Command, ...] = (
         ("train", "init"),
         "sirenkit.tasks.init:TrainInitConfig",
         "sirenkit.tasks.init:train_init",
-        "meta-learn a SIREN initialisation for a class of images (Reptile); use with --init",
+        "meta-learn a SIREN init and its step sizes for a class of images; use with --init",
     ),
     Command(
         ("complete",),

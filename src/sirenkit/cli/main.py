@@ -41,10 +41,6 @@ def _find(argv: Sequence[str]) -> tuple[Command | None, int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command named by ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
-    import tyro
-
-    from ..errors import ForeignRun, SirenkitError, require_finite_options
-
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(_usage())
@@ -68,6 +64,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         print(f"sirenkit: error: unknown command {argv[0]!r}\n\n{_usage()}", file=sys.stderr)
         return 2
+    import tyro  # after the listings above, which need neither tyro nor torch
+
+    from ..errors import ForeignRun, SirenkitError, require_finite_options
+
     prog = "sirenkit " + " ".join(command.words)
     try:
         config_cls = _load(command.config)
@@ -118,7 +118,8 @@ def _report(prog: str, outcome: object) -> None:
     print(f"{prog}: {seconds:.1f} s of training; {shown}; results in {run_dir}")
 
 
-def _interrupted():
-    from ..training.loop import Interrupted
-
-    return Interrupted
+def _interrupted() -> type[BaseException] | tuple[()]:
+    """The training loop's interrupt, if the loop was ever imported (else it cannot have been
+    raised: ``--help`` need not import torch to find that out)."""
+    loop = sys.modules.get("sirenkit.training.loop")
+    return loop.Interrupted if loop is not None else ()

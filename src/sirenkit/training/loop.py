@@ -18,6 +18,7 @@ from . import distributed
 from .checkpoint import CHECKPOINT_NAME, save_checkpoint
 from .config import TrainConfig
 from .metrics_log import MetricsLog
+from .optim import LearnedRateSGD, is_learned_rate_state
 from .schedule import batch_size_at, learning_rate
 from .task import Task
 
@@ -79,6 +80,21 @@ class TrainResult:
     """Why training ended before ``cfg.steps`` (the task's :meth:`Task.should_stop`), if it did."""
 
 
+def _optimizer(
+    model: nn.Module,
+    cfg: TrainConfig,
+    rates: Sequence[torch.Tensor] | None,
+    saved: dict[str, Any] | None,
+) -> torch.optim.Optimizer:
+    """Adam, or the learned-rate steps of a learned initialisation (given, or, on resume,
+    named by the saved optimiser state, which then restores the rates)."""
+    if rates is None and is_learned_rate_state(saved):
+        rates = [torch.zeros_like(p) for p in model.parameters()]
+    if rates is not None:
+        return LearnedRateSGD(model.parameters(), rates, lr=cfg.lr, peak=cfg.lr)
+    return torch.optim.Adam(model.parameters(), lr=cfg.lr)
+
+
 class Interrupted(Exception):
     """Training stopped by the user; a checkpoint at ``step`` was written."""
 
@@ -97,6 +113,7 @@ def train(
     resume: TrainState | None = None,
     checkpoint_extra: dict[str, Any] | None = None,
     callbacks: Sequence[Callback] = (),
+    rates: Sequence[torch.Tensor] | None = None,
 ) -> TrainResult:
     """Optimise ``model`` on ``task`` for ``cfg.steps`` steps, writing into ``run_dir``.
 
@@ -108,6 +125,9 @@ def train(
         resume: state read from a checkpoint of this run, to continue it.
         checkpoint_extra: JSON-able data stored in every checkpoint (the run's config).
         callbacks: called as ``fn(step, model)`` after each completed step (1-based count).
+        rates: learned step sizes, one tensor per parameter of ``model`` (a learned
+            initialisation's, :func:`~sirenkit.training.init.apply_init`): the fit takes
+            :class:`~sirenkit.training.optim.LearnedRateSGD` steps instead of Adam's.
 
     Returns:
         Steps done, training seconds (evaluation and I/O excluded) and the final metrics.
@@ -126,7 +146,7 @@ def train(
     task.to(device)
     model.train()
     net = distributed.wrap(model, ctx, device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    optimizer = _optimizer(model, cfg, rates, resume.optimizer if resume else None)
     low = AUTOCAST_DTYPES[cfg.precision]
     generator = torch.Generator().manual_seed(cfg.seed)
     state = resume or TrainState()

@@ -22,6 +22,7 @@ from .config import RunOptions, from_dict, to_dict
 from .init import apply_init
 from .loop import AUTOCAST_DTYPES, Callback, TrainState, resolve_device, train
 from .metrics_log import read_metrics
+from .optim import is_learned_rate_state
 from .rundir import fresh_run_dir
 from .task import Task
 from .tensorboard_log import open_log, require_tensorboard
@@ -192,8 +193,7 @@ def _run(
         task.init_model(model)
     else:
         model = given
-    if cfg.init is not None:
-        apply_init(model, cfg.init, task.name)
+    rates = None if cfg.init is None else apply_init(model, cfg.init, task.name)
     with contextlib.ExitStack() as stack:
         run_dir = None
         if main:
@@ -202,7 +202,7 @@ def _run(
             saved = {"_config": _config_ref(type(cfg)), **to_dict(cfg)}
             (run_dir / "config.json").write_text(json.dumps(saved, indent=2) + "\n")
         run_dir = distributed.broadcast(run_dir, distributed.current())
-        return _train(cfg, task, model, run_dir, None, callbacks)
+        return _train(cfg, task, model, run_dir, None, callbacks, rates)
 
 
 def _finished(run_dir: Path, model: nn.Module, task: Task, state: TrainState) -> RunOutcome:
@@ -224,9 +224,14 @@ def _train(
     run_dir: Path,
     resume: TrainState | None,
     callbacks: Sequence[Callback],
+    rates: list[torch.Tensor] | None = None,
 ) -> RunOutcome:
-    """Train (from scratch or from ``resume``) and write the outputs into ``run_dir``."""
+    """Train (from scratch or from ``resume``) and write the outputs into ``run_dir``;
+    ``rates``: the learned step sizes of a ``--init`` run (see :func:`apply_init`)."""
     main = distributed.is_main()
+    learned = rates is not None or is_learned_rate_state(resume.optimizer if resume else None)
+    if learned and main:
+        print(f"--init {cfg.init}: fitting with its learned step sizes (SGD), not Adam")
     start = resume.step if resume else 0
     tb = open_log(cfg.train.log, run_dir, cfg.train.log_every, start) if main else None
     result = train(
@@ -237,6 +242,7 @@ def _train(
         resume=resume,
         checkpoint_extra={"config": to_dict(cfg)},
         callbacks=[*callbacks, tb] if tb else callbacks,
+        rates=rates,
     )
     model.eval()
     if not main:
@@ -251,6 +257,7 @@ def _train(
         "train_seconds": round(result.train_time, 3),
         "seconds_per_step": round(result.train_time / max(1, result.steps), 5),
         **({"stopped": result.stopped} if result.stopped else {}),
+        **({"optimizer": f"learned step sizes of --init {cfg.init} (SGD)"} if learned else {}),
         **result.final,
     }
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
