@@ -50,6 +50,7 @@ def test_fit_render_and_help(tmp_path, capsys):
         (["fit", "image", "missing.png"], "not found"),
         (["fit", "image", "nosuchbuiltin"], "built-in"),
         (["fit", "image", "--steps", "0"], "--steps must be positive"),
+        (["fit", "image", "--hold", "1"], "--hold must be in"),
         (["fit", "image", "--size", "-3"], "positive"),
         (["fit", "image", "--model", "nope"], "unknown model"),
         (["render", "nowhere"], "checkpoint not found"),
