@@ -24,6 +24,7 @@ per step (pixels per step, so a cheap partial-batch step is never read as a fast
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import math
 import statistics
@@ -218,11 +219,29 @@ def full_batch_side(
     return ended
 
 
-def sirenkit_side(clock: Clock, name: str, size: int, steps: int | None) -> dict:
-    """``sirenkit fit image NAME --size SIZE`` with its defaults, through the shared loop."""
+def override(cfg: object, assignments: tuple[str, ...]) -> None:
+    """Apply ``field.sub=value`` assignments (Python literals: 600, 0.7, None) to a config,
+    the way the CLI flags would (``train.hold=0.7`` is ``--hold 0.7``)."""
+    for item in assignments:
+        key, _, text = item.partition("=")
+        *path, last = key.split(".")
+        target = cfg
+        for part in path:
+            target = getattr(target, part)
+        if not hasattr(target, last):
+            raise SystemExit(f"--set {item}: no field {key!r}")
+        setattr(target, last, ast.literal_eval(text))
+
+
+def sirenkit_side(
+    clock: Clock, name: str, size: int, steps: int | None, assignments: tuple[str, ...] = ()
+) -> dict:
+    """``sirenkit fit image NAME --size SIZE`` with its defaults (or the given
+    ``assignments``), through the shared loop."""
     cfg = FitImageConfig(source=name, size=size)
     if steps is not None:
         cfg.train.steps = steps
+    override(cfg, assignments)
     cfg.train.eval_every = cfg.train.checkpoint_every = 0
     cfg.train.progress = False
     cfg.train.log_every = 10**9
@@ -260,6 +279,7 @@ def compare(
     sides: tuple[str, ...] = SIDES,
     caps: dict[str, float] | None = None,
     ratios: dict[str, float] | None = None,
+    assignments: tuple[str, ...] = (),
 ) -> dict[str, dict]:
     """Train the chosen sides on one image, interleaved; their records and summaries.
 
@@ -299,7 +319,7 @@ def compare(
         try:
             torch.manual_seed(0)
             if s == "sirenkit":
-                extra[s] = sirenkit_side(clocks[s], name, size, sirenkit_steps)
+                extra[s] = sirenkit_side(clocks[s], name, size, sirenkit_steps, assignments)
             elif s == "tuned":
                 net = tuned_siren(image.shape[-1])
                 ended = full_batch_side(clocks[s], net, image, 1e-3, tuned_steps, cosine=True)
@@ -543,6 +563,13 @@ def main() -> None:
         "--authors-ratio", type=float, default=None, help="the same for the authors' side"
     )
     ap.add_argument("--sirenkit-steps", type=int, default=None, help="default: sirenkit's")
+    ap.add_argument(
+        "--set",
+        nargs="+",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="change sirenkit's options (train.hold=0.5 min_gain=None) to measure a variant",
+    )
     ap.add_argument("--sides", nargs="+", default=list(SIDES), choices=SIDES)
     ap.add_argument(
         "--eval-every", type=float, default=4.0, help="full images' worth of pixels between PSNRs"
@@ -582,6 +609,7 @@ def main() -> None:
             if k in ("ref_seconds", "tuned_ratio", "authors_ratio") and v is not None
         )
         + (f" --sirenkit-steps {args.sirenkit_steps}" if args.sirenkit_steps else "")
+        + (f" --set {' '.join(args.set)}" if args.set else "")
         + f" --eval-every {args.eval_every:g}"
     )
     ref_cap = args.ref_seconds or args.seconds
@@ -609,6 +637,7 @@ def main() -> None:
                     tuple(args.sides),
                     caps,
                     ratios,
+                    tuple(args.set),
                 )
                 results[(name, size)] = res
                 print(tables({(name, size): res}, args.seconds).split("\n\n")[0], flush=True)

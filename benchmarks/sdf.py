@@ -260,7 +260,7 @@ def profile(src, args) -> str:
     input gradients (the loss), the backward pass (a double backward through the gradient
     terms), Adam; and the same step without the gradient terms, for their price."""
     rows = []
-    for label, gradients in (("default", True), ("values only (--gradients False)", False)):
+    for label, gradients in (("default", True), ("values only (--no-gradients)", False)):
         cfg = FitSdfConfig()
         cfg.loss = dataclasses.replace(cfg.loss, gradients=gradients)
         task = SdfTask(src.cloud, norm=src.norm, reference=src.reference, loss=cfg.loss)

@@ -28,6 +28,9 @@ class TrainConfig:
     exponential (geometric decay to lr * final_lr_factor)."""
     warmup: int = 0
     """Linear warm-up steps."""
+    hold: float = 0.0
+    """Share of the steps after warm-up kept at the peak learning rate before the decay starts
+    (0: decay from the start)."""
     final_lr_factor: float = 0.01
     """The schedule's last learning rate, as a fraction of lr."""
     then_lbfgs: int = 0
@@ -80,7 +83,9 @@ class RunOptions:
     """Continue the interrupted run in this folder with its saved configuration."""
     init: Path | None = None
     """Start from the weights of this run: a learned initialisation (train init) or a fit of
-    the same task and network."""
+    the same task and network. From a train init run the fit takes its learned per-weight step
+    sizes instead of Adam, scaled by the schedule (--lr only sets the peak they are relative
+    to; --schedule constant replays the meta-trained steps)."""
 
     def setup(self) -> Task:
         """Build the task this config describes (a config is the factory of its task)."""
