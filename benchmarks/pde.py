@@ -22,6 +22,7 @@ import os
 import runpy
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,44 @@ def lshape_finite_differences(points: np.ndarray, n: int) -> np.ndarray:
     u = np.zeros(gx.shape)
     u[inside] = spsolve(a, np.ones(len(k)))
     return RegularGridInterpolator((xs, xs), u)(points)
+
+
+SHOCK_T = 0.99
+
+
+def burgers_exact(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Burgers' solution by the Cole-Hopf transform (Gauss-Hermite quadrature, 160 nodes):
+    ``u = -E[sin(pi y) f(y)] / E[f(y)]``, ``y = x - sqrt(4 nu t) z``, ``f = exp(-cos(pi y) /
+    (2 pi nu))``; it matches Burgers.npz to ~1e-11."""
+    nu = 0.01 / np.pi
+    z, w = np.polynomial.hermite.hermgauss(160)
+    x, t = np.asarray(x, float)[..., None], np.asarray(t, float)[..., None]
+    y = x - np.sqrt(4 * nu * t) * z
+    log_f = -np.cos(np.pi * y) / (2 * np.pi * nu) + np.log(w)
+    f = np.exp(log_f - log_f.max(-1, keepdims=True))
+    return -(np.sin(np.pi * y) * f).sum(-1) / f.sum(-1)
+
+
+def shock_displacement_error(delta: float) -> float:
+    """Relative L2 error against Burgers.npz of the exact solution whose shock (|x| < 0.05) is
+    moved by ``delta``: what a misplaced shock alone costs."""
+    with np.load(SHARED / "pde" / "Burgers.npz") as d:
+        x, t, ref = d["x"][:, 0], d["t"][:, 0], d["usol"]
+    gx, gt = np.meshgrid(x, t, indexing="ij")
+    moved = np.where(np.abs(gx) < 0.05, burgers_exact(gx - delta, gt), burgers_exact(gx, gt))
+    return float(np.linalg.norm(moved - ref) / np.linalg.norm(ref))
+
+
+def shock_position(values: Callable[[np.ndarray], np.ndarray]) -> float:
+    """Where a Burgers field crosses zero nearest x = 0 at t = 0.99 (the exact shock sits at
+    x = 0 by symmetry); ``values`` maps (N, 2) points (x, t) to (N,) or (N, 1) values."""
+    x = np.linspace(-0.1, 0.1, 2001)
+    u = np.asarray(values(np.stack([x, np.full_like(x, SHOCK_T)], 1))).reshape(-1)
+    cross = np.nonzero(np.sign(u[:-1]) != np.sign(u[1:]))[0]
+    if not len(cross):
+        return float("nan")
+    i = cross[np.argmin(np.abs(x[cross]))]
+    return float(x[i] - u[i] * (x[i + 1] - x[i]) / (u[i + 1] - u[i]))
 
 
 def _example(name: str) -> dict[str, Any]:
@@ -145,8 +184,18 @@ def run_sirenkit(name: str, which: str, out: Path, solved: Solved | None = None)
         "steps": f"{steps} Adam + {lbfgs} L-BFGS" if lbfgs else f"{steps} Adam",
         "rel_l2": outcome.final.get("rel_l2"),
         "rel_l2_fd": _vs_solved(points.double().numpy(), values, solved),
+        "shock_x": _shock(name, lambda p: ns["problem"].values(outcome.model, _f32(p)).numpy()),
         "cpu_s": round(cpu, 1),
     }
+
+
+def _f32(p: np.ndarray) -> torch.Tensor:
+    return torch.as_tensor(p, dtype=torch.float32)
+
+
+def _shock(name: str, values: Callable[[np.ndarray], np.ndarray]) -> float | None:
+    x = shock_position(values) if name == "burgers" else float("nan")
+    return None if np.isnan(x) else round(x, 5)
 
 
 def _describe(model: torch.nn.Module) -> str:
@@ -206,6 +255,7 @@ def deepxde_burgers(dde, adam_steps: int) -> dict[str, Any]:
     cpu = time.process_time() - t0
     err = dde.metrics.l2_relative_error(exact.flatten()[:, None], pred)
     return {
+        "shock_x": _shock("burgers", lambda p: model.predict(p.astype(np.float32))),
         "example": "burgers",
         "method": "DeepXDE 1.15 (its example)",
         "network": "tanh 3x20",
@@ -276,7 +326,7 @@ def deepxde_lshape(dde, adam_steps: int, solved: Solved | None = None) -> dict[s
     }
 
 
-def goals(rows: list[dict[str, Any]]) -> str:
+def goals(rows: list[dict[str, Any]], shock: dict[str, float] | None = None) -> str:
     """The issue's goal, per example: sirenkit's best error over DeepXDE's (goal <= 0.2) and
     its CPU seconds over DeepXDE's (goal <= 1), from this run's rows."""
     lines = []
@@ -300,10 +350,27 @@ def goals(rows: list[dict[str, Any]]) -> str:
                 f"{d[key]:.4g} = {ratio:.2f} (goal <= 0.2) in {cpu:.2f}x its CPU seconds "
                 f"(goal <= 1): **{met}**"
             )
+    if shock:
+        moved = ", ".join(f"{float(d):g}: {e:.3f}" for d, e in shock.items())
+        lines.append(
+            f"- burgers: the exact solution with its shock moved by delta (|x| < 0.05) scores "
+            f"rel_l2 {moved} (delta: error); `shock_x` is where each field crosses zero near "
+            f"x = 0 at t = {SHOCK_T} (exact: 0)"
+        )
     return "Goal (issue 15):\n\n" + "\n".join(lines) if lines else ""
 
 
-COLUMNS = ["example", "method", "network", "parameters", "steps", "rel_l2", "rel_l2_fd", "cpu_s"]
+COLUMNS = [
+    "example",
+    "method",
+    "network",
+    "parameters",
+    "steps",
+    "rel_l2",
+    "rel_l2_fd",
+    "shock_x",
+    "cpu_s",
+]
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -326,7 +393,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = ap.parse_args(argv)
     if args.from_json is not None:
         saved = json.loads(args.from_json.read_text())
-        md = table(saved["rows"], COLUMNS) + "\n\n" + goals(saved["rows"])
+        md = table(saved["rows"], COLUMNS) + "\n\n" + goals(saved["rows"], saved.get("shock"))
         md += f"\n\nMeasured on {saved['machine']}; {saved['load']}."
         print(md)
         if args.write_docs:
@@ -354,10 +421,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 print(json.dumps(rows[-1]), flush=True)
     if dde is None and args.deepxde == "auto":
         print("deepxde not installed (pip install 'sirenkit[bench]'): no DeepXDE rows")
-    md = table(rows, COLUMNS) + "\n\n" + goals(rows)
+    shock = None
+    if "burgers" in args.examples and (SHARED / "pde" / "Burgers.npz").is_file():
+        shock = {f"{d:g}": shock_displacement_error(d) for d in (0.0005, 0.001, 0.003)}
+    md = table(rows, COLUMNS) + "\n\n" + goals(rows, shock)
     print(md)
     print(f"{machine()}; {load()}")
-    payload = {"rows": rows, "machine": machine(), "load": load()}
+    payload = {"rows": rows, "shock": shock, "machine": machine(), "load": load()}
     write_json(args.json, payload)
     if args.write_docs:
         write_doc_block(DOC, "pde-table", md, "python -m benchmarks.pde --write-docs")
