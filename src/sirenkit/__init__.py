@@ -3,64 +3,58 @@
 The public API; everything else is reachable through the subpackages (``sirenkit.nets``,
 ``sirenkit.derivatives``, ``sirenkit.problems``, ``sirenkit.signals``, ``sirenkit.tasks``,
 ``sirenkit.training``).
+
+Names are imported on first use (PEP 562, through scientific Python's ``lazy_loader``):
+``import sirenkit`` and ``sirenkit --help`` stay free of torch (about two CPU seconds), and
+``sirenkit.Siren`` imports what it needs.
 """
+
+import lazy_loader
 
 __version__ = "0.1.0"
 
-from .derivatives import (
-    FieldDerivatives,
-    divergence,
-    gradient,
-    hessian,
-    jacobian,
-    laplacian,
-    value_and_derivatives,
+__getattr__, __dir__, _names = lazy_loader.attach(
+    __name__,
+    submodules=[
+        "compare",
+        "compress",
+        "derivatives",
+        "errors",
+        "examples",
+        "functa",
+        "geometry",
+        "metrics",
+        "nets",
+        "physics",
+        "problems",
+        "runtime",
+        "signals",
+        "tasks",
+        "training",
+        "viewer",
+        "viz",
+    ],
+    submod_attrs={
+        "derivatives": [
+            "FieldDerivatives",
+            "divergence",
+            "gradient",
+            "hessian",
+            "jacobian",
+            "laplacian",
+            "value_and_derivatives",
+        ],
+        "errors": ["SirenkitError"],
+        "geometry.meshing": ["extract_mesh"],
+        "metrics": ["psnr", "ssim"],
+        "nets": ["ModelConfig", "SineLayer", "Siren", "build_model", "list_models"],
+        "nets.hypernet": ["HyperNetwork", "SirenPrior"],
+        "problems": ["Constraint", "Problem", "Reference", "domains", "solve"],
+        "render": ["render"],  # the function shadows its module, as before
+        "signals": ["grid", "load_image", "save_image"],
+        "signals.audio": ["load_audio", "save_audio"],
+        "signals.video": ["load_video", "save_video"],
+        "training": ["TrainConfig", "load"],
+    },
 )
-from .errors import SirenkitError
-from .geometry.meshing import extract_mesh
-from .metrics import psnr, ssim
-from .nets import ModelConfig, SineLayer, Siren, build_model, list_models
-from .nets.hypernet import HyperNetwork, SirenPrior
-from .problems import Constraint, Problem, Reference, domains, solve
-from .render import render
-from .signals import grid, load_image, save_image
-from .signals.audio import load_audio, save_audio
-from .signals.video import load_video, save_video
-from .training import TrainConfig, load
-
-__all__ = [
-    "Constraint",
-    "FieldDerivatives",
-    "HyperNetwork",
-    "ModelConfig",
-    "Problem",
-    "Reference",
-    "SineLayer",
-    "Siren",
-    "SirenPrior",
-    "SirenkitError",
-    "TrainConfig",
-    "__version__",
-    "build_model",
-    "divergence",
-    "domains",
-    "extract_mesh",
-    "gradient",
-    "grid",
-    "hessian",
-    "jacobian",
-    "laplacian",
-    "list_models",
-    "load",
-    "load_audio",
-    "load_image",
-    "load_video",
-    "psnr",
-    "render",
-    "save_audio",
-    "save_image",
-    "save_video",
-    "solve",
-    "ssim",
-    "value_and_derivatives",
-]
+__all__ = ["__version__", *_names]

@@ -57,3 +57,18 @@ def test_mesh_winding_number_inside_test_matches_the_sdf():
     exact = sdf_inside(sphere)(q)
     agree = mesh_inside(mesh.vertices, mesh.faces)(q) == exact
     assert agree.mean() > 0.99
+
+
+def test_a_mesh_with_a_pinhole_still_has_an_inside_and_one_with_a_hole_does_not():
+    trimesh = pytest.importorskip("trimesh")
+    from sirenkit.geometry.io import nearly_closed
+
+    fine = trimesh.creation.icosphere(6)  # ~0.03 edges on a sphere of diameter 2
+    assert nearly_closed(fine)
+    pinhole = fine.copy()
+    pinhole.update_faces(np.arange(1, len(fine.faces)))  # one face: boundary ~0.1 of 2
+    assert not pinhole.is_watertight
+    assert nearly_closed(pinhole, tolerance=0.1) and not nearly_closed(pinhole, tolerance=0.01)
+    cap = fine.copy()
+    cap.update_faces(np.flatnonzero(fine.triangles_center[:, 2] < 0.9))  # a hole of radius 0.44
+    assert not nearly_closed(cap, tolerance=0.1)

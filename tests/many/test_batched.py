@@ -47,6 +47,36 @@ def test_gradients_equal_separate_sirens(coords_grad):
             torch.testing.assert_close(net.biases[k].grad[i], layer.bias.grad, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.parametrize(("channels", "threads"), [(1, 1), (3, 1), (3, 2)])
+def test_grouped_squared_error_equals_autograd(channels, threads):
+    """The group-at-a-time loss and closed-form gradients, with a last group shorter than the
+    others, one group after another or groups in parallel threads, are autograd's through the
+    stacked forward."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        _check_grouped_squared_error(channels)
+    finally:
+        torch.set_num_threads(before)
+    assert torch.get_num_threads() == before
+
+
+def _check_grouped_squared_error(channels: int) -> None:
+    torch.manual_seed(2)
+    net = BatchedSiren(5, **{**KW, "out_features": channels})
+    x = torch.rand(40, 2) * 2 - 1
+    target = torch.rand(5, 40, channels) * 2 - 1
+    expected = ((net(x) - target) ** 2).mean(dim=(1, 2))
+    expected.sum().backward()
+    grads = [p.grad.clone() for p in net.parameters()]
+    net.zero_grad()
+    loss, errors = net.squared_error(x, target, group=2)
+    (3 * loss).backward()
+    torch.testing.assert_close(errors, expected.detach(), rtol=1e-5, atol=1e-7)
+    for g, p in zip(grads, net.parameters(), strict=True):
+        torch.testing.assert_close(p.grad, 3 * g, rtol=1e-4, atol=1e-6)
+
+
 def test_one_adam_over_stacked_parameters_is_one_adam_per_network():
     """Adam is element-wise, so Adam on the stack follows N separate Adams step by step."""
     sirens = _sirens(3, seed=1)

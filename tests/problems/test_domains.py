@@ -116,3 +116,13 @@ def test_point_set_draws_points_with_their_values(tmp_path):
     vals[3] = math.nan
     with pytest.raises(sk.SirenkitError, match="NaN"):
         D.PointSet(pts, vals)
+
+
+def test_point_set_with_replacement_draws_any_number_of_its_points():
+    values = np.arange(10.0)
+    pts = sk.domains.PointSet(values[:, None], values, replace=True)
+    x, v = pts.draw(25, torch.Generator().manual_seed(0))
+    assert x.shape == (25, 1) and torch.equal(x[:, 0], v[:, 0])  # values follow their points
+    assert len(torch.unique(x)) <= 10  # repeats: drawn with replacement
+    small, _ = sk.domains.PointSet(values[:, None]).draw(25, torch.Generator())
+    assert len(small) == 10  # without: every point once

@@ -98,6 +98,13 @@ def test_schedules():
     assert learning_rate(cfg, 50) == 1.0
 
 
+def test_hold_keeps_the_peak_then_decays_over_the_rest():
+    cfg = TrainConfig(steps=101, lr=1.0, final_lr_factor=0.1, hold=0.5)
+    assert learning_rate(cfg, 0) == learning_rate(cfg, 50) == pytest.approx(1.0)
+    assert 0.1 < learning_rate(cfg, 75) < 1.0
+    assert learning_rate(cfg, 100) == pytest.approx(0.1)
+
+
 def test_config_round_trip(tmp_path):
     cfg = tiny_config(tmp_path)
     back = from_dict(FitImageConfig, json.loads(json.dumps(to_dict(cfg))))

@@ -74,3 +74,11 @@ def test_gain_stop_stops_on_a_flat_curve_and_not_on_a_rising_one():
     stops = [flat.update(w, min(30 + 0.5 * w / 3, 40.0) + 0.2 * (-1) ** w) for w in range(0, 200)]
     first = stops.index(True)
     assert 60 < first <= 90 and "gain" in flat.reason
+
+
+def test_gain_stop_is_not_ended_by_one_lucky_measurement():
+    """A partial batch's estimate is noisy: one high reading early on must not make a fit
+    that still rises steadily look flat a window later."""
+    stop = GainStop(min_gain=0.05, window=20)
+    curve = [(w, 30 + 0.1 * w + (3.0 if w == 10 else 0.0)) for w in range(0, 120)]
+    assert not any(stop.update(w, q) for w, q in curve)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import sys
+import typing
 from collections.abc import Sequence
 
 from .commands import COMMANDS, Command
@@ -41,10 +43,6 @@ def _find(argv: Sequence[str]) -> tuple[Command | None, int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command named by ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
-    import tyro
-
-    from ..errors import ForeignRun, SirenkitError, require_finite_options
-
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(_usage())
@@ -68,15 +66,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         print(f"sirenkit: error: unknown command {argv[0]!r}\n\n{_usage()}", file=sys.stderr)
         return 2
+    import tyro  # after the listings above, which need neither tyro nor torch
+
+    from ..errors import ForeignRun, SirenkitError, require_finite_options
+
     prog = "sirenkit " + " ".join(command.words)
     try:
         config_cls = _load(command.config)
         cfg = tyro.cli(
             config_cls,
-            args=argv[n:],
+            args=_switches(argv[n:], _bool_flags(config_cls)),
             prog=prog,
             description=(config_cls.__doc__ or command.summary).strip(),
-            config=(tyro.conf.OmitArgPrefixes, tyro.conf.FlagConversionOff),
+            config=(tyro.conf.OmitArgPrefixes,),
         )
         require_finite_options(cfg)
         _report(prog, _load(command.entry)(cfg))
@@ -101,6 +103,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _bool_flags(cls: type) -> set[str]:
+    """The flag names of a config dataclass's ``bool`` options, nested ones included (tyro
+    makes each a switch: ``--force`` and ``--no-force``)."""
+    hints = typing.get_type_hints(cls)
+    names: set[str] = set()
+    for f in dataclasses.fields(cls):
+        hint = hints.get(f.name)
+        if hint is bool:
+            names.add(f.name.replace("_", "-"))
+        elif isinstance(hint, type) and dataclasses.is_dataclass(hint):
+            names |= _bool_flags(hint)
+    return names
+
+
+def _switches(args: Sequence[str], flags: set[str]) -> list[str]:
+    """``--force True`` / ``--force False`` (the spelling before switches) as ``--force`` /
+    ``--no-force``, with a note, so that older scripts keep working."""
+    out, i = [], 0
+    while i < len(args):
+        name, _, value = args[i].removeprefix("--").partition("=")
+        name = name.replace("_", "-")
+        if not value and i + 1 < len(args) and args[i].startswith("--"):
+            value, skip = args[i + 1], 2
+        else:
+            skip = 1
+        if args[i].startswith("--") and name in flags and value in ("True", "False"):
+            switch = f"--{name}" if value == "True" else f"--no-{name}"
+            print(f"sirenkit: note: {name} is a switch now: {switch}", file=sys.stderr)
+            out.append(switch)
+            i += skip
+        else:
+            out.append(args[i])
+            i += 1
+    return out
+
+
 def _one_line(e: Exception) -> str:
     """An error's message on one line (a wrapped library message may span several)."""
     return " ".join(line.strip() for line in str(e).splitlines() if line.strip())
@@ -118,7 +156,8 @@ def _report(prog: str, outcome: object) -> None:
     print(f"{prog}: {seconds:.1f} s of training; {shown}; results in {run_dir}")
 
 
-def _interrupted():
-    from ..training.loop import Interrupted
-
-    return Interrupted
+def _interrupted() -> type[BaseException] | tuple[()]:
+    """The training loop's interrupt, if the loop was ever imported (else it cannot have been
+    raised: ``--help`` need not import torch to find that out)."""
+    loop = sys.modules.get("sirenkit.training.loop")
+    return loop.Interrupted if loop is not None else ()

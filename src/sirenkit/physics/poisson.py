@@ -39,7 +39,7 @@ def laplacian_residual(f: Field) -> torch.Tensor:
 
 def supervision(
     coords: torch.Tensor,
-    target: torch.Tensor,
+    target: torch.Tensor | np.ndarray,
     *,
     laplacian: bool,
     points: int | None,
@@ -57,7 +57,7 @@ def supervision(
     The weight ``N C / sum |target|^2`` makes the loss the relative squared error (exactly
     so on all the points; its unbiased estimate on a random share).
     """
-    flat = target.reshape(len(target), -1)
+    flat = torch.as_tensor(target).reshape(len(target), -1)
     weight = flat.numel() / float((flat.double() ** 2).sum().clamp_min(1e-12))
     residual = laplacian_residual if laplacian else gradient_residual
     return Constraint(PointSet(coords, flat), residual, points, weight, name)
@@ -104,17 +104,35 @@ def guided_values(
     return Constraint(PointSet(coords, data), residual, points, 1.0, "guided_values")
 
 
+def mean_value(
+    coords: torch.Tensor, values: torch.Tensor | np.ndarray, *, points: int | None
+) -> Constraint:
+    """The field's mean over the drawn points follows ``values``' mean there (``(N, C)`` at
+    ``coords``): what a gradient leaves free, an image being fixed by it up to a constant."""
+
+    def residual(f: Field) -> torch.Tensor:
+        return (f.u - f.data).mean(0, keepdim=True).expand(len(f.x), -1)
+
+    return Constraint(
+        PointSet(coords, values.reshape(len(values), -1)), residual, points, 1.0, "mean"
+    )
+
+
 def poisson_problem(
-    coords: torch.Tensor, target: torch.Tensor, *, laplacian: bool, points: int | None
+    coords: torch.Tensor,
+    target: torch.Tensor | np.ndarray,
+    *,
+    laplacian: bool,
+    points: int | None,
+    values: torch.Tensor | np.ndarray | None = None,
 ) -> Problem:
     """An image from its gradient or Laplacian alone: one :func:`supervision` constraint on a
-    network with one output per channel of ``target``."""
-    return Problem(
-        [supervision(coords, target, laplacian=laplacian, points=points)],
-        NAMES,
-        outputs=target.shape[1],
-        name="poisson",
-    )
+    network with one output per channel of ``target``; with ``values`` (the image, ``(N, C)``),
+    a second one pins the field's mean to theirs (:func:`mean_value`)."""
+    constraints = [supervision(coords, target, laplacian=laplacian, points=points)]
+    if values is not None:
+        constraints.append(mean_value(coords, values, points=points))
+    return Problem(constraints, NAMES, outputs=target.shape[1], name="poisson")
 
 
 def network_fields(

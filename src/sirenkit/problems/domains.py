@@ -474,12 +474,16 @@ class PointSet(Domain):
     Arguments:
         points: ``(N, dim)`` coordinates.
         values: ``(N, k)`` (or ``(N,)``) values at the points, or None.
+        replace: draw with replacement (``O(n)`` per step instead of a permutation of all N:
+            for large sets, e.g. the 400k-point pool of an SDF fit, where the permutation
+            costs ~4 ms a step).
 
     A constraint with ``points=n`` smaller than N draws a random subset each step; otherwise
     it uses every point.
     """
 
-    def __init__(self, points, values=None) -> None:
+    def __init__(self, points, values=None, *, replace: bool = False) -> None:
+        self.replace = replace
         p = torch.as_tensor(np.asarray(points, dtype=np.float64))
         if p.dim() == 1:
             p = p[:, None]
@@ -530,9 +534,12 @@ class PointSet(Domain):
     def draw(
         self, n: int | None, generator: torch.Generator, names: Names = None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        if n is None or n >= len(self.points):
+        if n is None or (n >= len(self.points) and not self.replace):
             return self.points, self.values
-        idx = torch.randperm(len(self.points), generator=generator)[:n]
+        if self.replace:
+            idx = torch.randint(len(self.points), (n,), generator=generator)
+        else:
+            idx = torch.randperm(len(self.points), generator=generator)[:n]
         return self.points[idx], None if self.values is None else self.values[idx]
 
 

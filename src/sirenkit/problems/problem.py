@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -31,8 +31,14 @@ class Constraint:
         domain: where it holds (:mod:`sirenkit.problems.domains`).
         residual: ``f -> (N,)`` or ``(N, k)`` tensor, zero where the constraint holds.
         points: points drawn per step; None for a point set means all its points.
-        weight: factor of this constraint's mean squared residual in the loss.
+        weight: factor of this constraint's mean penalty in the loss; a tuple gives each of
+            the residual's ``k`` columns its own: ``sum_k weight_k * mean_points pen(r_k)``
+            (several terms on the same points, from one pass of the derivative engine).
         name: shown in the logs (default ``c0``, ``c1``...).
+        penalty: ``square`` (``|r|^2``, the default) or ``abs`` (``|r|``: the norm of the
+            paper's equation 1, robust to outliers; the SDF losses are of this kind).
+        parts: names of the residual's columns, each logged on its own (unweighted mean
+            penalty) as ``loss_<part>``.
         adaptive: residual-based points for the L-BFGS phase (RAD, Wu et al. 2023): its one
             fixed batch keeps ``points`` of ``adaptive * points`` uniform candidates, drawn
             without replacement with probability proportional to ``|residual| / mean
@@ -44,9 +50,11 @@ class Constraint:
     domain: Domain
     residual: Residual
     points: int | None = None
-    weight: float = 1.0
+    weight: float | tuple[float, ...] = 1.0
     name: str | None = None
     adaptive: int = 1
+    penalty: Literal["square", "abs"] = "square"
+    parts: tuple[str, ...] | None = None
     plan: set[str] | None = field(default=None, repr=False, compare=False)
     """The derivatives its residual asks for (learnt on two points before the first use), so
     that every evaluation computes them in one pass, the same way (a resumed run repeats an
@@ -117,8 +125,22 @@ class Problem:
                 raise SirenkitError(f"constraint {c.name}: points must be positive")
             if c.adaptive < 1:
                 raise SirenkitError(f"constraint {c.name}: adaptive must be >= 1")
-            if not c.weight >= 0:
+            weights = c.weight if isinstance(c.weight, tuple) else (c.weight,)
+            if not all(w >= 0 for w in weights):
                 raise SirenkitError(f"constraint {c.name}: weight must be >= 0, got {c.weight}")
+            if c.parts is not None and len(set(c.parts)) != len(c.parts):
+                raise SirenkitError(f"constraint {c.name}: part names repeat: {c.parts}")
+            if c.penalty not in ("square", "abs"):
+                raise SirenkitError(
+                    f"constraint {c.name}: penalty must be square or abs, got {c.penalty!r}"
+                )
+
+        logged = [c.name for c in self.constraints]
+        logged += [p for c in self.constraints for p in c.parts or ()]
+        if len(set(logged)) != len(logged):
+            raise SirenkitError(
+                f"constraint and part names must differ (each is logged as loss_NAME): {logged}"
+            )
 
     @property
     def dim(self) -> int:
@@ -166,22 +188,51 @@ class Problem:
         c.plan |= f.asked
         return check_residual(r, len(x), c.name)
 
-    def losses(self, model: nn.Module, batch: Batch) -> dict[str, torch.Tensor]:
-        """Each constraint's mean squared residual ``|C_m|^2`` over its points."""
-        out = {}
+    def penalties(self, model: nn.Module, batch: Batch) -> list[torch.Tensor]:
+        """Each constraint's penalty (``|r|^2`` or ``|r|``) at its points, ``(N, k)``."""
+        out = []
         for i, c in enumerate(self.constraints):
             if batch.noise[i] is not None:
                 self._pick(c, model, batch, i)
             r = self.residual(c, model, batch.points[i], batch.data[i])
-            sq = r.real.square() + r.imag.square() if r.is_complex() else r.square()
-            out[c.name] = sq.mean()
+            if c.penalty == "abs":
+                out.append(r.abs())
+            else:
+                out.append(r.real.square() + r.imag.square() if r.is_complex() else r.square())
         return out
 
+    def losses(self, model: nn.Module, batch: Batch) -> dict[str, torch.Tensor]:
+        """Each constraint's mean penalty (``|C_m|^2`` by default) over its points."""
+        pens = self.penalties(model, batch)
+        return {c.name: p.mean() for c, p in zip(self.constraints, pens, strict=True)}
+
     def loss(self, model: nn.Module, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """``sum_m weight_m * loss_m`` and the detached parts."""
-        parts = self.losses(model, batch)
-        total = sum(c.weight * parts[c.name] for c in self.constraints)
-        return total, {f"loss_{k}": v.detach() for k, v in parts.items()}
+        """``sum_m weight_m * loss_m`` and the detached parts (each named column's too)."""
+        total, logs = 0.0, {}
+        pens = self.penalties(model, batch)
+        for c, p in zip(self.constraints, pens, strict=True):
+            if isinstance(c.weight, tuple):
+                if len(c.weight) != p.shape[1]:
+                    raise SirenkitError(
+                        f"constraint {c.name}: {len(c.weight)} weights for a residual of "
+                        f"{p.shape[1]} columns"
+                    )
+                cols = p.mean(0)
+                part = sum(w * v for w, v in zip(c.weight, cols, strict=True))
+            else:
+                cols = p.mean(0) if c.parts else None
+                part = c.weight * p.mean()
+            total = total + part
+            # a column-weighted constraint logs its contribution, a plain one its mean penalty
+            logs[f"loss_{c.name}"] = (part if isinstance(c.weight, tuple) else p.mean()).detach()
+            if c.parts:
+                if len(c.parts) != p.shape[1]:
+                    raise SirenkitError(
+                        f"constraint {c.name}: {len(c.parts)} part names for a residual of "
+                        f"{p.shape[1]} columns"
+                    )
+                logs |= {f"loss_{n}": v.detach() for n, v in zip(c.parts, cols, strict=True)}
+        return total, logs
 
     @torch.no_grad()
     def values(self, model: nn.Module, x: torch.Tensor, chunk: int = 16384) -> torch.Tensor:

@@ -25,6 +25,7 @@ from torch import nn
 
 from ..errors import require_positive
 from ..metrics import ssim
+from ..nets.batched import BatchedSiren
 from ..nets.config import ModelConfig
 from ..nets.registry import TaskShape
 from ..render import model_device
@@ -120,10 +121,15 @@ class ImagesTask(Task):
         index, target = batch[0], batch[1]
         coords = batch[2] if len(batch) == 3 else self.coords
         everything = index.shape[0] == self.index.shape[0]
-        pred = model(coords, index=None if everything else index)
-        mse = ((pred - target) ** 2).mean(dim=(1, 2))
+        if everything and len(batch) == 2 and isinstance(model, BatchedSiren):
+            # one process, every pixel: forward and backward a cache-sized group at a time
+            loss, mse = model.squared_error(coords, target)
+        else:
+            pred = model(coords, index=None if everything else index)
+            mse = ((pred - target) ** 2).mean(dim=(1, 2))
+            loss = mse.sum()
         ctx = distributed.current()
-        loss = mse.sum() * (ctx.world if ctx is not None else 1)
+        loss = loss * (ctx.world if ctx is not None else 1)
         p = 10 * torch.log10(4.0 / mse.detach().clamp_min(1e-30))
         return loss, {"psnr": p.mean(), "psnr_min": p.min()}
 

@@ -31,18 +31,18 @@ import torch
 import tyro
 from torch import nn
 
-from ..derivatives import value_and_derivatives
 from ..errors import SirenkitError, require_positive
 from ..geometry.io import NormalsMode, Reference, export_mesh, load_source, subsample
 from ..geometry.meshing import Mesh, extract_mesh, sdf_function
 from ..geometry.metrics import connected_components, sdf_inside, surface_metrics, volume_iou
 from ..geometry.pointset import PointSetDistance
 from ..geometry.sphere_init import sphere_init
-from ..nets.registry import TaskShape
+from ..physics.sdf import sdf_problem
+from ..problems import ProblemTask
+from ..problems.problem import Batch
 from ..render import model_device
 from ..signals.pointcloud import Normalisation, OrientedPoints, sample_mesh
 from ..training.config import RunOptions, TrainConfig
-from ..training.task import Task
 
 
 @dataclass
@@ -92,9 +92,10 @@ class FitSdfConfig(RunOptions):
     padding: float = 0.1
     """Margin between the shape's bounding box and the faces of the [-1, 1] cube."""
     loss: SdfLoss = field(default_factory=SdfLoss)
-    start: Literal["sphere", "siren"] = "sphere"
-    """What the network starts as: sphere (a sphere's SDF, see geometry/sphere_init.py) or
-    siren (SIREN's random initialisation, the authors')."""
+    start: Literal["sphere", "siren"] = "siren"
+    """What the network starts as: siren (SIREN's random initialisation; the distance targets
+    keep it ghost-free) or sphere (a sphere's SDF, see geometry/sphere_init.py: near-linear
+    layers that fit detail slowly, IoU 0.946 against 0.986 on the armadillo at 60 CPU s)."""
     pool: int = 400_000
     """distance recipe: near-surface and uniform points whose target distances are computed
     once before training (batches are drawn from them)."""
@@ -146,8 +147,9 @@ class FitSdfConfig(RunOptions):
         )
 
 
-class SdfTask(Task):
-    """SDF fitting on an oriented point cloud normalised into the [-1, 1] cube."""
+class SdfTask(ProblemTask):
+    """SDF fitting on an oriented point cloud normalised into the [-1, 1] cube: the constraint
+    set of :func:`~sirenkit.physics.sdf.sdf_problem`, and the meshes and metrics it ends with."""
 
     name = "sdf"
     headline = "chamfer"
@@ -162,9 +164,9 @@ class SdfTask(Task):
         reference: Reference | None = None,
         loss: SdfLoss | None = None,
         normals_from: str = "given",
-        start: Literal["sphere", "siren"] = "sphere",
+        start: Literal["sphere", "siren"] = FitSdfConfig.start,
         near_sigma: tuple[float, ...] = (0.01, 0.05),
-        pool: int = 400_000,
+        pool: int = FitSdfConfig.pool,
         eval_resolution: int = 128,
         eval_points: int = 100_000,
         iou_points: int = 200_000,
@@ -188,114 +190,44 @@ class SdfTask(Task):
         """
         self.norm = norm or Normalisation.fit(cloud.points)
         self.cloud = cloud.transformed(self.norm)
-        self.points = torch.from_numpy(self.cloud.points)
-        self.normals = torch.from_numpy(self.cloud.normals)
-        self.reference = reference or Reference(subsample(self.cloud, eval_points), None)
-        self.loss_cfg = loss or SdfLoss()
+        self.loss_cfg = w = loss or SdfLoss()
         self.start = start
         self.normals_from = normals_from
-        self._label = label
         self.eval_resolution = eval_resolution
         self.eval_points = eval_points
         self.iou_points = iou_points
         self.final_resolution = final_resolution
+        distance = w.recipe == "distance"
+        problem = sdf_problem(
+            self.cloud.points,
+            self.cloud.normals,
+            weight_surface=w.weight_surface,
+            weight_normal=w.weight_normal,
+            weight_eikonal=w.weight_eikonal,
+            gradients=w.gradients,
+            pool=_distance_pool(self.cloud, pool, near_sigma, seed) if distance else None,
+            weight_distance=w.weight_distance,
+            weight_off_surface=w.weight_off_surface,
+            alpha=w.alpha,
+        )
+        super().__init__(problem, w0=30.0, label=label)
+        self.reference = reference or Reference(subsample(self.cloud, eval_points), None)
+        self.headline = type(self).headline  # ProblemTask's is the residual or the L2 error
         self.unit = _unit_factor(self.reference.points.points)
-        self.pool_x = self.pool_d = None
-        if self.loss_cfg.recipe == "distance":
-            self.pool_x, self.pool_d = _distance_pool(self.cloud, pool, near_sigma, seed)
-
-    @property
-    def shape(self) -> TaskShape:
-        return TaskShape(3, 1, None, w0=30.0)
-
-    @property
-    def label(self) -> str:
-        return self._label
 
     def init_model(self, model: nn.Module) -> None:
         """Sphere initialisation (radius 0.5, inside the shape's [-0.9, 0.9] box)."""
         if self.start == "sphere":
             sphere_init(model, 0.5)
 
-    def to(self, device: torch.device) -> SdfTask:
-        self.points = self.points.to(device)
-        self.normals = self.normals.to(device)
-        if self.pool_x is not None:
-            self.pool_x, self.pool_d = self.pool_x.to(device), self.pool_d.to(device)
-        return self
-
-    def batch(self, step: int, generator: torch.Generator, batch_size: int | None):
-        """Surface points with normals, and as many off-surface points: uniform in the cube
-        (paper), or drawn from the pool of near-surface and uniform points with their target
-        distances (distance)."""
-        n = self.points.shape[0]
-        if batch_size is None or batch_size >= n:
-            surf, normals = self.points, self.normals
-        else:
-            idx = torch.randint(n, (batch_size,), generator=generator).to(self.points.device)
-            surf, normals = self.points[idx], self.normals[idx]
-        m = surf.shape[0]
-        if self.pool_x is None:
-            off = torch.rand(m, 3, generator=generator).to(surf.device) * 2 - 1
-            return surf, normals, off, None
-        j = torch.randint(len(self.pool_x), (m,), generator=generator).to(surf.device)
-        return surf, normals, self.pool_x[j], self.pool_d[j]
-
-    def loss(self, model: nn.Module, batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        if self.loss_cfg.recipe == "paper":
-            return self._paper_loss(model, batch)
-        return self._distance_loss(model, batch)
-
-    def _distance_loss(self, model: nn.Module, batch):
-        """``|f|`` on the points, ``|f - d|`` off them, and (``gradients``) the normal term on
-        the points and the Eikonal term everywhere."""
-        surf, normals, off, target = batch
-        w = self.loss_cfg
-        ns = surf.shape[0]
-        x = torch.cat([surf, off])
-        if w.gradients:
-            d = value_and_derivatives(model, x, gradient=True)
-            f, g = d.value[:, 0], d.gradient[:, 0, :]
-        else:
-            f = model(x)[:, 0]
-        on = f[:ns].abs().mean()
-        dist = (f[ns:] - target).abs().mean()
-        loss = w.weight_surface * on + w.weight_distance * dist
-        scalars = {"surface": on.detach(), "distance": dist.detach()}
-        if w.gradients:
-            cos = torch.nn.functional.cosine_similarity(g[:ns], normals, dim=-1)
-            normal = (1 - cos).mean()
-            eikonal = (g.norm(dim=-1) - 1).abs().mean()
-            loss = loss + w.weight_normal * normal + w.weight_eikonal * eikonal
-            scalars |= {"normal": normal.detach(), "eikonal": eikonal.detach()}
-        return loss, scalars
-
-    def _paper_loss(self, model: nn.Module, batch):
-        """The paper's loss; masked terms are averaged over the whole batch, as the authors'
-        code does, so the default weights mean what they mean there."""
-        surf, normals, off, _ = batch
-        w = self.loss_cfg
-        x = torch.cat([surf, off])
-        d = value_and_derivatives(model, x, gradient=True)
-        f, g = d.value[:, 0], d.gradient[:, 0, :]
-        ns, total = surf.shape[0], x.shape[0]
-        on = f[:ns].abs().sum() / total
-        off_term = torch.exp(-w.alpha * f[ns:].abs()).sum() / total
-        normal = (1 - torch.nn.functional.cosine_similarity(g[:ns], normals, dim=-1)).sum() / total
-        eikonal = (g.norm(dim=-1) - 1).abs().mean()
-        loss = (
-            w.weight_surface * on
-            + w.weight_off_surface * off_term
-            + w.weight_normal * normal
-            + w.weight_eikonal * eikonal
-        )
-        scalars = {
-            "surface": on.detach(),
-            "off_surface": off_term.detach(),
-            "normal": normal.detach(),
-            "eikonal": eikonal.detach(),
-        }
-        return loss, scalars
+    def batch(self, step: int, generator: torch.Generator, batch_size: int | None) -> Batch:
+        """``batch_size`` surface points with their normals and as many off the surface: from
+        the pool of near-surface and uniform points with their target distances (distance),
+        or uniform in the cube (paper). None: as many as there are surface points."""
+        m = len(self.cloud) if batch_size is None else batch_size
+        for c in self.problem.constraints:
+            c.points = m
+        return self.problem.sample(generator).to(self.device)
 
     def mesh(self, model: nn.Module, resolution: int) -> Mesh:
         """The zero level set of ``model`` in cube coordinates."""
@@ -363,7 +295,7 @@ class SdfTask(Task):
 
 def _distance_pool(
     cloud: OrientedPoints, count: int, sigmas: tuple[float, ...], seed: int
-) -> tuple[torch.Tensor, torch.Tensor]:
+) -> tuple[np.ndarray, np.ndarray]:
     """``count`` points with their target signed distances: three quarters near the surface
     (a surface point plus an isotropic Gaussian offset, one of ``sigmas`` each), a quarter
     uniform in the cube."""
@@ -376,8 +308,7 @@ def _distance_pool(
         [base + rng.normal(size=(near, 3)) * sigma[:, None], rng.uniform(-1, 1, (count - near, 3))]
     )
     x = np.clip(x, -1, 1)
-    d = PointSetDistance(cloud)(x)
-    return torch.from_numpy(x.astype(np.float32)), torch.from_numpy(d)
+    return x.astype(np.float32), PointSetDistance(cloud)(x)
 
 
 def _unit_factor(points: np.ndarray) -> float:

@@ -1,23 +1,18 @@
-"""Training: the shared loop, configs, schedules, checkpoints and run folders."""
+"""Training: the shared loop, configs, schedules, checkpoints and run folders.
 
-from .checkpoint import load, read_checkpoint, save_checkpoint
-from .config import RunOptions, TrainConfig
-from .loop import Interrupted, TrainResult, TrainState, resolve_device, train
-from .run import RunOutcome, run
-from .schedule import learning_rate
+Imported on first use (see :mod:`sirenkit`): ``training.config`` is read by every command's
+flags without torch.
+"""
 
-__all__ = [
-    "Interrupted",
-    "RunOptions",
-    "RunOutcome",
-    "TrainConfig",
-    "TrainResult",
-    "TrainState",
-    "learning_rate",
-    "load",
-    "read_checkpoint",
-    "resolve_device",
-    "run",
-    "save_checkpoint",
-    "train",
-]
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "checkpoint": ["load", "read_checkpoint", "save_checkpoint"],
+        "config": ["RunOptions", "TrainConfig"],
+        "loop": ["Interrupted", "TrainResult", "TrainState", "resolve_device", "train"],
+        "run": ["RunOutcome", "run"],
+        "schedule": ["learning_rate"],
+    },
+)

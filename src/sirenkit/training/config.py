@@ -28,6 +28,9 @@ class TrainConfig:
     exponential (geometric decay to lr * final_lr_factor)."""
     warmup: int = 0
     """Linear warm-up steps."""
+    hold: float = 0.0
+    """Share of the steps after warm-up kept at the peak learning rate before the decay starts
+    (0: decay from the start)."""
     final_lr_factor: float = 0.01
     """The schedule's last learning rate, as a fraction of lr."""
     then_lbfgs: int = 0

@@ -83,9 +83,12 @@ class GainStop:
 
     Fed ``(work, quality)`` pairs (work in any unit that grows with compute, e.g. full-batch
     equivalents; quality in dB), it says stop once ``quality >= target``, or, with
-    ``min_gain`` set, once the gain over the last ``window`` units of work falls below
-    ``min_gain`` per unit: a curve still rising faster than that never stops, a flat one does.
-    Work rather than seconds makes the decision reproducible and independent of the load.
+    ``min_gain`` set, once the curve has flattened: the least-squares slope of quality against
+    work over the last ``window`` units of work falls below ``min_gain`` per unit. A slope over
+    the whole window, not the best value now against the best one a window ago, so that one
+    lucky noisy measurement (a partial batch's estimate) neither ends a rising fit nor keeps a
+    flat one going. Work rather than seconds makes the decision reproducible and independent
+    of the load.
     """
 
     def __init__(
@@ -105,15 +108,12 @@ class GainStop:
         if self.target is not None and quality >= self.target:
             self.reason = f"reached the target {self.target:g}"
             return True
-        if self.min_gain is None:
+        if self.min_gain is None or work - self.history[0][0] < self.window:
             return False
-        past = [(w, q) for w, q in self.history if w <= work - self.window]
-        if not past:
+        recent = [(w, q) for w, q in self.history if w >= work - self.window]
+        if len(recent) < 3:
             return False
-        then = past[-1][0]
-        best_then = max(q for w, q in past)
-        best_now = max(q for _, q in self.history)
-        if (best_now - best_then) / (work - then) < self.min_gain:
+        if slope(recent) < self.min_gain:
             self.reason = (
                 f"gained less than {self.min_gain:g} per unit of work over the last "
                 f"{self.window:g} units (--min-gain)"
@@ -127,6 +127,16 @@ class GainStop:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.history = [(float(w), float(q)) for w, q in state.get("history", [])]
         self.reason = str(state.get("reason", ""))
+
+
+def slope(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of ``y`` against ``x`` over ``(x, y)`` points (0 if all x agree)."""
+    n = len(points)
+    mx = sum(x for x, _ in points) / n
+    my = sum(y for _, y in points) / n
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    sxy = sum((x - mx) * (y - my) for x, y in points)
+    return sxy / sxx if sxx > 0 else 0.0
 
 
 def draw_batch(

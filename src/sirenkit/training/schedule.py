@@ -12,8 +12,9 @@ def learning_rate(cfg: TrainConfig, step: int) -> float:
     """Learning rate for 0-based ``step`` of ``cfg.steps``."""
     if cfg.warmup > 0 and step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
-    span = max(1, cfg.steps - cfg.warmup - 1)
-    t = min(1.0, max(0.0, (step - cfg.warmup) / span))
+    held = round(cfg.hold * (cfg.steps - cfg.warmup))
+    span = max(1, cfg.steps - cfg.warmup - held - 1)
+    t = min(1.0, max(0.0, (step - cfg.warmup - held) / span))
     lo = cfg.final_lr_factor
     if cfg.schedule == "constant":
         factor = 1.0

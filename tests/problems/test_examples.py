@@ -1,0 +1,58 @@
+"""The paper's built-in examples pose their problems with the same physics builders as the
+commands (``fit poisson``, ``solve helmholtz``, ``solve wave``): one way to pose each."""
+
+from __future__ import annotations
+
+import runpy
+
+import pytest
+import torch
+
+from sirenkit.nets import Siren
+from sirenkit.problems.solve import EXAMPLES
+from sirenkit.signals.image import load_image
+from sirenkit.tasks.helmholtz import SolveHelmholtzConfig
+from sirenkit.tasks.poisson import PoissonTask
+
+
+def _poisson():
+    return PoissonTask(load_image("camera", 128), "gradient", operator="sobel").problem
+
+
+def _helmholtz():
+    return SolveHelmholtzConfig(reference_grid=11).setup().problem
+
+
+def _losses(problem, net, points_override=False):
+    if points_override:  # every point, so that both sides see the same ones
+        for c in problem.constraints:
+            c.points = None
+    return problem.losses(net, problem.sample(torch.Generator().manual_seed(0)))
+
+
+@pytest.mark.parametrize(
+    ("name", "task_problem"), [("poisson_image", _poisson), ("helmholtz_source", _helmholtz)]
+)
+def test_an_example_poses_its_commands_problem(name, task_problem):
+    ns = runpy.run_path(str(EXAMPLES / f"{name}.py"))
+    ours, theirs = ns["problem"], task_problem()
+    every = name == "poisson_image"
+    torch.manual_seed(0)
+    net = Siren(2, 16, 1, ours.outputs)  # small: the problems are compared, not the network
+    mine, task = _losses(ours, net, every), _losses(theirs, net, every)
+    assert set(task) <= set(mine)
+    for k, v in task.items():
+        torch.testing.assert_close(mine[k], v)
+    assert all(torch.isfinite(v) for v in mine.values())
+    assert ns["reference"].error(ours, net) > 0
+
+
+def test_the_wave_example_trains_and_is_scored():
+    ns = runpy.run_path(str(EXAMPLES / "wave_pulse.py"))
+    problem, net = ns["problem"], Siren(3, 16, 1, 1)
+    assert [c.name for c in problem.constraints] == ["residual", "initial_near", "initial_far"]
+    for c in problem.constraints:
+        c.points = 64
+    loss, _ = problem.loss(net, problem.sample(torch.Generator().manual_seed(0)))
+    loss.backward()
+    assert torch.isfinite(loss) and 0 < ns["reference"].error(problem, net) < 10
