@@ -6,7 +6,10 @@ default (tanh MLP, Glorot-normal init, DeepXDE's widths, point counts and schedu
 1e-3, constant). Each run reports the relative L2 error against the reference and the CPU
 seconds of the whole run (``time.process_time``, one thread). When ``deepxde`` is installed
 (``pip install 'sirenkit[bench]'``; PyTorch backend) its own Burgers and L-shape examples run in
-the same process, with their own settings.
+the same process, with their own settings. The L-shape rows are also scored against the problem
+solved by finite differences (``rel_l2_fd``: the reference file is ~10 % off it, docs/pde.md),
+the Burgers rows say where their shock sits (``shock_x``), and the goal of issue 15 is checked
+per example under the table.
 
     python -m benchmarks.pde [--examples burgers lshape heat] [--deepxde-lshape-steps 50000]
         [--json out.json] [--write-docs]
@@ -144,6 +147,7 @@ class Solved:
 def run_sirenkit(name: str, which: str, out: Path, solved: Solved | None = None) -> dict[str, Any]:
     """One example with its own network (``siren``) or the PINN default (``pinn``)."""
     import sirenkit as sk
+    from sirenkit.problems.problem import as_reference
 
     ns = _example(name)
     steps, lbfgs = ns.get("steps", 2000), ns.get("then_lbfgs", 0)
@@ -174,7 +178,7 @@ def run_sirenkit(name: str, which: str, out: Path, solved: Solved | None = None)
     )
     cpu = time.process_time() - t0
     params = sum(p.numel() for p in outcome.model.parameters())
-    points = ns["reference"].points
+    points = as_reference(ns["reference"], ns["problem"]).points  # a file's may be a function
     values = ns["problem"].values(outcome.model, points).numpy()
     return {
         "example": name,
@@ -339,10 +343,12 @@ def goals(rows: list[dict[str, Any]], shock: dict[str, float] | None = None) -> 
         ]
         if not dde or not ours:
             continue
-        d, best = dde[0], min(ours, key=lambda r: r["rel_l2"])
+        d = dde[0]
         for key, against in (("rel_l2", "the reference file"), ("rel_l2_fd", "the FD solution")):
-            if best.get(key) is None or d.get(key) is None:
+            scored = [r for r in ours if r.get(key) is not None]
+            if not scored or d.get(key) is None:
                 continue
+            best = min(scored, key=lambda r: r[key])
             ratio, cpu = best[key] / d[key], best["cpu_s"] / d["cpu_s"]
             met = "met" if ratio <= 0.2 and cpu <= 1 else "not met"
             lines.append(
