@@ -360,9 +360,10 @@ def goals(rows: list[dict[str, Any]], shock: dict[str, float] | None = None) -> 
     dde = [r for r in rows if r["example"] == "lshape" and r["method"].startswith("DeepXDE")]
     if fd and dde:
         lines.append(
-            f"- lshape: the stated problem solved by finite differences scores {fd[0]['rel_l2']:.3f}"
-            f" against the reference file, above the goal's {0.2 * dde[0]['rel_l2']:.3f} "
-            "(0.2 x DeepXDE): the file, not the solver, bounds that line"
+            f"- lshape: the stated problem solved by finite differences scores "
+            f"{fd[0]['rel_l2']:.3f} against the reference file, above the goal's "
+            f"{0.2 * dde[0]['rel_l2']:.3f} (0.2 x DeepXDE): the file, not the solver, bounds "
+            "that line"
         )
     if shock:
         moved = ", ".join(f"{float(d):g}: {e:.3f}" for d, e in shock.items())
