@@ -10,7 +10,7 @@ from the files' byte counts; PSNR and SSIM against the resized original; encode 
 times are CPU seconds of this process (one torch thread). The whole JPEG and WebP curves and
 sirenkit's points go into one figure, ``rd.png``, in the run folder.
 
-    python -m benchmarks.compress [--size 256] [--rates 0.2,0.3,0.5] [--steps 600] [--write-docs]
+    python -m benchmarks.compress [--size 256] [--rates 0.2,0.3,0.5] [--steps 1500] [--write-docs]
 """
 
 from __future__ import annotations
@@ -161,8 +161,8 @@ def main() -> None:
     ap.add_argument("--images", default=",".join(IMAGES))
     ap.add_argument("--size", type=int, default=256, help="side of the square test images")
     ap.add_argument("--rates", default="0.2,0.3,0.5", help="sirenkit's target bits per pixel")
-    ap.add_argument("--steps", type=int, default=600, help="Adam steps of each fit")
-    ap.add_argument("--qat-steps", type=int, default=100, help="quantisation-aware steps")
+    ap.add_argument("--steps", type=int, default=1500, help="Adam steps of each fit")
+    ap.add_argument("--qat-steps", type=int, default=200, help="quantisation-aware steps")
     ap.add_argument("--bits", type=int, default=10)
     ap.add_argument("--layers", type=int, default=5)
     ap.add_argument("--threads", type=int, default=1)

@@ -168,7 +168,9 @@ def ablation(args) -> list[dict]:
         seconds = (time.process_time() - t0) / args.ablation_steps
         _, errors = init.fit(coords, targets, max(PROBE_STEPS))
         sizes = init.step_sizes()
-        mean_rates = " / ".join(f"{float(sizes[k].mean()):.2g}" for k in sizes if "weight" in k)
+        mean_rates = " / ".join(
+            f"{float(sizes[k].detach().mean()):.2g}" for k in sizes if "weight" in k
+        )
         rows.append({"algorithm": name, "CPU s per outer step": seconds})
         rows[-1]["mean step size, weights of layer 1 / ... / 5"] = mean_rates
         for k in PROBE_STEPS:

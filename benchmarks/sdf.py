@@ -260,7 +260,7 @@ def profile(src, args) -> str:
     input gradients (the loss), the backward pass (a double backward through the gradient
     terms), Adam; and the same step without the gradient terms, for their price."""
     rows = []
-    for label, gradients in (("default", True), ("values only (--gradients False)", False)):
+    for label, gradients in (("default", True), ("values only (--no-gradients)", False)):
         cfg = FitSdfConfig()
         cfg.loss = dataclasses.replace(cfg.loss, gradients=gradients)
         task = SdfTask(src.cloud, norm=src.norm, reference=src.reference, loss=cfg.loss)
@@ -331,9 +331,8 @@ def main() -> None:
             write_doc_block(DOC, "sdf-profile", body, command)
         return
     rows = []
-    if args.merge:
-        for part in args.merge:
-            rows += json.loads(part.read_text())["rows"]
+    for part in args.merge or []:
+        rows += json.loads(part.read_text())["rows"]
     for path in [] if args.merge else paths:
         src = load_source(
             str(path), samples=args.samples, padding=0.1, eval_points=args.eval_points
@@ -362,6 +361,18 @@ def main() -> None:
         f"metrics); 1-minute load during the fits {min(loads):.1f}-{max(loads):.1f} on "
         f"{os.cpu_count()} cores."
     )
+    missing = [
+        f"{p.stem} {variant} {recipe}"
+        for p in paths
+        for variant in VARIANTS
+        for recipe in RECIPES
+        if (recipe == "sirenkit" or variant in args.authors_variants.split(","))
+        and not any(
+            (r["shape"], r["variant"], r["recipe"]) == (p.stem, variant, recipe) for r in rows
+        )
+    ]
+    if missing:
+        body += f" Not measured here: {', '.join(missing)}."
     print(body)
     if args.write_docs:
         write_doc_block(DOC, "sdf-benchmark", body, command)

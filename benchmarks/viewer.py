@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-FAST = ["--progress", "False", "--checkpoint-every", "0", "--eval-every", "0"]
+FAST = ["--no-progress", "--checkpoint-every", "0", "--eval-every", "0"]
 SMALL = ["--hidden", "16", "--layers", "3", *FAST]
 TINY_RUNS: dict[str, list[str]] = {
     "image-camera": ["fit", "image", "--size", "48", "--hidden", "32", "--layers", "3",

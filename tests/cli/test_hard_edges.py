@@ -16,7 +16,7 @@ from sirenkit.signals.image import to_uint8
 from sirenkit.tasks.sdf import SdfTask
 from sirenkit.training.config import RunOptions
 
-TINY = ["--hidden", "16", "--layers", "3", "--steps", "6", "--progress", "False"]
+TINY = ["--hidden", "16", "--layers", "3", "--steps", "6", "--no-progress"]
 TINY += ["--eval-every", "0", "--checkpoint-every", "0"]
 
 

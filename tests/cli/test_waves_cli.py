@@ -6,7 +6,7 @@ from sirenkit.cli import main
 
 FAST = [
     "--hidden", "16", "--layers", "3", "--steps", "4", "--batch-size", "64",
-    "--progress", "False", "--eval-every", "0", "--checkpoint-every", "2",
+    "--no-progress", "--eval-every", "0", "--checkpoint-every", "2",
 ]  # fmt: skip
 
 

@@ -25,7 +25,7 @@ def test_compare_command_writes_table_plots_and_one_run_per_model(tmp_path, tiny
     argv = ["compare", "image", str(tiny_png), "--size", "None", "--out", str(out)]
     argv += ["--models", "siren,relu,tanh", "--hidden", "16", "--layers", "3"]
     argv += ["--steps", "8", "--at-steps", "6", "8", "--at-seconds", "1e9"]
-    argv += ["--curve-every", "4", "--progress", "False"]
+    argv += ["--curve-every", "4", "--no-progress"]
     assert main(argv) == 0
     root = out / "compare-image-tiny"
     for name in ("comparison.md", "comparison.json", "convergence.png", "fits.png"):

@@ -109,9 +109,9 @@ def test_cli_round_trip_and_no_overwrite(tmp_path, capsys, packed):
     assert "--force" in capsys.readouterr().err
     cut = tmp_path / "cut.sirenz"
     cut.write_bytes(out.read_bytes()[:-9])
-    assert main(["decompress", str(cut), "--out", str(png), "--force", "True"]) == 2
+    assert main(["decompress", str(cut), "--out", str(png), "--force"]) == 2
     err = capsys.readouterr().err.strip()
     assert "truncated" in err and len(err.splitlines()) == 1
     assert png.read_bytes() == before  # nothing overwritten by a failed decode
-    assert main(["decompress", str(out), "--out", str(png), "--force", "True"]) == 0
+    assert main(["decompress", str(out), "--out", str(png), "--force"]) == 0
     assert Image.open(png).size == (16, 16)

@@ -47,10 +47,21 @@ def test_gradients_equal_separate_sirens(coords_grad):
             torch.testing.assert_close(net.biases[k].grad[i], layer.bias.grad, rtol=1e-4, atol=1e-6)
 
 
-@pytest.mark.parametrize("channels", [1, 3])
-def test_grouped_squared_error_equals_autograd(channels):
+@pytest.mark.parametrize(("channels", "threads"), [(1, 1), (3, 1), (3, 2)])
+def test_grouped_squared_error_equals_autograd(channels, threads):
     """The group-at-a-time loss and closed-form gradients, with a last group shorter than the
-    others, are autograd's through the stacked forward."""
+    others, one group after another or groups in parallel threads, are autograd's through the
+    stacked forward."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        _check_grouped_squared_error(channels)
+    finally:
+        torch.set_num_threads(before)
+    assert torch.get_num_threads() == before
+
+
+def _check_grouped_squared_error(channels: int) -> None:
     torch.manual_seed(2)
     net = BatchedSiren(5, **{**KW, "out_features": channels})
     x = torch.rand(40, 2) * 2 - 1

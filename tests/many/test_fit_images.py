@@ -69,11 +69,13 @@ def test_empty_folder_and_mixed_sizes_are_one_line_errors(tmp_path, capsys):
     mixed = image_folder(tmp_path / "mixed", 2, (10, 10))
     image_folder(tmp_path / "other", 1, (12, 8))
     (tmp_path / "other" / "img0.png").rename(mixed / "z.png")
-    for args in (["fit", "images", str(tmp_path / "empty")], ["fit", "images", str(mixed)]):
-        rc = main([*args, "--size", "None", "--out", str(tmp_path / "runs"), "--steps", "2"])
+    cases = {"empty": "no image files", "mixed": "differ in size"}
+    for folder, message in cases.items():
+        args = ["fit", "images", str(tmp_path / folder), "--size", "None"]
+        rc = main([*args, "--out", str(tmp_path / "runs"), "--steps", "2"])
         err = capsys.readouterr().err.strip()
         assert rc == 2 and len(err.splitlines()) == 1, err
-    assert "no image files" in err or "differ in size" in err
+        assert message in err, err
     assert "z.png is 12x8" in err
     assert not (tmp_path / "runs").exists()  # nothing written
     # the stated rule: --size N centre-crops and resizes every image to N x N

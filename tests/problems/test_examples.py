@@ -56,3 +56,21 @@ def test_the_wave_example_trains_and_is_scored():
     loss, _ = problem.loss(net, problem.sample(torch.Generator().manual_seed(0)))
     loss.backward()
     assert torch.isfinite(loss) and 0 < ns["reference"].error(problem, net) < 10
+
+
+def test_the_lshape_example_is_zero_on_its_whole_boundary_and_keeps_the_corner_singularity():
+    ns = runpy.run_path(str(EXAMPLES / "lshape.py"))
+    problem, lshape, corner = ns["problem"], ns["lshape"], ns["corner"]
+    assert problem.transform is not None and len(problem.constraints) == 1  # no soft BC
+    gen = torch.Generator().manual_seed(0)
+    torch.manual_seed(0)
+    net = Siren(2, 16, 1, 1, w0=5.0)
+    edge = lshape.boundary.sample(400, gen, problem.names).float()
+    assert problem.values(net, edge).abs().max() < 1e-6  # exact, for any network
+    inside = lshape.sample(400, gen, problem.names).double()
+    assert (corner(inside) > 0).all()  # vanishes on no interior point
+    # r^(2/3) sin(2 phi / 3) is harmonic: the network fits a smooth quotient, not the singularity
+    x = inside[inside.norm(dim=1) > 0.1].requires_grad_(True)
+    (g,) = torch.autograd.grad(corner(x).sum(), x, create_graph=True)
+    lap = sum(torch.autograd.grad(g[:, k].sum(), x, retain_graph=True)[0][:, k] for k in range(2))
+    assert lap.abs().max() < 1e-8

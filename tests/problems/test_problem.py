@@ -146,7 +146,7 @@ def test_resume_equals_full_run(tmp_path, steps, lbfgs, adaptive):
 
 def test_solve_cli_runs_a_file_and_a_builtin(tmp_path, capsys):
     (tmp_path / "heat.py").write_text(HEAT)
-    args = ["--out", str(tmp_path / "runs"), "--progress", "False", "--eval-every", "0"]
+    args = ["--out", str(tmp_path / "runs"), "--no-progress", "--eval-every", "0"]
     assert main(["solve", str(tmp_path / "heat.py"), *args]) == 0
     out = capsys.readouterr().out
     assert "rel_l2" in out
@@ -208,7 +208,7 @@ def test_a_file_without_a_field_gets_a_siren_that_can_solve_a_smooth_pde(tmp_pat
     """A new user's first file names no network: the default must find the smooth solution
     (at the image default w0 = 30 this run ends at relative L2 1.0)."""
     (tmp_path / "poisson1d.py").write_text(POISSON_1D)
-    args = ["--out", str(tmp_path / "runs"), "--progress", "False"]
+    args = ["--out", str(tmp_path / "runs"), "--no-progress"]
     assert main(["solve", str(tmp_path / "poisson1d.py"), *args]) == 0
     summary = json.loads((tmp_path / "runs" / "solve-poisson1d" / "summary.json").read_text())
     assert summary["rel_l2"] < 0.05
@@ -240,5 +240,7 @@ def test_abs_penalty_column_weights_and_parts_make_the_loss_and_the_logs():
     bad = sk.Problem([sk.Constraint(pts, lambda f: f.u, weight=(1.0, 2.0))], names=("x",))
     with pytest.raises(sk.SirenkitError, match="2 weights for a residual of 1 columns"):
         bad.loss(zero, bad.sample(torch.Generator()))
+    with pytest.raises(sk.SirenkitError, match="constraint and part names must differ"):
+        sk.Problem([sk.Constraint(pts, lambda f: f.u, name="a", parts=("a",))], names=("x",))
     with pytest.raises(sk.SirenkitError, match="penalty must be square or abs"):
         sk.Problem([sk.Constraint(pts, lambda f: f.u, penalty="l3")], names=("x",))

@@ -104,7 +104,7 @@ def test_source_is_aligned_without_distortion():
 
 def test_cli_blend_and_poisson_run_and_report_bad_masks(tmp_path, capsys):
     tiny = ["--size", "16", "--hidden", "16", "--layers", "3", "--steps", "3"]
-    tiny += ["--progress", "False", "--eval-every", "0", "--checkpoint-every", "0"]
+    tiny += ["--no-progress", "--eval-every", "0", "--checkpoint-every", "0"]
     assert main(["blend", "--out", str(tmp_path), *tiny]) == 0
     run_dir = tmp_path / "blend-chelsea-into-astronaut"
     assert (run_dir / "blend.png").exists() and (run_dir / "naive_paste.png").exists()

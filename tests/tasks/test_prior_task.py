@@ -135,7 +135,7 @@ def test_cli_train_complete_and_evaluate(tmp_path, capsys):
     cfg = tiny_config(tmp_path)
     common = ["--size", "8", "--test-fraction", "0.125", "--context-min", "4"]
     common += ["--context-max", "20", "--hidden", "8", "--latent", "8", "--encoder-hidden", "8"]
-    common += ["--hyper-hidden", "8", "--steps", "3", "--batch-size", "4", "--progress", "False"]
+    common += ["--hyper-hidden", "8", "--steps", "3", "--batch-size", "4", "--no-progress"]
     common += ["--device", "cpu", "--out", str(tmp_path / "runs"), "--eval-contexts", "5"]
     runs = []
     for model in (["--encoder", "conv"], ["--model", "cnp"]):

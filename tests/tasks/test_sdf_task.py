@@ -68,7 +68,7 @@ def test_fit_cli_is_close_to_the_sphere_and_remeshes_in_input_coordinates(
     args += ["--layers", "4", "--steps", "300", "--batch-size", "512", "--pool", "50000"]
     args += ["--lr", "5e-4", "--eval-every", "150", "--checkpoint-every", "0"]
     args += ["--resolution", "64", "--eval-resolution", "32", "--eval-points", "30000"]
-    args += ["--iou-points", "5000", "--progress", "False"]
+    args += ["--iou-points", "5000", "--no-progress"]
     # a 32-wide network from SIREN's random start keeps ghost pieces after 300 steps; the
     # sphere start has one closed surface from step 0 (the default 256-wide one needs neither)
     args += ["--start", "sphere"]

@@ -16,9 +16,10 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 import torch
-from benchmarks.viewer import TINY_RUNS
+from benchmarks.viewer import TINY_RUNS, serving
 from PIL import Image
 
+from sirenkit.cli.render import IMAGE_RENDERER
 from sirenkit.signals.image import to_uint8
 from sirenkit.training.checkpoint import load
 from sirenkit.viewer import renders
@@ -83,6 +84,20 @@ def test_zoom_re_renders_the_network_over_the_requested_window(base_url, runs_di
     _, body, _ = get(base_url + "/api/render?id=image-camera&y0=-1&y1=1&x0=-1&x1=1&h=48&w=48")
     recon = np.asarray(Image.open(run / "reconstruction.png"))
     assert np.abs(np.asarray(Image.open(io.BytesIO(body))).astype(int) - recon).max() <= 1
+
+
+def test_zoom_follows_the_renderer_a_run_declares(runs_dir, tmp_path):
+    """A run zooms when its checkpoint names the image renderer (poisson, blend, any new task),
+    whatever its task is called; older checkpoints of image runs, which name none, still do."""
+    ckpt = torch.load(runs_dir / "image-camera" / "checkpoint.pt", weights_only=True)
+    runs = {"declared": ("blend", IMAGE_RENDERER), "older": ("image", None), "other": ("x", None)}
+    for name, (task, renderer) in runs.items():
+        shutil.copytree(runs_dir / "image-camera", tmp_path / name)
+        torch.save({**ckpt, "task": task, "renderer": renderer}, tmp_path / name / "checkpoint.pt")
+    q = "y0=-1&y1=1&x0=-1&x1=1&h=8&w=8"
+    with serving(tmp_path) as url:
+        status = {name: get(url + f"/api/render?id={name}&{q}")[0] for name in runs}
+    assert status == {"declared": 200, "older": 200, "other": 400}
 
 
 def test_other_endpoints_draw_sdf_slices_fields_and_meshes(base_url, runs_dir):

@@ -9,7 +9,7 @@ from sirenkit.cli import main
 pytest.importorskip("tensorboard")
 
 TINY = ["--hidden", "16", "--layers", "3", "--steps", "6", "--log-every", "2", "--eval-every",
-        "4", "--checkpoint-every", "0", "--progress", "False", "--log", "tensorboard"]  # fmt: skip
+        "4", "--checkpoint-every", "0", "--no-progress", "--log", "tensorboard"]  # fmt: skip
 
 
 def events(run_dir):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import sys
+import typing
 from collections.abc import Sequence
 
 from .commands import COMMANDS, Command
@@ -73,10 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         config_cls = _load(command.config)
         cfg = tyro.cli(
             config_cls,
-            args=argv[n:],
+            args=_switches(argv[n:], _bool_flags(config_cls)),
             prog=prog,
             description=(config_cls.__doc__ or command.summary).strip(),
-            config=(tyro.conf.OmitArgPrefixes, tyro.conf.FlagConversionOff),
+            config=(tyro.conf.OmitArgPrefixes,),
         )
         require_finite_options(cfg)
         _report(prog, _load(command.entry)(cfg))
@@ -99,6 +101,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\n{prog}: interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+def _bool_flags(cls: type) -> set[str]:
+    """The flag names of a config dataclass's ``bool`` options, nested ones included (tyro
+    makes each a switch: ``--force`` and ``--no-force``)."""
+    hints = typing.get_type_hints(cls)
+    names: set[str] = set()
+    for f in dataclasses.fields(cls):
+        hint = hints.get(f.name)
+        if hint is bool:
+            names.add(f.name.replace("_", "-"))
+        elif isinstance(hint, type) and dataclasses.is_dataclass(hint):
+            names |= _bool_flags(hint)
+    return names
+
+
+def _switches(args: Sequence[str], flags: set[str]) -> list[str]:
+    """``--force True`` / ``--force False`` (the spelling before switches) as ``--force`` /
+    ``--no-force``, with a note, so that older scripts keep working."""
+    out, i = [], 0
+    while i < len(args):
+        name, _, value = args[i].removeprefix("--").partition("=")
+        name = name.replace("_", "-")
+        if not value and i + 1 < len(args) and args[i].startswith("--"):
+            value, skip = args[i + 1], 2
+        else:
+            skip = 1
+        if args[i].startswith("--") and name in flags and value in ("True", "False"):
+            switch = f"--{name}" if value == "True" else f"--no-{name}"
+            print(f"sirenkit: note: {name} is a switch now: {switch}", file=sys.stderr)
+            out.append(switch)
+            i += skip
+        else:
+            out.append(args[i])
+            i += 1
+    return out
 
 
 def _one_line(e: Exception) -> str:

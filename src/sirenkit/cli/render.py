@@ -11,12 +11,17 @@ import tyro
 
 from ..errors import SirenkitError, require_positive
 
-RENDERERS_BY_TASK = {
-    "image": "sirenkit.cli.render:render_image_run",
-    "audio": "sirenkit.cli.render:render_audio_run",
-}
-"""Renderers of checkpoints that do not name theirs (``Task.renderer``; written before it was
-stored, or by a task that does not declare it yet)."""
+IMAGE_RENDERER = "sirenkit.cli.render:render_image_run"
+"""The renderer of networks that map the [-1, 1] plane to pixel values (image, poisson, blend
+runs): what the viewer's zoom can re-render."""
+
+RENDERERS_BY_TASK = {"image": IMAGE_RENDERER, "audio": "sirenkit.cli.render:render_audio_run"}
+"""Renderers of checkpoints written before ``Task.renderer`` was stored in them."""
+
+
+def renderer_of(ckpt: dict) -> str | None:
+    """The ``'module:function'`` that re-renders a checkpoint's network (None: none does)."""
+    return ckpt.get("renderer") or RENDERERS_BY_TASK.get(ckpt.get("task"))
 
 
 @dataclass
@@ -49,7 +54,7 @@ def render_command(cfg: RenderConfig) -> Path:
     path = resolve_checkpoint(cfg.checkpoint)
     ckpt = read_checkpoint(path)
     require_positive("--chunk", cfg.chunk)
-    ref = ckpt.get("renderer") or RENDERERS_BY_TASK.get(ckpt.get("task"))
+    ref = renderer_of(ckpt)
     if ref is None:
         raise SirenkitError(f"{path} is a {ckpt.get('task')!r} run, which render cannot draw")
     module, _, name = str(ref).partition(":")

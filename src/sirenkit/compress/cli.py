@@ -30,8 +30,8 @@ class CompressConfig:
     """Linear layers of the SIREN (input and output included); the width follows the budget."""
     bits: int = 10
     """Quantisation bit depth tried first (lowered while the file exceeds the budget)."""
-    steps: int = 1000
-    """Adam steps of the fit."""
+    steps: int = 1500
+    """Adam steps of the fit (~80 CPU s with the fine-tuning at 256x256, 0.3 bpp)."""
     qat_steps: int = 200
     """Fine-tuning steps through the quantisation."""
     lr: float = 2e-3
@@ -61,7 +61,7 @@ def write_new(path: Path, data: bytes, force: bool) -> Path:
     """Write ``data`` to ``path`` atomically; an existing file is kept unless ``force``."""
     path = Path(path)
     if path.exists() and not force:
-        raise SirenkitError(f"{path} exists; pass --force True to overwrite it")
+        raise SirenkitError(f"{path} exists; pass --force to overwrite it")
     if not path.parent.is_dir():
         raise SirenkitError(f"output folder {path.parent} does not exist")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -82,7 +82,7 @@ def compress_command(cfg: CompressConfig) -> Path:
 
     out = cfg.out or Path(Path(cfg.image).stem + ".sirenz")
     if out.exists() and not cfg.force:  # refuse before minutes of fitting, not after
-        raise SirenkitError(f"{out} exists; pass --force True to overwrite it")
+        raise SirenkitError(f"{out} exists; pass --force to overwrite it")
     image = load_image(cfg.image, cfg.size)
     settings = CoinSettings(
         layers=cfg.layers,
@@ -112,7 +112,7 @@ def decompress_command(cfg: DecompressConfig) -> Path:
     src = require_file(cfg.file, ".sirenz file")
     out = cfg.out or src.with_suffix(".png")
     if out.exists() and not cfg.force:
-        raise SirenkitError(f"{out} exists; pass --force True to overwrite it")
+        raise SirenkitError(f"{out} exists; pass --force to overwrite it")
     image = decompress(src.read_bytes(), cfg.size, source=str(src))
     write_new(out, encode_picture(to_uint8(image), out.suffix), cfg.force)
     print(out)

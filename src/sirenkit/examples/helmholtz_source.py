@@ -1,4 +1,4 @@
-"""The paper's Helmholtz problem, posed as `sirenkit solve helmholtz` poses it
+"""The paper's Helmholtz problem, posed as `sirenkit solve helmholtz` poses it by default
 (:func:`sirenkit.physics.helmholtz.helmholtz_problem`): Laplacian(u) + k^2 u = -f for a Gaussian
 point source at the origin, k = 20, on [-1, 1]^2 with a perfectly matched layer of width 0.5;
 u is complex: outputs (real, imag)."""

@@ -1,7 +1,7 @@
-"""The paper's Poisson experiment: an image from its gradient alone, posed as `sirenkit fit
-poisson` poses it (:func:`sirenkit.physics.poisson.poisson_problem`: the Sobel gradient of
-cameraman, 128 x 128, in grid units); a gradient does not fix the constant, so the field's mean
-is pinned to the image's (``values``)."""
+"""The paper's Poisson experiment: an image from its gradient alone, with the builder of
+`sirenkit fit poisson --operator sobel` (:func:`sirenkit.physics.poisson.poisson_problem`: the
+Sobel gradient of cameraman, 128 x 128, in grid units); a gradient does not fix the constant, so
+the field's mean is also pinned to the image's (``values``)."""
 
 import sirenkit as sk
 from sirenkit.physics.poisson import poisson_problem

@@ -1,7 +1,7 @@
-"""The paper's wave equation, posed as `sirenkit solve wave` poses it
-(:func:`sirenkit.physics.wave.wave_problem`): u_tt = c^2 Laplacian(u) on [-1, 1]^2 for t in
-[0, 0.5], from a Gaussian pulse at rest; the reference is the free-space solution (the pulse
-does not reach the border by t = 0.5)."""
+"""The paper's wave equation, with the builder `sirenkit solve wave` uses
+(:func:`sirenkit.physics.wave.wave_problem`; the command also grows the time window as it
+trains): u_tt = c^2 Laplacian(u) on [-1, 1]^2 for t in [0, 0.5], from a Gaussian pulse at rest;
+the reference is the free-space solution (the pulse does not reach the border by t = 0.5)."""
 
 import numpy as np
 

@@ -82,7 +82,7 @@ def encode_command(cfg: EncodeConfig) -> Path | None:
     require_positive("--chunk", cfg.chunk)
     out = cfg.out or Path(f"{slug(Path(cfg.dataset).name)}-functa.npz")
     if out.exists() and not cfg.force:
-        raise SirenkitError(f"{out} exists; pass --force True to overwrite it")
+        raise SirenkitError(f"{out} exists; pass --force to overwrite it")
     if out.suffix != ".npz":
         raise SirenkitError(f"--out must end in .npz, got {out}")
     model, ckpt, path = load_functa(cfg.model, "cpu")

@@ -21,6 +21,7 @@ step count is the same for every network because they all start together.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import torch
@@ -106,6 +107,35 @@ CPU thread, 5x64 networks on 32x32 images: 4-8 networks per group 2.1 ms per net
 16-32 2.8 ms, all 64 at once 3.5 ms (benchmarks.many)."""
 
 
+def _group_pass(coords, target, omegas, weights, biases, grads, errors, rows: slice) -> None:
+    """Forward, errors and closed-form backward of networks ``rows``; writes their slices of
+    ``grads`` (weights then biases) and ``errors``. ``target`` holds just those networks."""
+    layers = len(weights)
+    _, points, channels = target.shape
+    ws = [w[rows] for w in weights]
+    bs = [v[rows] for v in biases]
+    inputs, pre = [], []
+    h = coords.expand(target.shape[0], *coords.shape)
+    for w, v, w0 in zip(ws[:-1], bs[:-1], omegas[:-1], strict=True):
+        z = _baddbmm(h, w, v, w0)
+        inputs.append(h)
+        pre.append(z)
+        h = torch.sin(z)
+    r = torch.baddbmm(bs[-1].unsqueeze(1), h, ws[-1].transpose(1, 2)).sub_(target)
+    errors[rows] = r.square().mean((1, 2))
+    g = r.mul_(2.0 / (points * channels))  # d(mean squared error)/d(output)
+    gh = g * ws[-1] if channels == 1 else torch.bmm(g, ws[-1])
+    grads[layers - 1][rows] = batched_weight_gradient(g, h)
+    grads[-1][rows] = g.sum(1)
+    for k in range(layers - 2, -1, -1):
+        w0 = omegas[k]
+        gz = pre[k].cos_().mul_(gh)
+        grads[k][rows] = batched_weight_gradient(gz, inputs[k]).mul_(w0)
+        grads[layers + k][rows] = gz.sum(1).mul_(w0)
+        if k > 0:
+            gh = torch.bmm(gz, ws[k] * w0)
+
+
 class GroupedSquaredError(torch.autograd.Function):
     """Sum over networks of each network's mean squared error, and its exact parameter
     gradients, computed a group of networks at a time.
@@ -124,33 +154,29 @@ class GroupedSquaredError(torch.autograd.Function):
         layers = len(params) // 2
         weights, biases = params[:layers], params[layers:]
         grads = [torch.empty_like(p) for p in params]
-        count, points, channels = target.shape
+        count = target.shape[0]
         errors = torch.empty(count, dtype=target.dtype, device=target.device)
-        for a in range(0, count, group):
-            b = min(a + group, count)
-            ws = [w[a:b] for w in weights]
-            bs = [v[a:b] for v in biases]
-            inputs, pre = [], []
-            h = coords.expand(b - a, *coords.shape)
-            for w, v, w0 in zip(ws[:-1], bs[:-1], omegas[:-1], strict=True):
-                z = _baddbmm(h, w, v, w0)
-                inputs.append(h)
-                pre.append(z)
-                h = torch.sin(z)
-            out = torch.baddbmm(bs[-1].unsqueeze(1), h, ws[-1].transpose(1, 2))
-            r = out.sub_(target[a:b])
-            errors[a:b] = r.square().mean((1, 2))
-            g = r.mul_(2.0 / (points * channels))  # d(mean squared error)/d(output)
-            gh = g * ws[-1] if channels == 1 else torch.bmm(g, ws[-1])
-            grads[layers - 1][a:b] = batched_weight_gradient(g, h)
-            grads[-1][a:b] = g.sum(1)
-            for k in range(layers - 2, -1, -1):
-                w0 = omegas[k]
-                gz = pre[k].cos_().mul_(gh)
-                grads[k][a:b] = batched_weight_gradient(gz, inputs[k]).mul_(w0)
-                grads[layers + k][a:b] = gz.sum(1).mul_(w0)
-                if k > 0:
-                    gh = torch.bmm(gz, ws[k] * w0)
+        starts = range(0, count, group)
+        threads = torch.get_num_threads()
+
+        def run(a: int) -> None:
+            with torch.no_grad():
+                b = min(a + group, count)
+                rows = slice(a, b)
+                _group_pass(coords, target[rows], omegas, weights, biases, grads, errors, rows)
+
+        if threads == 1 or len(starts) == 1 or coords.device.type != "cpu":
+            for a in starts:
+                run(a)
+        else:  # groups in parallel, each op on one thread: no barrier per small operation
+            with ThreadPoolExecutor(
+                threads, initializer=torch.set_num_threads, initargs=(1,)
+            ) as ex:
+                torch.set_num_threads(1)
+                try:
+                    list(ex.map(run, starts))
+                finally:
+                    torch.set_num_threads(threads)
         ctx.grads = grads
         return errors.sum(), errors
 
@@ -257,15 +283,17 @@ class BatchedSiren(nn.Module):
         network's gradient is that of its own loss), and the per-network errors (detached).
 
         With gradients on, :class:`GroupedSquaredError` computes the loss and the gradients
-        ``group`` networks at a time (default: :data:`GROUP_VALUES` values per group); the same
+        ``group`` networks at a time (default: :data:`GROUP_VALUES` values per group on the
+        CPU, all networks on an accelerator, untested here for want of one); the same
         numbers as autograd through :meth:`forward`, at a fraction of the memory traffic.
         """
-        if not torch.is_grad_enabled() or coords.requires_grad or _functorch_active():
+        plain = not torch.is_grad_enabled() or coords.requires_grad or _functorch_active()
+        if plain or self.omegas[-1] is not None:  # (a sine output layer: autograd's way too)
             mse = ((self(coords) - target) ** 2).mean(dim=(1, 2))
             return mse.sum(), mse.detach()
-        if self.omegas[-1] is not None:
-            raise ValueError("squared_error needs the linear output layer (outermost_linear)")
-        group = group or max(1, GROUP_VALUES // coords.shape[0])
+        if group is None:  # on an accelerator, one group: launches, not caches, cost there
+            cpu = coords.device.type == "cpu"
+            group = max(1, GROUP_VALUES // coords.shape[0]) if cpu else self.count
         loss, errors = GroupedSquaredError.apply(
             coords, target, self.omegas, group, *self.weights, *self.biases
         )

@@ -27,7 +27,7 @@ class ModelConfig:
     """Bias init of sine networks: torch (PyTorch's default, as the authors' code), zero, siren."""
     param_match: bool = True
     """Give a baseline the hidden width whose parameter count is closest to the SIREN with the
-    same --hidden and --layers (False: every network gets --hidden as given)."""
+    same --hidden and --layers (--no-param-match: every network gets --hidden as given)."""
     pe_freqs: int | None = None
     """relu_pe: frequencies of the NeRF positional encoding; None picks them from the sampling
     rate as the SIREN authors do (floor(log2(samples / 4)); 10 for 3-D inputs)."""

@@ -104,8 +104,10 @@ def sdf_problem(
         points_per_step: surface points per step, and as many off the surface.
 
     Returns:
-        Two constraints, ``surface`` and ``distance`` (or ``off_surface``), both with the
-        ``abs`` penalty and one weight per residual column. Masked terms of the paper's loss
+        Two constraints, ``on`` and ``off`` the surface, both with the ``abs`` penalty and one
+        weight per residual column (logged as ``loss_surface``, ``loss_normal``,
+        ``loss_eikonal_surface``, ``loss_distance`` or ``loss_off_surface``,
+        ``loss_eikonal_off``). Masked terms of the paper's loss
         are averaged over the whole batch, as in the authors' code, so its weights mean what
         they mean there: a term on half the points gets half its weight.
     """
@@ -124,7 +126,7 @@ def sdf_problem(
             distance_residual(gradients),
             n,
             (weight_distance, half * weight_eikonal) if gradients else (weight_distance,),
-            "distance",
+            "off",
             penalty="abs",
             parts=("distance", "eikonal_off") if gradients else ("distance",),
         )
@@ -136,7 +138,7 @@ def sdf_problem(
             off_surface_residual(alpha),
             n,
             (half * weight_off_surface, half * weight_eikonal),
-            "off_surface",
+            "off",
             penalty="abs",
             parts=("off_surface", "eikonal_off"),
         )
@@ -145,7 +147,7 @@ def sdf_problem(
         surface_residual(gradients or pool is None),
         n,
         weights,
-        "on_surface",
+        "on",
         penalty="abs",
         parts=parts,
     )

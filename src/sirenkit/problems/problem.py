@@ -128,10 +128,19 @@ class Problem:
             weights = c.weight if isinstance(c.weight, tuple) else (c.weight,)
             if not all(w >= 0 for w in weights):
                 raise SirenkitError(f"constraint {c.name}: weight must be >= 0, got {c.weight}")
+            if c.parts is not None and len(set(c.parts)) != len(c.parts):
+                raise SirenkitError(f"constraint {c.name}: part names repeat: {c.parts}")
             if c.penalty not in ("square", "abs"):
                 raise SirenkitError(
                     f"constraint {c.name}: penalty must be square or abs, got {c.penalty!r}"
                 )
+
+        logged = [c.name for c in self.constraints]
+        logged += [p for c in self.constraints for p in c.parts or ()]
+        if len(set(logged)) != len(logged):
+            raise SirenkitError(
+                f"constraint and part names must differ (each is logged as loss_NAME): {logged}"
+            )
 
     @property
     def dim(self) -> int:

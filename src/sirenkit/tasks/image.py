@@ -87,6 +87,7 @@ class ImageTask(Task):
     """
 
     name = "image"
+    renderer = "sirenkit.cli.render:render_image_run"
     headline = "psnr"
     reported = ("psnr", "ssim")
 

@@ -83,7 +83,9 @@ class RunOptions:
     """Continue the interrupted run in this folder with its saved configuration."""
     init: Path | None = None
     """Start from the weights of this run: a learned initialisation (train init) or a fit of
-    the same task and network."""
+    the same task and network. From a train init run the fit takes its learned per-weight step
+    sizes instead of Adam, scaled by the schedule (--lr only sets the peak they are relative
+    to; --schedule constant replays the meta-trained steps)."""
 
     def setup(self) -> Task:
         """Build the task this config describes (a config is the factory of its task)."""

@@ -69,7 +69,9 @@ class ModelCache:
         self.loads = 0
 
     def get(self, checkpoint: Path) -> tuple[nn.Module, dict[str, Any]]:
-        """The network of ``checkpoint`` in eval mode and the checkpoint's task facts."""
+        """The network of ``checkpoint`` in eval mode and the checkpoint's task facts (its
+        task, metadata and renderer, see :func:`sirenkit.cli.render.renderer_of`)."""
+        from ..cli.render import renderer_of
         from ..training.checkpoint import model_from_checkpoint, read_checkpoint
 
         key = (checkpoint, checkpoint.stat().st_mtime)
@@ -79,7 +81,11 @@ class ModelCache:
                 return self._models[key]
         ckpt = read_checkpoint(checkpoint)  # weights_only=True
         model = model_from_checkpoint(ckpt, checkpoint).eval()
-        facts = {"task": ckpt.get("task"), "meta": ckpt.get("task_meta") or {}}
+        facts = {
+            "task": ckpt.get("task"),
+            "meta": ckpt.get("task_meta") or {},
+            "renderer": renderer_of(ckpt),
+        }
         with self._lock:
             self.loads += 1
             self._models[key] = (model, facts)

@@ -35,6 +35,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import tyro
 
+from ..cli.render import IMAGE_RENDERER
 from ..errors import SirenkitError
 from .paths import safe_path
 from .renders import (
@@ -264,7 +265,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _render(self, q: dict[str, list[str]]) -> None:
         model, facts = self.viewer.models.get(self.viewer.run_file(_one(q, "id"), "checkpoint.pt"))
-        if facts["task"] not in ("image", "poisson"):
+        if facts["renderer"] != IMAGE_RENDERER:  # what the run declares, not its task's name
             raise BadRequest("zoom re-renders image runs")
         window = (_float(q, "y0"), _float(q, "y1"), _float(q, "x0"), _float(q, "x1"))
         img = render_window(model, window, (_int(q, "h"), _int(q, "w")))
