@@ -8,6 +8,11 @@ be compared on a shared machine; ``benchmarks.image_fit`` then measures seconds.
 
     python -m benchmarks.image_recipes --image camera --size 128 --jsonl out.jsonl
     python -m benchmarks.image_recipes --render out.jsonl [--write-docs]
+    python -m benchmarks.image_recipes --fits benchmarks/results/image_recipes_256/*.json
+
+``--fits`` tabulates 256x256 runs of ``sirenkit fit image``'s options through the real loop
+(``python -m benchmarks.image_fit --sides sirenkit --eval-every 2 --set min_gain=None ...
+--json``), their work recomputed from the schedule each run used.
 
 The variants' error-driven sampling is written out here (not ``ErrorSampler``) so that it can
 also draw by the squared error (``power`` 1), which the library does not offer: it lost.
@@ -28,6 +33,8 @@ from sirenkit.nets.config import ModelConfig
 from sirenkit.nets.registry import TaskShape, model_from_config
 from sirenkit.runtime import keep_freed_memory
 from sirenkit.signals import grid, load_image
+from sirenkit.tasks.image import FitImageConfig
+from sirenkit.training.schedule import batch_size_at
 
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS: dict[str, tuple[str, dict]] = {
@@ -151,6 +158,65 @@ def render(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+BF16_COST = 0.5
+"""CPU cost of a bfloat16 pixel against a float32 one on this CPU (measured: 0.50-0.52)."""
+
+
+def work_by_step(options: list[str], pixels: int, steps: int) -> list[float]:
+    """FBE done after each step of ``sirenkit fit image`` with ``options`` (``--set`` form)."""
+    from benchmarks.image_fit import override
+
+    cfg = FitImageConfig()
+    override(cfg, tuple(options))
+    out = [0.0]
+    for s in range(steps):
+        b = batch_size_at(cfg.train, s)
+        share = 1.0 if b is None or b >= pixels else b / pixels
+        out.append(out[-1] + share * (BF16_COST if s < cfg.train.bfloat16_steps else 1.0))
+    return out
+
+
+def crossing(recs: list[dict], key: str, target: float) -> float | None:
+    """``key`` where the PSNR first reaches ``target``, linear between evaluations."""
+    for before, r in zip([None, *recs], recs, strict=False):
+        if r["psnr"] >= target:
+            if before is None:
+                return r[key]
+            f = (target - before["psnr"]) / (r["psnr"] - before["psnr"])
+            return before[key] + f * (r[key] - before[key])
+    return None
+
+
+def render_fits(paths: list[Path]) -> str:
+    """Markdown: per run of ``image_fit --sides sirenkit --set ...``, FBE to 30/35/40 dB and the
+    final PSNR, grouped by image."""
+    rows = []
+    for path in paths:
+        data = json.loads(path.read_text())
+        options = [o for o in data["args"]["set"] if o.startswith("train.")]
+        for key, sides in data["results"].items():
+            name, size = key.rsplit("@", 1)
+            h, w, _ = load_image(name, int(size)).shape
+            recs = sides["sirenkit"]["records"]
+            work = work_by_step(options, h * w, recs[-1]["step"])
+            recs = [r | {"fbe": work[r["step"]]} for r in recs]
+            rows.append((name, " ".join(options) or "the default", recs))
+    lines = [
+        "| image | options (`--set`) | FBE to 30 dB | 35 dB | 40 dB (step) | final PSNR (FBE) |",
+        "|---|---|---|---|---|---|",
+    ]
+    fmt = lambda x: "-" if x is None else f"{x:.1f}"  # noqa: E731
+    for name, opts, recs in sorted(rows, key=lambda r: (r[0], r[1] != "the default", r[1])):
+        step = crossing(recs, "step", 40.0)
+        lines.append(
+            f"| {name} | {opts} | {fmt(crossing(recs, 'fbe', 30.0))} | "
+            f"{fmt(crossing(recs, 'fbe', 35.0))} | {fmt(crossing(recs, 'fbe', 40.0))} "
+            f"({'-' if step is None else round(step)}) | "
+            f"{recs[-1]['psnr']:.2f} ({recs[-1]['fbe']:.1f}) |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--image", default="camera")
@@ -158,9 +224,18 @@ def main() -> None:
     ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     ap.add_argument("--jsonl", type=Path, default=None, help="append each variant's records")
     ap.add_argument("--render", type=Path, default=None, help="tabulate a --jsonl file")
+    ap.add_argument("--fits", nargs="+", type=Path, default=None, help="tabulate 256x256 runs")
     ap.add_argument("--write-docs", action="store_true", help="into docs/speed.md")
     args = ap.parse_args()
     torch.set_num_threads(1)
+    if args.fits:
+        text = render_fits(args.fits)
+        print(text)
+        if args.write_docs:
+            files = " ".join(str(p) for p in args.fits)
+            command = f"python -m benchmarks.image_recipes --fits {files}"
+            write_doc_block(ROOT / "docs" / "speed.md", "image-recipes-256", text, command)
+        return
     if args.render is not None:
         rows = [json.loads(line) for line in args.render.read_text().splitlines() if line]
     else:
