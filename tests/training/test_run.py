@@ -105,6 +105,18 @@ def test_hold_keeps_the_peak_then_decays_over_the_rest():
     assert learning_rate(cfg, 100) == pytest.approx(0.1)
 
 
+def test_adam_takes_the_configured_betas(tmp_path):
+    from sirenkit.errors import SirenkitError
+
+    cfg = tiny_config(tmp_path, betas=(0.8, 0.95))
+    cfg.train.steps = 2
+    out = run(cfg)
+    saved = torch.load(out.run_dir / "checkpoint.pt", weights_only=False)
+    assert tuple(saved["optimizer"]["param_groups"][0]["betas"]) == (0.8, 0.95)
+    with pytest.raises(SirenkitError, match="--betas must be two numbers in"):
+        run(tiny_config(tmp_path, betas=(0.9, 1.0)))
+
+
 def test_config_round_trip(tmp_path):
     cfg = tiny_config(tmp_path)
     back = from_dict(FitImageConfig, json.loads(json.dumps(to_dict(cfg))))

@@ -23,6 +23,9 @@ class TrainConfig:
     """Optimisation steps."""
     lr: float = 1e-3
     """Peak learning rate of Adam."""
+    betas: tuple[float, float] = (0.9, 0.999)
+    """Adam's decay rates of its running gradient mean and squared gradient (0.99 for the
+    second measured slower on images, docs/speed.md)."""
     schedule: Literal["constant", "cosine", "exponential"] = "cosine"
     """Learning-rate schedule after warm-up: constant, cosine (to lr * final_lr_factor) or
     exponential (geometric decay to lr * final_lr_factor)."""

@@ -92,7 +92,7 @@ def _optimizer(
         rates = [torch.zeros_like(p) for p in model.parameters()]
     if rates is not None:
         return LearnedRateSGD(model.parameters(), rates, lr=cfg.lr, peak=cfg.lr)
-    return torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    return torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=cfg.betas)
 
 
 class Interrupted(Exception):

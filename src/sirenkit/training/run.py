@@ -60,6 +60,8 @@ def check_train_config(cfg: RunOptions) -> None:
         raise SirenkitError(f"--then-lbfgs must be >= 0, got {t.then_lbfgs}")
     if not 0 < t.final_lr_factor <= 1:
         raise SirenkitError(f"--final-lr-factor must be in (0, 1], got {t.final_lr_factor}")
+    if len(t.betas) != 2 or not all(0 <= b < 1 for b in t.betas):
+        raise SirenkitError(f"--betas must be two numbers in [0, 1), got {t.betas}")
     if not 0 <= t.hold < 1:  # also rejects NaN
         raise SirenkitError(f"--hold must be in [0, 1), got {t.hold}")
     if t.precision not in AUTOCAST_DTYPES:
