@@ -89,6 +89,39 @@ def test_a_small_heat_problem_solves(tmp_path):
     assert (out.run_dir / "solution.png").is_file()
     rms = json.loads((out.run_dir / "residual.json").read_text())["rms"]
     assert set(rms) == {"c0", "c1", "c2"} and rms["c0"] < 0.1
+    assert out.final["rms_c0"] == pytest.approx(rms["c0"])
+
+
+def test_constraints_are_named_after_their_residual_functions():
+    box = sk.domains.Box([0, 0], [1, 1])
+
+    def heat(f):
+        return f.d("t") - f.d("x", "x")
+
+    def zero(f):
+        return f.u
+
+    problem = sk.Problem(
+        [
+            sk.Constraint(box, heat, points=8),
+            sk.Constraint(box.faces("x"), zero, points=8),
+            sk.Constraint(box.face("t", 0), zero, points=8),  # shared: named by position
+            sk.Constraint(box.face("t", 1), lambda f: f.u, points=8),
+            sk.Constraint(box.face("t", 1), heat, points=8, name="late"),
+        ],
+        names=("x", "t"),
+    )
+    assert [c.name for c in problem.constraints] == ["c0", "c1", "c2", "c3", "late"]
+    solo = sk.Problem([sk.Constraint(box, heat, points=8)], names=("x", "t"))
+    assert solo.constraints[0].name == "heat"
+
+
+def test_a_problem_without_reference_ends_with_its_residuals(tmp_path, capsys):
+    file = tmp_path / "p.py"
+    file.write_text(HEAT.split("def reference")[0] + "field = sk.Siren(2, 8, 1, 1, w0=2.0)\n")
+    assert main(["solve", str(file), "--steps", "3", "--out", str(tmp_path), "--no-progress"]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "rms_c0" in line and "results in" in line, line
 
 
 def test_lbfgs_phase_lowers_the_loss_further(tmp_path):
