@@ -92,6 +92,16 @@ def test_a_small_heat_problem_solves(tmp_path):
     assert out.final["rms_c0"] == pytest.approx(rms["c0"])
 
 
+def test_a_residual_that_turns_nan_stops_with_one_line(tmp_path):
+    box = sk.domains.Box([0, 0], [1, 1])
+    bad = sk.Problem(
+        [sk.Constraint(box, lambda f: torch.log(f.u - 10), points=8)], names=("x", "y")
+    )
+    with pytest.raises(sk.SirenkitError, match="diverged: loss, loss_c0 not finite") as e:
+        sk.solve(bad, steps=12, out=tmp_path, progress=False, log_every=5)
+    assert "\n" not in str(e.value)
+
+
 def test_constraints_are_named_after_their_residual_functions():
     box = sk.domains.Box([0, 0], [1, 1])
 
