@@ -68,6 +68,7 @@ class Field:
         self._hess: torch.Tensor | None = None
         self._high: dict[tuple[int, ...], torch.Tensor] = {}
         self._leaf: torch.Tensor | None = None
+        self._moved: dict[tuple, Field] = {}
         self.engine_calls = 0
         """Passes of the derivative engine so far (tests check the cache with it)."""
         self._create_graph = torch.is_grad_enabled()
@@ -131,6 +132,36 @@ class Field:
                 f"f.div needs one output per axis ({g.shape[2]}); the field has {g.shape[1]}"
             )
         return g.diagonal(dim1=1, dim2=2).sum(-1, keepdim=True)
+
+    def at(self, **coords: float | torch.Tensor) -> Field:
+        """The field at the same points with some coordinates replaced: ``f.at(x=1)`` on the
+        face x = -1 gives a periodic condition (``f.u - f.at(x=1).u``, and ``f.d("x") -
+        f.at(x=1).d("x")`` for its derivative), ``f.at(x=-f.coord("x"))`` a symmetry. Its
+        derivatives are those at the new points (no chain rule through the replacement)."""
+        if not coords:
+            raise SirenkitError("f.at needs a coordinate to replace, e.g. f.at(x=1.0)")
+        key = tuple(sorted((k, v) for k, v in coords.items() if isinstance(v, int | float)))
+        if len(key) == len(coords) and key in self._moved:
+            return self._moved[key]
+        x = self.x.detach().clone()
+        for axis, value in coords.items():
+            k = resolve_axis(axis, self.names, x.shape[1])
+            v = torch.as_tensor(value, dtype=x.dtype, device=x.device).detach()
+            if v.dim() == 2 and v.shape[1] == 1:
+                v = v[:, 0]
+            if v.dim() > 1 or (v.dim() == 1 and len(v) != len(x)):
+                raise SirenkitError(
+                    f"f.at({axis}=...): a number or one value per point ({len(x)}, 1) is "
+                    f"needed, got shape {tuple(v.shape)}"
+                )
+            if not torch.isfinite(v).all():
+                raise SirenkitError(f"f.at({axis}=...): the new coordinates hold NaN or inf")
+            x[:, k] = v
+        moved = Field(self.model, x, self.names, transform=self.transform)
+        moved._create_graph = self._create_graph
+        if len(key) == len(coords):
+            self._moved[key] = moved
+        return moved
 
     @property
     def complex(self) -> ComplexField:
