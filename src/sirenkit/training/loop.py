@@ -260,9 +260,9 @@ def train(
                     bar.close()
                     raise SirenkitError(
                         f"training diverged: {', '.join(bad)} not finite by step {step} (a "
-                        "residual outside its function's domain, e.g. log or sqrt of a negative, "
-                        "or a learning rate too high: try a lower --lr); a periodic checkpoint written "
-                        "before it is kept"
+                        "residual outside its function's domain, e.g. log or sqrt of a "
+                        "negative, or a learning rate too high: try a lower --lr); a periodic "
+                        "checkpoint written before it is kept"
                     )
                 shown = {"loss": f"{record['loss']:.3e}"}
                 if task.headline in record:
