@@ -341,3 +341,88 @@ def test_f_at_gives_the_field_and_derivatives_at_the_moved_points():
         f.at(z=0.0)
     with pytest.raises(sk.SirenkitError, match=r"one value per point \(10, 1\)"):
         f.at(x=torch.zeros(3))
+
+
+def test_threads_hold_during_the_run_and_are_restored(tmp_path):
+    seen = []
+
+    def heat(f):
+        seen.append(torch.get_num_threads())
+        return f.d("t") - f.d("x", "x")
+
+    box = sk.domains.Box([0, 0], [1, 1])
+    problem = sk.Problem([sk.Constraint(box, heat, points=8)], names=("x", "t"))
+    before = torch.get_num_threads()
+    want = 1 if before > 1 else 2
+    sk.solve(problem, steps=2, out=tmp_path, progress=False, threads=want)
+    assert set(seen) == {want} and torch.get_num_threads() == before
+    with pytest.raises(sk.SirenkitError, match="--threads must be >= 1"):
+        sk.solve(problem, steps=2, out=tmp_path, progress=False, threads=0)
+
+
+def _off_corners(x: torch.Tensor, corners: torch.Tensor, eps: float = 5e-3) -> torch.Tensor:
+    return x[(x[:, None] - corners).norm(dim=-1).min(-1).values > eps]
+
+
+L_SHAPE = [[0, 0], [1, 0], [1, -1], [-1, -1], [-1, 1], [0, 1]]
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        sk.domains.Box([-1, 0], [2, 1]),
+        sk.domains.Polygon(L_SHAPE),
+        sk.domains.Polygon(L_SHAPE[::-1]),  # clockwise: the same outward normals
+        sk.domains.Disc([0.5, -0.5], 2.0),
+        sk.domains.Annulus([0, 0], 0.5, 1.0),
+    ],
+    ids=["box", "lshape-ccw", "lshape-cw", "disc", "annulus"],
+)
+def test_boundary_normals_point_out_of_their_domain(domain):
+    gen = torch.Generator().manual_seed(0)
+    x = domain.boundary.sample(400, gen, ("x", "y"))
+    if isinstance(domain, sk.domains.Box):
+        lo, hi = domain.bounds
+        corners = torch.tensor([[lo[0], lo[1]], [lo[0], hi[1]], [hi[0], lo[1]], [hi[0], hi[1]]])
+        x = _off_corners(x, corners.double())
+    elif isinstance(domain, sk.domains.Polygon):
+        x = _off_corners(x, domain.vertices)
+    n = domain.boundary.normals(x, ("x", "y"))
+    assert torch.allclose(n.norm(dim=-1), torch.ones(len(n), dtype=n.dtype))
+    assert domain.contains(x - 1e-3 * n).all() and not domain.contains(x + 1e-3 * n).any()
+
+
+def test_a_box_face_has_its_axis_as_normal_and_a_slice_has_none():
+    box = sk.domains.Box([0, 0], [1, 1])
+    x = torch.tensor([[0.0, 0.3], [0.0, 0.7]], dtype=torch.float64)
+    assert box.face("x", 0).normals(x, ("x", "t")).tolist() == [[-1, 0], [-1, 0]]
+    assert box.face("t", "max").normals(x, ("x", "t")).tolist() == [[0, 1], [0, 1]]
+    with pytest.raises(sk.SirenkitError, match="not a boundary with normals"):
+        box.slice("t", 0.5).normals(x, ("x", "t"))
+
+
+def test_a_robin_condition_through_f_dn_solves_poisson_on_a_disc(tmp_path):
+    """Laplacian u = 4 on the unit disc with du/dn + u = 3 on its circle: u = x^2 + y^2
+    (a sign error in the normal gives another solution, error ~7)."""
+    disc = sk.domains.Disc([0, 0], 1.0)
+    problem = sk.Problem(
+        [
+            sk.Constraint(disc, lambda f: f.lap - 4, points=256),
+            sk.Constraint(disc.boundary, lambda f: f.dn + f.u - 3, points=64),
+        ],
+        names=("x", "y"),
+    )
+    torch.manual_seed(0)
+    out = sk.solve(
+        problem,
+        sk.Siren(2, 32, 2, 1, w0=3.0),
+        reference=lambda x: (x**2).sum(-1, keepdim=True),
+        steps=200,
+        then_lbfgs=60,
+        out=tmp_path,
+        progress=False,
+        eval_every=0,
+        checkpoint_every=0,
+        threads=1,
+    )
+    assert out.final["rel_l2"] < 0.02, out.final

@@ -23,7 +23,7 @@ from torch import nn
 
 from ..derivatives import value_and_derivatives
 from ..errors import SirenkitError
-from .domains import resolve_axis
+from .domains import Domain, resolve_axis
 
 Transform = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """``T(x, y) -> u``: the field ``u`` from the points ``x`` ``(N, d)`` and the network's output."""
@@ -43,6 +43,7 @@ class Field:
         transform: output transform of a hard constraint, or None.
         plan: engine levels to compute at the first request (what the residual asked for
             last time), see :data:`LEVELS`.
+        domain: the domain the points were drawn from (:attr:`normal` asks it for normals).
     """
 
     def __init__(
@@ -54,8 +55,10 @@ class Field:
         data: torch.Tensor | None = None,
         transform: Transform | None = None,
         plan: set[str] | None = None,
+        domain: Domain | None = None,
     ) -> None:
         self.model, self.x, self.names, self.transform = model, x, tuple(names), transform
+        self._domain = domain
         self._data = data
         self.asked: set[str] = set()
         """Engine levels the residual asked for (the next step's ``plan``)."""
@@ -92,6 +95,21 @@ class Field:
         """One coordinate of the points, ``(N, 1)`` (``f.coord("t")``)."""
         k = resolve_axis(axis, self.names, self.x.shape[1])
         return self.x[:, k : k + 1]
+
+    @property
+    def normal(self) -> torch.Tensor:
+        """The outward unit normal of the boundary at the points, ``(N, d)`` (the
+        constraint's domain must be a boundary: box faces, polygon edges, circles)."""
+        if self._domain is None:
+            raise SirenkitError("f.normal: these points come from no domain with normals")
+        return self._domain.normals(self.x.detach(), self.names).to(self.x)
+
+    @property
+    def dn(self) -> torch.Tensor:
+        """The normal derivative ``grad u . n`` of every output, ``(N, m)`` (Neumann and
+        Robin conditions: ``f.dn - g``, ``f.dn + a * f.u - g``)."""
+        g = self._need("grad", self._grad_of)
+        return (g * self.normal[:, None, :]).sum(-1)
 
     def d(self, *axes: str | int) -> torch.Tensor:
         """The partial derivative along ``axes`` (``f.d("x", "x")`` is u_xx), ``(N, m)``."""
@@ -327,6 +345,11 @@ class ComplexField:
     def u(self) -> torch.Tensor:
         """Complex values ``(N, m / 2)``."""
         return _pairs(self.field.u)
+
+    @property
+    def dn(self) -> torch.Tensor:
+        """Complex normal derivative on a boundary, ``(N, m / 2)``."""
+        return _pairs(self.field.dn)
 
     def d(self, *axes: str | int) -> torch.Tensor:
         """Complex partial derivative along ``axes``, ``(N, m / 2)``."""

@@ -176,17 +176,20 @@ class Problem:
         batch.data[i] = None if d is None else d[idx]
         batch.noise[i] = None
 
-    def field(self, model: nn.Module, x: torch.Tensor, data=None, plan=None) -> Field:
-        """The field of ``model`` at ``x`` (with the hard constraint applied)."""
-        return Field(model, x, self.names, data=data, transform=self.transform, plan=plan)
+    def field(self, model: nn.Module, x: torch.Tensor, data=None, plan=None, domain=None) -> Field:
+        """The field of ``model`` at ``x`` (with the hard constraint applied); ``domain``:
+        where the points were drawn (``f.normal`` asks it)."""
+        return Field(
+            model, x, self.names, data=data, transform=self.transform, plan=plan, domain=domain
+        )
 
     def residual(self, c: Constraint, model: nn.Module, x: torch.Tensor, data=None) -> torch.Tensor:
         """Constraint ``c``'s residual at ``x``, checked: ``(N, k)``."""
         if c.plan is None:
-            probe = self.field(model, x[:2], None if data is None else data[:2])
+            probe = self.field(model, x[:2], None if data is None else data[:2], None, c.domain)
             c.residual(probe)
             c.plan = probe.asked
-        f = self.field(model, x, data, c.plan)
+        f = self.field(model, x, data, c.plan, c.domain)
         r = c.residual(f)
         c.plan |= f.asked
         return check_residual(r, len(x), c.name)
