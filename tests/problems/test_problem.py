@@ -426,3 +426,23 @@ def test_a_robin_condition_through_f_dn_solves_poisson_on_a_disc(tmp_path):
         threads=1,
     )
     assert out.final["rel_l2"] < 0.02, out.final
+
+
+def test_a_product_domain_puts_space_over_time():
+    """disc * time: points of the disc at times of the interval; its lateral boundary's
+    normals are the circle's (zero along t); a face of the interval is the initial slice."""
+    disc, time = sk.domains.Disc([0, 0], 1.0), sk.domains.Box([0], [0.5])
+    names = ("x", "y", "t")
+    gen = torch.Generator().manual_seed(0)
+    inside = (disc * time).sample(500, gen, names)
+    assert inside.shape == (500, 3) and (disc * time).contains(inside, names).all()
+    assert inside[:, :2].norm(dim=-1).max() <= 1 and 0 <= inside[:, 2].min() < 0.05
+    assert inside[:, 2].max() > 0.45
+    start = (disc * time.face("t", 0)).sample(50, gen, names)
+    assert (start[:, 2] == 0).all() and start[:, :2].norm(dim=-1).max() <= 1
+    side = disc.boundary * time
+    x = side.sample(50, gen, names)
+    n = side.normals(x, names)
+    assert torch.allclose(n[:, :2], x[:, :2] / x[:, :2].norm(dim=-1, keepdim=True))
+    assert (n[:, 2] == 0).all()
+    assert not (disc * time).contains(torch.tensor([[0.0, 0.0, 0.6]]), names).any()

@@ -94,6 +94,9 @@ class Domain(ABC):
     def __or__(self, other: Domain) -> Union:
         return Union(self, other)
 
+    def __mul__(self, other: Domain) -> Product:
+        return Product(self, other)
+
     def _check_dim(self, other: Domain) -> None:
         if self.dim != other.dim:
             raise SirenkitError(f"cannot combine a {self.dim}-D and a {other.dim}-D domain")
@@ -536,6 +539,53 @@ class Union(Domain):
         raise SirenkitError(f"could not draw points from {self!r}")
 
 
+class Product(Domain):
+    """The points ``(p, q)`` with ``p`` in ``a`` and ``q`` in ``b`` (``a * b``): a spatial
+    domain over a time interval, ``disc * sk.domains.Box([0], [1])``; its lateral boundary,
+    ``disc.boundary * time``; its initial slice, ``disc * time.face("t", 0)``. The problem's
+    first ``a.dim`` axis names belong to ``a``, the rest to ``b``."""
+
+    def __init__(self, a: Domain, b: Domain) -> None:
+        self.a, self.b, self.dim = a, b, a.dim + b.dim
+
+    def __repr__(self) -> str:
+        return f"({self.a!r} * {self.b!r})"
+
+    def _names(self, names: Names) -> tuple[Names, Names]:
+        if names is None:
+            return None, None
+        return tuple(names[: self.a.dim]), tuple(names[self.a.dim :])
+
+    def sample(self, n: int, generator: torch.Generator, names: Names = None) -> torch.Tensor:
+        na, nb = self._names(names)
+        return torch.cat([self.a.sample(n, generator, na), self.b.sample(n, generator, nb)], -1)
+
+    def contains(self, x: torch.Tensor, names: Names = None) -> torch.Tensor:
+        na, nb = self._names(names)
+        k = self.a.dim
+        return self.a.contains(x[:, :k], na) & self.b.contains(x[:, k:], nb)
+
+    def normals(self, x: torch.Tensor, names: Names = None) -> torch.Tensor:
+        """The normal of whichever factor is a boundary (zero along the other's axes)."""
+        na, nb = self._names(names)
+        k = self.a.dim
+        try:
+            n = self.a.normals(x[:, :k], na)
+            return torch.cat([n, torch.zeros(len(x), self.b.dim, dtype=n.dtype)], -1)
+        except SirenkitError:
+            n = self.b.normals(x[:, k:], nb)
+            return torch.cat([torch.zeros(len(x), k, dtype=n.dtype), n], -1)
+
+    @property
+    def measure(self) -> float:
+        return self.a.measure * self.b.measure
+
+    @property
+    def bounds(self) -> tuple[torch.Tensor, torch.Tensor]:
+        (la, ha), (lb, hb) = self.a.bounds, self.b.bounds
+        return torch.cat([la, lb]), torch.cat([ha, hb])
+
+
 class PointSet(Domain):
     """Given points, optionally with values there (a data constraint reads them as ``f.data``).
 
@@ -622,6 +672,7 @@ __all__ = [
     "PointSet",
     "Polygon",
     "PolygonBoundary",
+    "Product",
     "Slice",
     "Union",
 ]
