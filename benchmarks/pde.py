@@ -224,8 +224,9 @@ def _deepxde():
     return dde
 
 
-def deepxde_burgers(dde, adam_steps: int) -> dict[str, Any]:
-    """DeepXDE's examples/pinn_forward/Burgers.py as it ships (Adam, then its L-BFGS)."""
+def deepxde_burgers(dde, adam_steps: int, seed: int = 0) -> dict[str, Any]:
+    """DeepXDE's examples/pinn_forward/Burgers.py as it ships (Adam, then its L-BFGS), seeded
+    with DeepXDE's own ``dde.config.set_random_seed`` so every run gives the same figure."""
     data_file = SHARED / "pde" / "Burgers.npz"
     geomtime = dde.geometry.GeometryXTime(
         dde.geometry.Interval(-1, 1), dde.geometry.TimeDomain(0, 0.99)
@@ -241,6 +242,7 @@ def deepxde_burgers(dde, adam_steps: int) -> dict[str, Any]:
     ic = dde.icbc.IC(
         geomtime, lambda x: -np.sin(np.pi * x[:, 0:1]), lambda _, on_initial: on_initial
     )
+    dde.config.set_random_seed(seed)
     t0 = time.process_time()
     data = dde.data.TimePDE(
         geomtime, pde, [bc, ic], num_domain=2540, num_boundary=80, num_initial=160
@@ -291,8 +293,11 @@ def finite_differences_row(n: int, solved: Solved) -> dict[str, Any]:
     }
 
 
-def deepxde_lshape(dde, adam_steps: int, solved: Solved | None = None) -> dict[str, Any]:
-    """DeepXDE's examples/pinn_forward/Poisson_Lshape.py (its example runs 50000 Adam steps)."""
+def deepxde_lshape(
+    dde, adam_steps: int, solved: Solved | None = None, seed: int = 0
+) -> dict[str, Any]:
+    """DeepXDE's examples/pinn_forward/Poisson_Lshape.py (its example runs 50000 Adam steps),
+    seeded as :func:`deepxde_burgers`."""
     geom = dde.geometry.Polygon([[0, 0], [1, 0], [1, -1], [-1, -1], [-1, 1], [0, 1]])
 
     def pde(x, y):
@@ -301,6 +306,7 @@ def deepxde_lshape(dde, adam_steps: int, solved: Solved | None = None) -> dict[s
         return -dy_xx - dy_yy - 1
 
     bc = dde.icbc.DirichletBC(geom, lambda x: 0, lambda _, on_boundary: on_boundary)
+    dde.config.set_random_seed(seed)
     t0 = time.process_time()
     data = dde.data.PDE(geom, pde, bc, num_domain=1200, num_boundary=120, num_test=1500)
     for name in ("train_x", "train_x_all", "train_x_bc", "test_x"):  # its Polygon's points
@@ -395,6 +401,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--deepxde", choices=["auto", "off"], default="auto")
     ap.add_argument("--deepxde-burgers-steps", type=int, default=15000)
     ap.add_argument(
+        "--deepxde-seed", type=int, default=0, help="dde.config.set_random_seed of its runs"
+    )
+    ap.add_argument(
         "--deepxde-lshape-steps",
         type=int,
         default=5000,
@@ -429,10 +438,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 rows.append(finite_differences_row(100, solved))
                 print(json.dumps(rows[-1]), flush=True)
             if dde is not None and name == "burgers" and (SHARED / "pde" / "Burgers.npz").is_file():
-                rows.append(deepxde_burgers(dde, args.deepxde_burgers_steps))
+                rows.append(deepxde_burgers(dde, args.deepxde_burgers_steps, args.deepxde_seed))
                 print(json.dumps(rows[-1]), flush=True)
             if dde is not None and name == "lshape" and (SHARED / "pde").is_dir():
-                rows.append(deepxde_lshape(dde, args.deepxde_lshape_steps, solved))
+                rows.append(
+                    deepxde_lshape(dde, args.deepxde_lshape_steps, solved, args.deepxde_seed)
+                )
                 print(json.dumps(rows[-1]), flush=True)
     if dde is None and args.deepxde == "auto":
         print("deepxde not installed (pip install 'sirenkit[bench]'): no DeepXDE rows")
