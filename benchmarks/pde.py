@@ -144,8 +144,11 @@ class Solved:
         return self._cache[key]
 
 
-def run_sirenkit(name: str, which: str, out: Path, solved: Solved | None = None) -> dict[str, Any]:
-    """One example with its own network (``siren``) or the PINN default (``pinn``)."""
+def run_sirenkit(
+    name: str, which: str, out: Path, solved: Solved | None = None
+) -> dict[str, Any] | None:
+    """One example with its own network (``siren``), the same network without the symmetry
+    it imposes (``plain``; None when it imposes none) or the PINN default (``pinn``)."""
     import sirenkit as sk
     from sirenkit.problems.problem import as_reference
 
@@ -155,6 +158,13 @@ def run_sirenkit(name: str, which: str, out: Path, solved: Solved | None = None)
     if which == "siren":
         network = ns.get("field")
         label = "sirenkit, example's SIREN"
+        if isinstance(network, sk.nets.Symmetric):
+            label += " (symmetry imposed)"
+    elif which == "plain":  # the same network without its symmetry: what the symmetry buys
+        if not isinstance(ns.get("field"), sk.nets.Symmetric):
+            return None
+        network = ns["field"].net
+        label = "sirenkit, example's SIREN without the symmetry"
     else:
         size = PINN[name]
         network = sk.ModelConfig("tanh", param_match=False, **size)
@@ -183,7 +193,7 @@ def run_sirenkit(name: str, which: str, out: Path, solved: Solved | None = None)
     return {
         "example": name,
         "method": label,
-        "network": _describe(outcome.model),
+        "network": _describe(outcome.model, ns["problem"].names),
         "parameters": params,
         "steps": f"{steps} Adam + {lbfgs} L-BFGS" if lbfgs else f"{steps} Adam",
         "rel_l2": outcome.final.get("rel_l2"),
@@ -202,7 +212,13 @@ def _shock(name: str, values: Callable[[np.ndarray], np.ndarray]) -> float | Non
     return None if np.isnan(x) else round(x, 5)
 
 
-def _describe(model: torch.nn.Module) -> str:
+def _describe(model: torch.nn.Module, names: tuple[str, ...] = ()) -> str:
+    import sirenkit as sk
+
+    if isinstance(model, sk.nets.Symmetric):
+        kind = {(-1,): "odd", (1,): "even"}.get(tuple(set(model.parity)), "parities")
+        axes = ", ".join(names[a] if a < len(names) else str(a) for a in model.axes)
+        return f"{_describe(model.net)}, {kind} in {axes}"
     spec = getattr(model, "sirenkit_spec", {"name": type(model).__name__, "kwargs": {}})
     kw = spec["kwargs"]
     size = f"{kw.get('hidden_layers', 0) + 1}x{kw.get('hidden_features', '?')}"
@@ -430,10 +446,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.examples:
             check = solved if name == "lshape" else None
-            kinds = ["siren"] if args.no_pinn or name not in PINN else ["siren", "pinn"]
+            kinds = ["siren", "plain"] + ([] if args.no_pinn or name not in PINN else ["pinn"])
             for which in kinds:
-                rows.append(run_sirenkit(name, which, Path(tmp), check))
-                print(json.dumps(rows[-1]), flush=True)
+                row = run_sirenkit(name, which, Path(tmp), check)
+                if row is not None:
+                    rows.append(row)
+                    print(json.dumps(row), flush=True)
             if name == "lshape" and (SHARED / "pde" / "Poisson_Lshape.npz").is_file():
                 rows.append(finite_differences_row(100, solved))
                 print(json.dumps(rows[-1]), flush=True)

@@ -23,20 +23,24 @@ def _inner(kind: str, outputs: int) -> nn.Module:
 
 
 @pytest.mark.parametrize("kind", ["siren", "tanh"])
-@pytest.mark.parametrize("axes, parity", [(0, -1), (2, 1), ((0, 1), (-1, 1))])
+@pytest.mark.parametrize(
+    "axes, parity, center", [(0, -1, 0.0), (2, 1, 0.5), ((0, 1), (-1, 1), (0.0, -0.25))]
+)
 def test_the_field_is_exactly_even_or_odd_and_its_derivatives_are_the_composites(
-    kind, axes, parity
+    kind, axes, parity, center
 ):
     torch.manual_seed(0)
     inner = _inner(kind, 2)
-    net = sk.nets.Symmetric(inner, axes, parity)
+    net = sk.nets.Symmetric(inner, axes, parity, center)
     x = torch.randn(64, 3)
-    flip = torch.ones(3)
+    flip, shift = torch.ones(3), torch.zeros(3)
     flip[list((axes,) if isinstance(axes, int) else axes)] = -1
+    shift[list((axes,) if isinstance(axes, int) else axes)] = 2 * torch.tensor(center)
     p = torch.tensor((parity,) * 2 if isinstance(parity, int) else parity, dtype=torch.float32)
+    mirrored = x * flip + shift
     with torch.no_grad():
-        assert torch.allclose(net(x * flip), p * net(x), atol=1e-6)
-        assert not torch.allclose(inner(x * flip), p * inner(x), atol=1e-2)  # not by itself
+        assert torch.allclose(net(mirrored), p * net(x), atol=1e-5)
+        assert not torch.allclose(inner(mirrored), p * inner(x), atol=1e-2)  # not by itself
     fast = sk.value_and_derivatives(net, x, hessian=True, create_graph=False)
     slow = _autograd(net, x, "full", False)  # autograd through the wrapper's forward
     assert fast.engine == ("closed_form" if kind == "siren" else "autograd")

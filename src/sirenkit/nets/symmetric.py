@@ -1,7 +1,8 @@
 """A symmetry as a hard constraint: a network made exactly even or odd under a reflection.
 
 ``Symmetric(net, axes, parity)`` is ``u(x) = (net(x) + parity * net(R x)) / 2``, where ``R``
-flips the sign of the coordinates along ``axes``. Then ``u(R x) = parity * u(x)`` holds
+reflects the coordinates along ``axes`` (``x_k -> 2 c_k - x_k``, about ``center`` c, 0 by
+default). Then ``u(R x) = parity * u(x)`` holds
 exactly, whatever the weights: a solution known to be odd in x (Burgers from ``-sin(pi x)``:
 the problem is invariant under ``(x, u) -> (-x, -u)``) is searched among odd functions only, as
 an exact boundary condition is searched among functions that satisfy it. It wraps any network;
@@ -32,6 +33,7 @@ class Symmetric(nn.Module):
         axes: coordinate indices whose sign ``R`` flips (one index, or several for a point
             reflection such as ``(x, y) -> (-x, -y)``).
         parity: 1 (even) or -1 (odd), one for all outputs or one per output.
+        center: where each reflected axis is mirrored (one value, or one per axis of ``axes``).
     """
 
     def __init__(
@@ -39,6 +41,7 @@ class Symmetric(nn.Module):
         net: nn.Module | dict[str, Any],
         axes: int | Sequence[int],
         parity: int | Sequence[int] = -1,
+        center: float | Sequence[float] = 0.0,
     ) -> None:
         super().__init__()
         if isinstance(net, dict):
@@ -50,6 +53,10 @@ class Symmetric(nn.Module):
         self.parity = [int(p) for p in ((parity,) if isinstance(parity, int) else parity)]
         if not self.axes or len(set(self.axes)) != len(self.axes) or min(self.axes) < 0:
             raise SirenkitError(f"Symmetric: axes must be distinct indices >= 0, got {axes}")
+        c = [float(v) for v in ((center,) if isinstance(center, int | float) else center)]
+        if len(c) not in (1, len(self.axes)):
+            raise SirenkitError(f"Symmetric: {len(c)} centers for {len(self.axes)} axes")
+        self.center = c * len(self.axes) if len(c) == 1 else c
         if any(p not in (1, -1) for p in self.parity):
             raise SirenkitError(f"Symmetric: parity must be 1 (even) or -1 (odd), got {parity}")
 
@@ -74,7 +81,12 @@ class Symmetric(nn.Module):
 
     def stacked(self, x: torch.Tensor) -> torch.Tensor:
         """``x`` and ``R x`` in one batch ``(2N, d)``: one pass of the inner network."""
-        return torch.cat([x, x * self.signs(x.shape[-1], x)])
+        mirrored = x * self.signs(x.shape[-1], x)
+        if any(self.center):
+            shift = torch.zeros(x.shape[-1], dtype=x.dtype, device=x.device)
+            shift[self.axes] = 2 * torch.tensor(self.center, dtype=x.dtype, device=x.device)
+            mirrored = mirrored + shift
+        return torch.cat([x, mirrored])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.net(self.stacked(x))

@@ -183,7 +183,8 @@ def with_spec(module: nn.Module) -> nn.Module:
         return module
     if isinstance(module, Symmetric):
         kwargs = {"net": with_spec(module.net).sirenkit_spec, "axes": module.axes}
-        module.sirenkit_spec = {"name": "symmetric", "kwargs": kwargs | {"parity": module.parity}}
+        kwargs |= {"parity": module.parity, "center": module.center}
+        module.sirenkit_spec = {"name": "symmetric", "kwargs": kwargs}
         return module
     if isinstance(module, Siren) and module.outermost_linear:
         module.sirenkit_spec = {
