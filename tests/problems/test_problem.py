@@ -4,6 +4,7 @@ resumed run (Adam and L-BFGS phases) ends where the uninterrupted one does, the 
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -89,6 +90,49 @@ def test_a_small_heat_problem_solves(tmp_path):
     assert (out.run_dir / "solution.png").is_file()
     rms = json.loads((out.run_dir / "residual.json").read_text())["rms"]
     assert set(rms) == {"c0", "c1", "c2"} and rms["c0"] < 0.1
+    assert out.final["rms_c0"] == pytest.approx(rms["c0"])
+
+
+def test_a_residual_that_turns_nan_stops_with_one_line(tmp_path):
+    box = sk.domains.Box([0, 0], [1, 1])
+    bad = sk.Problem(
+        [sk.Constraint(box, lambda f: torch.log(f.u - 10), points=8)], names=("x", "y")
+    )
+    with pytest.raises(sk.SirenkitError, match="diverged: loss, loss_c0 not finite") as e:
+        sk.solve(bad, steps=12, out=tmp_path, progress=False, log_every=5)
+    assert "\n" not in str(e.value)
+
+
+def test_constraints_are_named_after_their_residual_functions():
+    box = sk.domains.Box([0, 0], [1, 1])
+
+    def heat(f):
+        return f.d("t") - f.d("x", "x")
+
+    def zero(f):
+        return f.u
+
+    problem = sk.Problem(
+        [
+            sk.Constraint(box, heat, points=8),
+            sk.Constraint(box.faces("x"), zero, points=8),
+            sk.Constraint(box.face("t", 0), zero, points=8),  # shared: named by position
+            sk.Constraint(box.face("t", 1), lambda f: f.u, points=8),
+            sk.Constraint(box.face("t", 1), heat, points=8, name="late"),
+        ],
+        names=("x", "t"),
+    )
+    assert [c.name for c in problem.constraints] == ["c0", "c1", "c2", "c3", "late"]
+    solo = sk.Problem([sk.Constraint(box, heat, points=8)], names=("x", "t"))
+    assert solo.constraints[0].name == "heat"
+
+
+def test_a_problem_without_reference_ends_with_its_residuals(tmp_path, capsys):
+    file = tmp_path / "p.py"
+    file.write_text(HEAT.split("def reference")[0] + "field = sk.Siren(2, 8, 1, 1, w0=2.0)\n")
+    assert main(["solve", str(file), "--steps", "3", "--out", str(tmp_path), "--no-progress"]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "rms_c0" in line and "results in" in line, line
 
 
 def test_lbfgs_phase_lowers_the_loss_further(tmp_path):
@@ -244,3 +288,161 @@ def test_abs_penalty_column_weights_and_parts_make_the_loss_and_the_logs():
         sk.Problem([sk.Constraint(pts, lambda f: f.u, name="a", parts=("a",))], names=("x",))
     with pytest.raises(sk.SirenkitError, match="penalty must be square or abs"):
         sk.Problem([sk.Constraint(pts, lambda f: f.u, penalty="l3")], names=("x",))
+
+
+ADVECTION = """
+import math, torch
+import sirenkit as sk
+box = sk.domains.Box([-1, 0], [1, 1])
+problem = sk.Problem([
+    sk.Constraint(box, lambda f: f.d("t") + f.d("x"), points=256),
+    sk.Constraint(box.face("t", 0), lambda f: f.u - torch.sin(math.pi * f.coord("x")), points=64),
+    sk.Constraint(box.face("x", -1), lambda f: f.u - f.at(x=1).u, points=32),
+], names=("x", "t"))
+"""
+
+
+def test_a_periodic_condition_through_f_at_solves_advection(tmp_path):
+    """u_t + u_x = 0 carries sin(pi x) around a periodic [-1, 1]; without the periodic
+    condition the inflow at x = -1 is free and the error is ~0.4."""
+    ns: dict = {}
+    exec(ADVECTION, ns)
+    torch.manual_seed(0)
+    out = sk.solve(
+        ns["problem"],
+        sk.Siren(2, 32, 2, 1, w0=3.0),
+        reference=lambda x: torch.sin(math.pi * (x[:, :1] - x[:, 1:])),
+        steps=400,
+        out=tmp_path,
+        progress=False,
+        eval_every=0,
+        checkpoint_every=0,
+    )
+    assert out.final["rel_l2"] < 0.02, out.final
+
+
+def test_f_at_gives_the_field_and_derivatives_at_the_moved_points():
+    from sirenkit.problems.field import Field
+
+    torch.manual_seed(0)
+    net = sk.Siren(2, 16, 1, 1, w0=3.0)
+    x = torch.rand(10, 2) * 2 - 1
+    f = Field(net, x, ("x", "t"))
+    moved = x.clone()
+    moved[:, 0] = -x[:, 0]
+    leaf = moved.clone().requires_grad_(True)
+    u = net(leaf)
+    (g,) = torch.autograd.grad(u.sum(), leaf)
+    at = f.at(x=-f.coord("x"))
+    assert torch.allclose(at.u, u, atol=1e-6)
+    assert torch.allclose(at.d("x")[:, 0], g[:, 0], atol=1e-5)
+    assert f.at(x=1.0) is f.at(x=1.0)  # cached within a step
+    with pytest.raises(sk.SirenkitError, match="no axis 'z'"):
+        f.at(z=0.0)
+    with pytest.raises(sk.SirenkitError, match=r"one value per point \(10, 1\)"):
+        f.at(x=torch.zeros(3))
+
+
+def test_threads_hold_during_the_run_and_are_restored(tmp_path):
+    seen = []
+
+    def heat(f):
+        seen.append(torch.get_num_threads())
+        return f.d("t") - f.d("x", "x")
+
+    box = sk.domains.Box([0, 0], [1, 1])
+    problem = sk.Problem([sk.Constraint(box, heat, points=8)], names=("x", "t"))
+    before = torch.get_num_threads()
+    want = 1 if before > 1 else 2
+    sk.solve(problem, steps=2, out=tmp_path, progress=False, threads=want)
+    assert set(seen) == {want} and torch.get_num_threads() == before
+    with pytest.raises(sk.SirenkitError, match="--threads must be >= 1"):
+        sk.solve(problem, steps=2, out=tmp_path, progress=False, threads=0)
+
+
+def _off_corners(x: torch.Tensor, corners: torch.Tensor, eps: float = 5e-3) -> torch.Tensor:
+    return x[(x[:, None] - corners).norm(dim=-1).min(-1).values > eps]
+
+
+L_SHAPE = [[0, 0], [1, 0], [1, -1], [-1, -1], [-1, 1], [0, 1]]
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        sk.domains.Box([-1, 0], [2, 1]),
+        sk.domains.Polygon(L_SHAPE),
+        sk.domains.Polygon(L_SHAPE[::-1]),  # clockwise: the same outward normals
+        sk.domains.Disc([0.5, -0.5], 2.0),
+        sk.domains.Annulus([0, 0], 0.5, 1.0),
+    ],
+    ids=["box", "lshape-ccw", "lshape-cw", "disc", "annulus"],
+)
+def test_boundary_normals_point_out_of_their_domain(domain):
+    gen = torch.Generator().manual_seed(0)
+    x = domain.boundary.sample(400, gen, ("x", "y"))
+    if isinstance(domain, sk.domains.Box):
+        lo, hi = domain.bounds
+        corners = torch.tensor([[lo[0], lo[1]], [lo[0], hi[1]], [hi[0], lo[1]], [hi[0], hi[1]]])
+        x = _off_corners(x, corners.double())
+    elif isinstance(domain, sk.domains.Polygon):
+        x = _off_corners(x, domain.vertices)
+    n = domain.boundary.normals(x, ("x", "y"))
+    assert torch.allclose(n.norm(dim=-1), torch.ones(len(n), dtype=n.dtype))
+    assert domain.contains(x - 1e-3 * n).all() and not domain.contains(x + 1e-3 * n).any()
+
+
+def test_a_box_face_has_its_axis_as_normal_and_a_slice_has_none():
+    box = sk.domains.Box([0, 0], [1, 1])
+    x = torch.tensor([[0.0, 0.3], [0.0, 0.7]], dtype=torch.float64)
+    assert box.face("x", 0).normals(x, ("x", "t")).tolist() == [[-1, 0], [-1, 0]]
+    assert box.face("t", "max").normals(x, ("x", "t")).tolist() == [[0, 1], [0, 1]]
+    with pytest.raises(sk.SirenkitError, match="not a boundary with normals"):
+        box.slice("t", 0.5).normals(x, ("x", "t"))
+
+
+def test_a_robin_condition_through_f_dn_solves_poisson_on_a_disc(tmp_path):
+    """Laplacian u = 4 on the unit disc with du/dn + u = 3 on its circle: u = x^2 + y^2
+    (a sign error in the normal gives another solution, error ~7)."""
+    disc = sk.domains.Disc([0, 0], 1.0)
+    problem = sk.Problem(
+        [
+            sk.Constraint(disc, lambda f: f.lap - 4, points=256),
+            sk.Constraint(disc.boundary, lambda f: f.dn + f.u - 3, points=64),
+        ],
+        names=("x", "y"),
+    )
+    torch.manual_seed(0)
+    out = sk.solve(
+        problem,
+        sk.Siren(2, 32, 2, 1, w0=3.0),
+        reference=lambda x: (x**2).sum(-1, keepdim=True),
+        steps=200,
+        then_lbfgs=60,
+        out=tmp_path,
+        progress=False,
+        eval_every=0,
+        checkpoint_every=0,
+        threads=1,
+    )
+    assert out.final["rel_l2"] < 0.02, out.final
+
+
+def test_a_product_domain_puts_space_over_time():
+    """disc * time: points of the disc at times of the interval; its lateral boundary's
+    normals are the circle's (zero along t); a face of the interval is the initial slice."""
+    disc, time = sk.domains.Disc([0, 0], 1.0), sk.domains.Box([0], [0.5])
+    names = ("x", "y", "t")
+    gen = torch.Generator().manual_seed(0)
+    inside = (disc * time).sample(500, gen, names)
+    assert inside.shape == (500, 3) and (disc * time).contains(inside, names).all()
+    assert inside[:, :2].norm(dim=-1).max() <= 1 and 0 <= inside[:, 2].min() < 0.05
+    assert inside[:, 2].max() > 0.45
+    start = (disc * time.face("t", 0)).sample(50, gen, names)
+    assert (start[:, 2] == 0).all() and start[:, :2].norm(dim=-1).max() <= 1
+    side = disc.boundary * time
+    x = side.sample(50, gen, names)
+    n = side.normals(x, names)
+    assert torch.allclose(n[:, :2], x[:, :2] / x[:, :2].norm(dim=-1, keepdim=True))
+    assert (n[:, 2] == 0).all()
+    assert not (disc * time).contains(torch.tensor([[0.0, 0.0, 0.6]]), names).any()

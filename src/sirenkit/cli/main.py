@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import os
 import sys
 import typing
 from collections.abc import Sequence
@@ -100,6 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"\n{prog}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `sirenkit fit image --help | head`: the reader left, say nothing
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     return 0
 
 
@@ -149,11 +153,11 @@ def _report(prog: str, outcome: object) -> None:
     (the progress bar is gone by then; other ranks of a distributed run have no metrics)."""
     run_dir, final = getattr(outcome, "run_dir", None), getattr(outcome, "final", None)
     task = getattr(outcome, "task", None)
-    if run_dir is None or not final or task is None:
+    if run_dir is None or final is None or task is None:
         return
     shown = ", ".join(f"{k} {v:.4g}" for k, v in task.report(final).items())
     seconds = getattr(outcome, "train_time", 0.0)
-    print(f"{prog}: {seconds:.1f} s of training; {shown}; results in {run_dir}")
+    print(f"{prog}: {seconds:.1f} s of training; {shown or 'no metrics'}; results in {run_dir}")
 
 
 def _interrupted() -> type[BaseException] | tuple[()]:

@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .siren import BiasInit, Siren, _functorch_active, _init_bias
+from .siren import BiasInit, Siren, _functorch_active, _init_bias, sine_backward, sine_forward
 
 
 def _baddbmm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, w0: float):
@@ -42,23 +42,11 @@ class BatchedSineFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, w0):
-        z = _baddbmm(x, weight, bias, w0)
-        ctx.save_for_backward(x, weight, bias)
-        ctx.w0 = w0
-        ctx.z = z
-        return torch.sin(z)
+        return sine_forward(ctx, _baddbmm, x, weight, bias, w0)
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight, bias = ctx.saved_tensors
-        w0 = ctx.w0
-        if torch.is_grad_enabled():  # create_graph=True: stay differentiable
-            gz = grad * torch.cos(_baddbmm(x, weight, bias, w0))
-        else:
-            z, ctx.z = ctx.z, None
-            if z is None:  # a second backward pass through a retained graph
-                z = _baddbmm(x, weight, bias, w0)
-            gz = z.cos_().mul_(grad)
+        gz, x, weight, _, w0 = sine_backward(ctx, _baddbmm, grad)
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
             gx = torch.bmm(gz, weight * w0)  # w0 on the small matrix, not the activations

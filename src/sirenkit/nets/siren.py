@@ -65,23 +65,11 @@ class SineFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, w0):
-        z = _affine(x, weight, bias, w0)
-        ctx.save_for_backward(x, weight, bias)
-        ctx.w0 = w0
-        ctx.z = z  # an intermediate, not an input or output: kept on ctx, overwritten once
-        return torch.sin(z)
+        return sine_forward(ctx, _affine, x, weight, bias, w0)
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight, bias = ctx.saved_tensors
-        w0 = ctx.w0
-        if torch.is_grad_enabled():  # create_graph=True: stay differentiable
-            gz = grad * torch.cos(_affine(x, weight, bias, w0))
-        else:
-            z, ctx.z = ctx.z, None
-            if z is None:  # a second backward pass through a retained graph
-                z = _affine(x, weight, bias, w0)
-            gz = z.cos_().mul_(grad)
+        gz, x, weight, bias, w0 = sine_backward(ctx, _affine, grad)
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
             gx = gz @ (weight * w0)
@@ -90,6 +78,31 @@ class SineFunction(torch.autograd.Function):
         if bias is not None and ctx.needs_input_grad[2]:
             gb = gz.sum(0) * w0
         return gx, gw, gb, None
+
+
+def sine_forward(ctx, affine, x, weight, bias, w0) -> torch.Tensor:
+    """``sin(affine(x, weight, bias, w0))``, saving what :func:`sine_backward` needs; the
+    pre-activation is kept on ``ctx`` (an intermediate, not an input or output), to be turned
+    into ``cos(z) * grad`` in place once."""
+    z = affine(x, weight, bias, w0)
+    ctx.save_for_backward(x, weight, bias)
+    ctx.w0 = w0
+    ctx.z = z
+    return torch.sin(z)
+
+
+def sine_backward(ctx, affine, grad: torch.Tensor) -> tuple:
+    """``(cos(z) * grad, x, weight, bias, w0)``: in place on the saved ``z`` the first time,
+    recomputed for a second pass through a retained graph, differentiable under
+    ``create_graph=True`` (so double backward is autograd's)."""
+    x, weight, bias = ctx.saved_tensors
+    w0 = ctx.w0
+    if torch.is_grad_enabled():
+        return grad * torch.cos(affine(x, weight, bias, w0)), x, weight, bias, w0
+    z, ctx.z = ctx.z, None
+    if z is None:
+        z = affine(x, weight, bias, w0)
+    return z.cos_().mul_(grad), x, weight, bias, w0
 
 
 def weight_gradient(grad_out: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:

@@ -70,6 +70,14 @@ class Domain(ABC):
         """Which of the points ``(N, dim)`` lie in the domain (boundary included)."""
         raise SirenkitError(f"{type(self).__name__} cannot tell which points it contains")
 
+    def normals(self, x: torch.Tensor, names: Names = None) -> torch.Tensor:
+        """Outward unit normals ``(N, dim)`` (float64) at points ``x`` of a boundary (what
+        ``f.normal`` reads: Neumann and Robin conditions)."""
+        raise SirenkitError(
+            f"{self!r} is not a boundary with normals: f.normal needs box faces, polygon "
+            "edges or circles"
+        )
+
     @property
     def measure(self) -> float:
         """Volume (area, length) of the domain, for proportional sampling of unions."""
@@ -85,6 +93,9 @@ class Domain(ABC):
 
     def __or__(self, other: Domain) -> Union:
         return Union(self, other)
+
+    def __mul__(self, other: Domain) -> Product:
+        return Product(self, other)
 
     def _check_dim(self, other: Domain) -> None:
         if self.dim != other.dim:
@@ -189,6 +200,14 @@ class Slice(Domain):
         on = (x[:, k].to(torch.float64) - self._value(k)).abs() <= _EPS
         return on & self.box.contains(x)
 
+    def normals(self, x: torch.Tensor, names: Names = None) -> torch.Tensor:
+        if not self.face:
+            return super().normals(x, names)
+        k = resolve_axis(self.axis, names, self.dim)
+        n = torch.zeros(len(x), self.dim, dtype=torch.float64)
+        n[:, k] = -1.0 if math.isclose(self._value(k), float(self.box.lo[k])) else 1.0
+        return n
+
     @property
     def bounds(self) -> tuple[torch.Tensor, torch.Tensor]:
         return self.box.bounds
@@ -224,6 +243,24 @@ class Faces(Domain):
                 (x[:, k] - self.box.hi[k]).abs() <= _EPS
             )
         return on & self.box.contains(x)
+
+    def normals(self, x: torch.Tensor, names: Names = None) -> torch.Tensor:
+        """The normal of the nearest face (at an edge or corner, one of the faces meeting)."""
+        ks = [resolve_axis(a, names, self.dim) for a in self.axes]
+        x = x.to(torch.float64)
+        gaps = torch.stack(
+            [
+                g
+                for k in ks
+                for g in ((x[:, k] - self.box.lo[k]).abs(), (self.box.hi[k] - x[:, k]).abs())
+            ],
+            -1,
+        )
+        which = gaps.argmin(-1)
+        n = torch.zeros(len(x), self.dim, dtype=torch.float64)
+        rows = torch.arange(len(x))
+        n[rows, torch.as_tensor(ks)[which // 2]] = torch.where(which % 2 == 0, -1.0, 1.0).double()
+        return n
 
     @property
     def bounds(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -301,6 +338,12 @@ class PolygonBoundary(Domain):
     def __init__(self, vertices: torch.Tensor) -> None:
         self.a, self.b, self.dim = vertices, vertices.roll(-1, 0), 2
         self.lengths = (self.b - self.a).norm(dim=-1)
+        ab = self.b - self.a
+        ccw = float((self.a[:, 0] * self.b[:, 1] - self.b[:, 0] * self.a[:, 1]).sum()) > 0
+        # (dy, -dx) points to the right of a -> b: outward when the vertices turn left (ccw)
+        self._edge_normals = torch.stack([ab[:, 1], -ab[:, 0]], -1) / self.lengths[:, None]
+        if not ccw:
+            self._edge_normals = -self._edge_normals
 
     @property
     def measure(self) -> float:
@@ -321,6 +364,14 @@ class PolygonBoundary(Domain):
         t = (((x - self.a) * ab).sum(-1) / (ab * ab).sum(-1)).clamp(0, 1)
         dist = (x - (self.a + t[..., None] * ab)).norm(dim=-1)
         return (dist <= _EPS).any(-1)
+
+    def normals(self, x: torch.Tensor, names: Names = None) -> torch.Tensor:
+        """The outward normal of the nearest edge (at a corner, one of the two)."""
+        x = x.to(torch.float64)[:, None]
+        ab = self.b - self.a
+        t = (((x - self.a) * ab).sum(-1) / (ab * ab).sum(-1)).clamp(0, 1)
+        dist = (x - (self.a + t[..., None] * ab)).norm(dim=-1)
+        return self._edge_normals[dist.argmin(-1)]
 
 
 class Annulus(Domain):
@@ -360,7 +411,7 @@ class Annulus(Domain):
     def boundary(self) -> Domain:
         """The circle(s) bounding the disc or ring."""
         outer = Circle(self.center, self.outer)
-        return outer if self.inner == 0 else outer | Circle(self.center, self.inner)
+        return outer if self.inner == 0 else outer | Circle(self.center, self.inner, inward=True)
 
 
 class Disc(Annulus):
@@ -371,12 +422,23 @@ class Disc(Annulus):
 
 
 class Circle(Domain):
-    """The circle ``|x - center| = radius`` (the boundary of a disc)."""
+    """The circle ``|x - center| = radius`` (the boundary of a disc).
 
-    def __init__(self, center: Sequence[float] | torch.Tensor, radius: float) -> None:
+    Arguments:
+        inward: its normals point to the center (the inner circle of a ring, whose outside
+            is the hole).
+    """
+
+    def __init__(
+        self, center: Sequence[float] | torch.Tensor, radius: float, *, inward: bool = False
+    ) -> None:
         self.center, self.radius, self.dim = _vec(center, "center"), float(radius), 2
+        self.inward = inward
         if radius <= 0:
             raise SirenkitError(f"circle radius must be positive, got {radius}")
+
+    def __repr__(self) -> str:
+        return f"Circle({self.center.tolist()}, {self.radius})"
 
     @property
     def measure(self) -> float:
@@ -392,6 +454,11 @@ class Circle(Domain):
 
     def contains(self, x: torch.Tensor, names: Names = None) -> torch.Tensor:
         return ((x.to(torch.float64) - self.center).norm(dim=-1) - self.radius).abs() <= _EPS
+
+    def normals(self, x: torch.Tensor, names: Names = None) -> torch.Tensor:
+        r = x.to(torch.float64) - self.center
+        n = r / r.norm(dim=-1, keepdim=True).clamp_min(1e-300)
+        return -n if self.inward else n
 
 
 class Difference(Domain):
@@ -449,6 +516,10 @@ class Union(Domain):
     def contains(self, x: torch.Tensor, names: Names = None) -> torch.Tensor:
         return self.a.contains(x, names) | self.b.contains(x, names)
 
+    def normals(self, x: torch.Tensor, names: Names = None) -> torch.Tensor:
+        in_a = self.a.contains(x, names)[:, None]
+        return torch.where(in_a, self.a.normals(x, names), self.b.normals(x, names))
+
     def sample(self, n: int, generator: torch.Generator, names: Names = None) -> torch.Tensor:
         # Draw from a or b in proportion to their measures; drop b's points inside a (counted
         # by a already), so the union is covered uniformly.
@@ -466,6 +537,53 @@ class Union(Domain):
             if have >= n:
                 return torch.cat(kept)[:n]
         raise SirenkitError(f"could not draw points from {self!r}")
+
+
+class Product(Domain):
+    """The points ``(p, q)`` with ``p`` in ``a`` and ``q`` in ``b`` (``a * b``): a spatial
+    domain over a time interval, ``disc * sk.domains.Box([0], [1])``; its lateral boundary,
+    ``disc.boundary * time``; its initial slice, ``disc * time.face("t", 0)``. The problem's
+    first ``a.dim`` axis names belong to ``a``, the rest to ``b``."""
+
+    def __init__(self, a: Domain, b: Domain) -> None:
+        self.a, self.b, self.dim = a, b, a.dim + b.dim
+
+    def __repr__(self) -> str:
+        return f"({self.a!r} * {self.b!r})"
+
+    def _names(self, names: Names) -> tuple[Names, Names]:
+        if names is None:
+            return None, None
+        return tuple(names[: self.a.dim]), tuple(names[self.a.dim :])
+
+    def sample(self, n: int, generator: torch.Generator, names: Names = None) -> torch.Tensor:
+        na, nb = self._names(names)
+        return torch.cat([self.a.sample(n, generator, na), self.b.sample(n, generator, nb)], -1)
+
+    def contains(self, x: torch.Tensor, names: Names = None) -> torch.Tensor:
+        na, nb = self._names(names)
+        k = self.a.dim
+        return self.a.contains(x[:, :k], na) & self.b.contains(x[:, k:], nb)
+
+    def normals(self, x: torch.Tensor, names: Names = None) -> torch.Tensor:
+        """The normal of whichever factor is a boundary (zero along the other's axes)."""
+        na, nb = self._names(names)
+        k = self.a.dim
+        try:
+            n = self.a.normals(x[:, :k], na)
+            return torch.cat([n, torch.zeros(len(x), self.b.dim, dtype=n.dtype)], -1)
+        except SirenkitError:
+            n = self.b.normals(x[:, k:], nb)
+            return torch.cat([torch.zeros(len(x), k, dtype=n.dtype), n], -1)
+
+    @property
+    def measure(self) -> float:
+        return self.a.measure * self.b.measure
+
+    @property
+    def bounds(self) -> tuple[torch.Tensor, torch.Tensor]:
+        (la, ha), (lb, hb) = self.a.bounds, self.b.bounds
+        return torch.cat([la, lb]), torch.cat([ha, hb])
 
 
 class PointSet(Domain):
@@ -554,6 +672,7 @@ __all__ = [
     "PointSet",
     "Polygon",
     "PolygonBoundary",
+    "Product",
     "Slice",
     "Union",
 ]

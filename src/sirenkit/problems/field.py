@@ -23,7 +23,7 @@ from torch import nn
 
 from ..derivatives import value_and_derivatives
 from ..errors import SirenkitError
-from .domains import resolve_axis
+from .domains import Domain, resolve_axis
 
 Transform = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """``T(x, y) -> u``: the field ``u`` from the points ``x`` ``(N, d)`` and the network's output."""
@@ -43,6 +43,7 @@ class Field:
         transform: output transform of a hard constraint, or None.
         plan: engine levels to compute at the first request (what the residual asked for
             last time), see :data:`LEVELS`.
+        domain: the domain the points were drawn from (:attr:`normal` asks it for normals).
     """
 
     def __init__(
@@ -54,8 +55,10 @@ class Field:
         data: torch.Tensor | None = None,
         transform: Transform | None = None,
         plan: set[str] | None = None,
+        domain: Domain | None = None,
     ) -> None:
         self.model, self.x, self.names, self.transform = model, x, tuple(names), transform
+        self._domain = domain
         self._data = data
         self.asked: set[str] = set()
         """Engine levels the residual asked for (the next step's ``plan``)."""
@@ -68,6 +71,7 @@ class Field:
         self._hess: torch.Tensor | None = None
         self._high: dict[tuple[int, ...], torch.Tensor] = {}
         self._leaf: torch.Tensor | None = None
+        self._moved: dict[tuple, Field] = {}
         self.engine_calls = 0
         """Passes of the derivative engine so far (tests check the cache with it)."""
         self._create_graph = torch.is_grad_enabled()
@@ -91,6 +95,21 @@ class Field:
         """One coordinate of the points, ``(N, 1)`` (``f.coord("t")``)."""
         k = resolve_axis(axis, self.names, self.x.shape[1])
         return self.x[:, k : k + 1]
+
+    @property
+    def normal(self) -> torch.Tensor:
+        """The outward unit normal of the boundary at the points, ``(N, d)`` (the
+        constraint's domain must be a boundary: box faces, polygon edges, circles)."""
+        if self._domain is None:
+            raise SirenkitError("f.normal: these points come from no domain with normals")
+        return self._domain.normals(self.x.detach(), self.names).to(self.x)
+
+    @property
+    def dn(self) -> torch.Tensor:
+        """The normal derivative ``grad u . n`` of every output, ``(N, m)`` (Neumann and
+        Robin conditions: ``f.dn - g``, ``f.dn + a * f.u - g``)."""
+        g = self._need("grad", self._grad_of)
+        return (g * self.normal[:, None, :]).sum(-1)
 
     def d(self, *axes: str | int) -> torch.Tensor:
         """The partial derivative along ``axes`` (``f.d("x", "x")`` is u_xx), ``(N, m)``."""
@@ -131,6 +150,36 @@ class Field:
                 f"f.div needs one output per axis ({g.shape[2]}); the field has {g.shape[1]}"
             )
         return g.diagonal(dim1=1, dim2=2).sum(-1, keepdim=True)
+
+    def at(self, **coords: float | torch.Tensor) -> Field:
+        """The field at the same points with some coordinates replaced: ``f.at(x=1)`` on the
+        face x = -1 gives a periodic condition (``f.u - f.at(x=1).u``, and ``f.d("x") -
+        f.at(x=1).d("x")`` for its derivative), ``f.at(x=-f.coord("x"))`` a symmetry. Its
+        derivatives are those at the new points (no chain rule through the replacement)."""
+        if not coords:
+            raise SirenkitError("f.at needs a coordinate to replace, e.g. f.at(x=1.0)")
+        key = tuple(sorted((k, v) for k, v in coords.items() if isinstance(v, int | float)))
+        if len(key) == len(coords) and key in self._moved:
+            return self._moved[key]
+        x = self.x.detach().clone()
+        for axis, value in coords.items():
+            k = resolve_axis(axis, self.names, x.shape[1])
+            v = torch.as_tensor(value, dtype=x.dtype, device=x.device).detach()
+            if v.dim() == 2 and v.shape[1] == 1:
+                v = v[:, 0]
+            if v.dim() > 1 or (v.dim() == 1 and len(v) != len(x)):
+                raise SirenkitError(
+                    f"f.at({axis}=...): a number or one value per point ({len(x)}, 1) is "
+                    f"needed, got shape {tuple(v.shape)}"
+                )
+            if not torch.isfinite(v).all():
+                raise SirenkitError(f"f.at({axis}=...): the new coordinates hold NaN or inf")
+            x[:, k] = v
+        moved = Field(self.model, x, self.names, transform=self.transform)
+        moved._create_graph = self._create_graph
+        if len(key) == len(coords):
+            self._moved[key] = moved
+        return moved
 
     @property
     def complex(self) -> ComplexField:
@@ -296,6 +345,11 @@ class ComplexField:
     def u(self) -> torch.Tensor:
         """Complex values ``(N, m / 2)``."""
         return _pairs(self.field.u)
+
+    @property
+    def dn(self) -> torch.Tensor:
+        """Complex normal derivative on a boundary, ``(N, m / 2)``."""
+        return _pairs(self.field.dn)
 
     def d(self, *axes: str | int) -> torch.Tensor:
         """Complex partial derivative along ``axes``, ``(N, m / 2)``."""

@@ -34,7 +34,8 @@ class Constraint:
         weight: factor of this constraint's mean penalty in the loss; a tuple gives each of
             the residual's ``k`` columns its own: ``sum_k weight_k * mean_points pen(r_k)``
             (several terms on the same points, from one pass of the derivative engine).
-        name: shown in the logs (default ``c0``, ``c1``...).
+        name: shown in the logs (default: the residual function's name when no other
+            constraint's has it, else ``c0``, ``c1``... by position; lambdas get the latter).
         penalty: ``square`` (``|r|^2``, the default) or ``abs`` (``|r|``: the norm of the
             paper's equation 1, robust to outliers; the SDF losses are of this kind).
         parts: names of the residual's columns, each logged on its own (unweighted mean
@@ -115,7 +116,9 @@ class Problem:
         for i, c in enumerate(self.constraints):
             if not isinstance(c, Constraint):
                 raise SirenkitError(f"constraint {i} is a {type(c).__name__}, not a Constraint")
-            c.name = c.name or f"c{i}"
+        defaults = _default_names(self.constraints)
+        for c, default in zip(self.constraints, defaults, strict=True):
+            c.name = c.name or default
             if c.domain.dim != self.dim:
                 raise SirenkitError(
                     f"constraint {c.name}: its domain is {c.domain.dim}-D but the problem has "
@@ -173,17 +176,20 @@ class Problem:
         batch.data[i] = None if d is None else d[idx]
         batch.noise[i] = None
 
-    def field(self, model: nn.Module, x: torch.Tensor, data=None, plan=None) -> Field:
-        """The field of ``model`` at ``x`` (with the hard constraint applied)."""
-        return Field(model, x, self.names, data=data, transform=self.transform, plan=plan)
+    def field(self, model: nn.Module, x: torch.Tensor, data=None, plan=None, domain=None) -> Field:
+        """The field of ``model`` at ``x`` (with the hard constraint applied); ``domain``:
+        where the points were drawn (``f.normal`` asks it)."""
+        return Field(
+            model, x, self.names, data=data, transform=self.transform, plan=plan, domain=domain
+        )
 
     def residual(self, c: Constraint, model: nn.Module, x: torch.Tensor, data=None) -> torch.Tensor:
         """Constraint ``c``'s residual at ``x``, checked: ``(N, k)``."""
         if c.plan is None:
-            probe = self.field(model, x[:2], None if data is None else data[:2])
+            probe = self.field(model, x[:2], None if data is None else data[:2], None, c.domain)
             c.residual(probe)
             c.plan = probe.asked
-        f = self.field(model, x, data, c.plan)
+        f = self.field(model, x, data, c.plan, c.domain)
         r = c.residual(f)
         c.plan |= f.asked
         return check_residual(r, len(x), c.name)
@@ -357,3 +363,10 @@ def as_reference(obj: Any, problem: Problem) -> Reference | None:
 
 
 __all__ = ["Batch", "Constraint", "PointSet", "Problem", "Reference", "check_residual"]
+
+
+def _default_names(constraints: Sequence[Constraint]) -> list[str]:
+    """Log names of unnamed constraints: a residual's own function name (``burgers``) where it
+    names one constraint only, else the position (``c2``)."""
+    names = [getattr(c.residual, "__name__", "") for c in constraints]
+    return [n if n.isidentifier() and names.count(n) == 1 else f"c{i}" for i, n in enumerate(names)]

@@ -54,6 +54,10 @@ class TrainConfig:
     """Steps between checkpoints (written atomically); 0: end (and interrupt) only."""
     device: str = "auto"
     """Torch device: auto (CUDA when available), cpu, cuda, cuda:1, mps."""
+    threads: int | None = None
+    """CPU threads of torch's operations during the run (None: torch's default, one per
+    core). On a machine busy with other jobs, threads that wait for each other at every
+    operation can make small problems several times slower: --threads 1 there."""
     precision: Literal["float32", "bfloat16"] = "float32"
     """Arithmetic of the training forward pass: float32, or bfloat16 autocast (matrix products
     in bfloat16, parameters and optimiser in float32; input derivatives stay float32). Faster

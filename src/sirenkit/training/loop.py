@@ -3,6 +3,7 @@ optional L-BFGS phase (``TrainConfig.then_lbfgs``), checkpointed and resumed the
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -254,6 +255,15 @@ def train(
                 record.update({k: float(v) for k, v in scalars.items()})
                 if main:
                     log.write(record)
+                bad = [k for k, v in record.items() if not math.isfinite(v)]
+                if bad:
+                    bar.close()
+                    raise SirenkitError(
+                        f"training diverged: {', '.join(bad)} not finite by step {step} (a "
+                        "residual outside its function's domain, e.g. log or sqrt of a "
+                        "negative, or a learning rate too high: try a lower --lr); a periodic "
+                        "checkpoint written before it is kept"
+                    )
                 shown = {"loss": f"{record['loss']:.3e}"}
                 if task.headline in record:
                     shown[task.headline] = f"{record[task.headline]:.2f}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -89,11 +89,25 @@ def run(
     (built by :func:`~sirenkit.nets.build_model`, so that checkpoints can rebuild it); a
     resumed run always takes the checkpoint's.
     """
-    with distributed.session(cfg.train.device), keep_freed_memory():
+    with distributed.session(cfg.train.device), keep_freed_memory(), _threads(cfg.train.threads):
         return _run(cfg, task, callbacks, model)
 
 
-RESUME_MAY_CHANGE = (("train", "progress"), ("train", "device"))
+@contextlib.contextmanager
+def _threads(n: int | None) -> Iterator[None]:
+    """torch's CPU threads set to ``n`` for the run and restored after (None: untouched)."""
+    if n is not None and n < 1:
+        raise SirenkitError(f"--threads must be >= 1, got {n}")
+    before = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+RESUME_MAY_CHANGE = (("train", "progress"), ("train", "device"), ("train", "threads"))
 """Settings a ``--resume`` takes from the command line: they do not change the result."""
 
 
@@ -115,9 +129,10 @@ def resumed_config(cfg: C, ckpt: dict[str, Any]) -> C:
     """The saved config of the run ``cfg.resume``, with what the command line may change.
 
     A run resumes with the settings it started with. Flags given with ``--resume`` that
-    differ from them are refused (never silently ignored), except ``--progress`` and
-    ``--device``, which do not change the result, and a ``--steps`` beyond the steps done,
-    which extends the run (its learning-rate schedule then spans the new count). A folder
+    differ from them are refused (never silently ignored), except ``--progress``,
+    ``--device`` and ``--threads``, which do not change the result (beyond rounding), and a
+    ``--steps`` beyond the steps done, which extends the run (its learning-rate schedule then
+    spans the new count). A folder
     of another command is a :class:`ForeignRun`, before that command's task is built.
     """
     run_dir = Path(cfg.resume)
