@@ -78,6 +78,7 @@ def test_fit_cli_is_close_to_the_sphere_and_remeshes_in_input_coordinates(
         assert (run / name).is_file(), name
     final = json.loads((run / "mesh_metrics.json").read_text())
     assert final["normals"] == ("given" if normals else "estimated")
+    assert ("orientation" in final) == (not normals)  # which orientation method, when estimated
     # unit frame: the sphere's diameter is 1, so a 20% radius error is 0.1 everywhere
     assert final["components"] == 1
     assert final["hausdorff"] < 0.07  # 3000 reference points alone leave gaps of ~0.05

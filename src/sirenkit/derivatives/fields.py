@@ -184,6 +184,8 @@ def value_and_derivatives(
     cg = torch.is_grad_enabled() if create_graph is None else create_graph
     if not (gradient or laplacian or hessian_diagonal or hessian):
         return FieldDerivatives(model(coords), engine="none")
+    if _plain_symmetric(model):
+        return _symmetric(model, coords, gradient, laplacian, hessian_diagonal, hessian, cg, engine)
     kind = _second_kind(laplacian, hessian_diagonal, hessian)
     layers = _pick_engine(model, coords.shape[-1], kind, engine)
     # Derivatives of a sine network amplify rounding by w0 per layer: keep them in float32
@@ -205,6 +207,48 @@ def value_and_derivatives(
             if t is not None:
                 setattr(out, name, t.detach())
     return out
+
+
+def _plain_symmetric(model: nn.Module) -> bool:
+    from ..nets.symmetric import Symmetric
+
+    return type(model) is Symmetric and not (model._forward_hooks or model._forward_pre_hooks)
+
+
+def _symmetric(
+    model, coords, gradient, laplacian, hessian_diagonal, hessian, cg, engine
+) -> FieldDerivatives:
+    """A :class:`~sirenkit.nets.symmetric.Symmetric` network: the inner network's derivatives
+    at ``x`` and ``R x`` in one call, combined (``d/dx_k`` of ``net(R x)`` is ``s_k`` times the
+    inner derivative at ``R x``, ``s = diag(R)``)."""
+    inner = value_and_derivatives(
+        model.net,
+        model.stacked(coords),
+        gradient=gradient,
+        laplacian=laplacian,
+        hessian_diagonal=hessian_diagonal,
+        hessian=hessian,
+        create_graph=cg,
+        engine=engine,
+    )
+    s = model.signs(coords.shape[-1], coords)
+    p = model.parities(inner.value.shape[-1], inner.value)
+
+    def half(t: torch.Tensor | None, factor: torch.Tensor) -> torch.Tensor | None:
+        if t is None:
+            return None
+        a, b = t.chunk(2)
+        return 0.5 * (a + factor * b)
+
+    pm = p[:, None]
+    return FieldDerivatives(
+        half(inner.value, p),
+        half(inner.gradient, pm * s),
+        half(inner.laplacian, p),
+        half(inner.hessian_diagonal, pm),
+        half(inner.hessian, pm[..., None] * s[:, None] * s),
+        inner.engine,
+    )
 
 
 def _fill_second_order(out: FieldDerivatives, laplacian: bool, diagonal: bool) -> None:

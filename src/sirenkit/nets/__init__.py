@@ -18,5 +18,6 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "model_spec",
         ],
         "siren": ["SineLayer", "Siren"],
+        "symmetric": ["Symmetric"],
     },
 )

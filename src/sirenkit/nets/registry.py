@@ -107,4 +107,11 @@ def model_spec(model: nn.Module) -> dict[str, Any]:
 def _load_builtin() -> None:
     # Importing the modules runs their @register_model decorators.
     from ..functa import model as _functa  # noqa: F401
-    from . import baselines, batched_entry, learned_init, prior_entry, siren_entry  # noqa: F401
+    from . import (  # noqa: F401
+        baselines,
+        batched_entry,
+        learned_init,
+        prior_entry,
+        siren_entry,
+        symmetric,
+    )

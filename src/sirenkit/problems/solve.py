@@ -24,6 +24,7 @@ from torch import nn
 from ..errors import SirenkitError
 from ..nets.config import ModelConfig
 from ..nets.siren import Siren
+from ..nets.symmetric import Symmetric
 from ..training.config import RunOptions, TrainConfig
 from .problem import Problem, Reference, as_reference
 from .task import PROBLEM_W0, ProblemTask
@@ -157,6 +158,8 @@ def load(cfg: SolveConfig) -> Loaded:
 
 def _config_of(module: nn.Module | None) -> ModelConfig:
     """The ModelConfig of a file's network (for --model NAME runs of the same size)."""
+    if isinstance(module, Symmetric):
+        return _config_of(module.net)
     if isinstance(module, Siren):
         return ModelConfig(
             "siren",
@@ -177,6 +180,11 @@ def _config_of(module: nn.Module | None) -> ModelConfig:
 def with_spec(module: nn.Module) -> nn.Module:
     """Give a network built directly (``sk.Siren(...)``) the spec checkpoints rebuild it from."""
     if getattr(module, "sirenkit_spec", None) is not None:
+        return module
+    if isinstance(module, Symmetric):
+        kwargs = {"net": with_spec(module.net).sirenkit_spec, "axes": module.axes}
+        kwargs |= {"parity": module.parity, "center": module.center}
+        module.sirenkit_spec = {"name": "symmetric", "kwargs": kwargs}
         return module
     if isinstance(module, Siren) and module.outermost_linear:
         module.sirenkit_spec = {

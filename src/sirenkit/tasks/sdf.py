@@ -35,7 +35,7 @@ from ..errors import SirenkitError, require_positive
 from ..geometry.io import NormalsMode, Reference, export_mesh, load_source, subsample
 from ..geometry.meshing import Mesh, extract_mesh, sdf_function
 from ..geometry.metrics import connected_components, sdf_inside, surface_metrics, volume_iou
-from ..geometry.pointset import PointSetDistance
+from ..geometry.pointset import ORIENTATION, PointSetDistance
 from ..geometry.sphere_init import sphere_init
 from ..physics.sdf import sdf_problem
 from ..problems import ProblemTask
@@ -109,7 +109,7 @@ class FitSdfConfig(RunOptions):
     """Uniform points for the volumetric IoU."""
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
-            steps=1300,
+            steps=1200,
             lr=5e-4,
             batch_size=1024,
             eval_every=0,
@@ -269,6 +269,8 @@ class SdfTask(ProblemTask):
         metrics = self.measure(mesh, model)
         metrics["resolution"] = self.final_resolution
         facts = {**metrics, "normals": self.normals_from, "recipe": self.loss_cfg.recipe}
+        if self.normals_from == "estimated":
+            facts["orientation"] = ORIENTATION
         (run_dir / "mesh_metrics.json").write_text(json.dumps(facts, indent=2) + "\n")
         verts = self.norm.to_input(mesh.vertices)
         if len(mesh.faces):
