@@ -517,8 +517,13 @@ class Union(Domain):
         return self.a.contains(x, names) | self.b.contains(x, names)
 
     def normals(self, x: torch.Tensor, names: Names = None) -> torch.Tensor:
-        in_a = self.a.contains(x, names)[:, None]
-        return torch.where(in_a, self.a.normals(x, names), self.b.normals(x, names))
+        in_a = self.a.contains(x, names)
+        n = torch.zeros(len(x), self.dim, dtype=torch.float64)
+        if in_a.any():  # each part asked only for its own points
+            n[in_a] = self.a.normals(x[in_a], names)
+        if not in_a.all():
+            n[~in_a] = self.b.normals(x[~in_a], names)
+        return n
 
     def sample(self, n: int, generator: torch.Generator, names: Names = None) -> torch.Tensor:
         # Draw from a or b in proportion to their measures; drop b's points inside a (counted
