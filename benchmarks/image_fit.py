@@ -42,6 +42,7 @@ from benchmarks.common import SHARED, load, machine, write_doc_block, write_json
 from benchmarks.reference import ReferenceSiren
 from sirenkit.metrics import psnr
 from sirenkit.nets.registry import TaskShape, model_from_config
+from sirenkit.nets.siren import bfloat16_backward
 from sirenkit.runtime import keep_freed_memory
 from sirenkit.signals import grid, load_image
 from sirenkit.signals.audio import load_audio
@@ -543,7 +544,8 @@ def step_costs(size: int = 256, rounds: int = 3) -> dict[str, float]:
     """CPU seconds of one training step of each side on a ``size`` x ``size`` image (RGB),
     interleaved over ``rounds`` rounds (median): a full float32 batch for the tuned baseline,
     the authors' configuration and sirenkit, and sirenkit's default first batch (16384
-    pixels, bfloat16) and doubled batch (32768, float32). What a run's CPU cost is estimated
+    pixels, bfloat16) and doubled batch (32768, float32), and sirenkit's float32-forward,
+    bfloat16-backward steps (``--precision bfloat16-backward``). What a run's CPU cost is estimated
     from, where the run itself is too long for this machine."""
     coords = grid((size, size))
     target = torch.rand(size * size, 3) * 2 - 1
@@ -555,18 +557,23 @@ def step_costs(size: int = 256, rounds: int = 3) -> dict[str, float]:
     opts = {k: torch.optim.Adam(n.parameters(), 1e-3) for k, n in nets.items()}
     g = torch.Generator().manual_seed(0)
     cases = {
-        "tuned": ("tuned", None, False),
-        "authors": ("authors", None, False),
-        "sirenkit": ("sirenkit", None, False),
-        "sirenkit 16384 bfloat16": ("sirenkit", 16384, True),
-        "sirenkit 32768": ("sirenkit", 32768, False),
+        "tuned": ("tuned", None, "float32"),
+        "authors": ("authors", None, "float32"),
+        "sirenkit": ("sirenkit", None, "float32"),
+        "sirenkit 16384 bfloat16": ("sirenkit", 16384, "bfloat16"),
+        "sirenkit 32768": ("sirenkit", 32768, "float32"),
+        "sirenkit 32768 bfloat16-backward": ("sirenkit", 32768, "bfloat16-backward"),
+        "sirenkit bfloat16-backward": ("sirenkit", None, "bfloat16-backward"),
     }
 
-    def step(name: str, batch: int | None, low: bool) -> float:
+    def step(name: str, batch: int | None, precision: str) -> float:
         t = time.process_time()
         idx = None if batch is None else torch.randint(size * size, (batch,), generator=g)
         x, y = (coords, target) if idx is None else (coords[idx], target[idx])
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=low):
+        with (
+            torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bfloat16"),
+            bfloat16_backward(precision == "bfloat16-backward"),
+        ):
             out = nets[name](x)
         out = out[0] if isinstance(out, tuple) else out
         loss = ((out.float() - y) ** 2).mean()
