@@ -636,6 +636,55 @@ def cost_report(costs: dict[str, float], size: int, results: dict) -> str:
     return "\n".join(lines)
 
 
+def _at_step(records: list[dict], step: int) -> dict | None:
+    """The last evaluation at or before ``step``."""
+    within = [r for r in records if r["step"] <= step]
+    return within[-1] if within else None
+
+
+def _cpu_per_step(records: list[dict], first: int, last: int) -> float | None:
+    """CPU seconds per step between the evaluations nearest steps ``first`` and ``last``."""
+    a, b = _at_step(records, first), _at_step(records, last)
+    if a is None or b is None or b["step"] <= a["step"]:
+        return None
+    return (b["cpu"] - a["cpu"]) / (b["step"] - a["step"])
+
+
+def variant_table(paths: list[Path], steps: tuple[int, ...] = (100, 200, 300)) -> str:
+    """Markdown: sirenkit's side of several runs (each a variant of its options, ``--set``),
+    per image: the PSNR at fixed steps (noise-free: the same steps in every run), the CPU
+    seconds per step of each batch phase after the bfloat16 one, the CPU s (step) to 40 dB
+    and the final PSNR."""
+    lines = [
+        "| image | options (`--set`) | "
+        + " | ".join(f"PSNR@{s} steps" for s in steps)
+        + " | CPU s/step, steps 150-200 | CPU s/step, 200-300 | CPU s (step) to 40 dB "
+        "| final PSNR (step, CPU s) |",
+        "|---|---|" + "---|" * (len(steps) + 4),
+    ]
+    rows = []
+    for path in paths:
+        data = json.loads(path.read_text())
+        options = " ".join(data["args"].get("set") or []) or "the default"
+        for key, sides in data["results"].items():
+            ours = sides["sirenkit"]
+            rec = ours["records"]
+            psnrs = [_at_step(rec, s) for s in steps]
+            rows.append(
+                (
+                    key,
+                    options,
+                    *(_fmt(r and r["psnr"], ".2f") for r in psnrs),
+                    _fmt(_cpu_per_step(rec, 152, 200), ".3f"),
+                    _fmt(_cpu_per_step(rec, 200, 300), ".3f"),
+                    f"{_fmt(ours['cpu@40'])} ({ours['step@40'] or '-'})",
+                    f"{ours['final']:.2f} ({ours['steps']}, {ours['cpu']:.0f})",
+                )
+            )
+    lines += [f"| {' | '.join(r)} |" for r in sorted(rows)]
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--images", nargs="+", default=list(PHOTOGRAPHS))
@@ -684,7 +733,28 @@ def main() -> None:
         help="measure each side's step CPU cost and write the CPU hours of the runs not done "
         "(with --from-json: the authors' budget from its sirenkit times to 40 dB)",
     )
+    ap.add_argument(
+        "--variants",
+        nargs="+",
+        type=Path,
+        default=None,
+        help="tabulate sirenkit's side of earlier --json runs of variants (--set) by step",
+    )
     args = ap.parse_args()
+    if args.variants:
+        text = variant_table(args.variants)
+        runs = "`; `".join(
+            f"{d['command']} ({d.get('load', 'load not recorded')})"
+            for d in (json.loads(p.read_text()) for p in args.variants)
+        )
+        command = (
+            f"python -m benchmarks.image_fit --variants {' '.join(map(str, args.variants))}"
+            f"`, tabulating the runs `{runs}"
+        )
+        print(text)
+        if args.write_docs:
+            write_doc_block(ROOT / "docs" / "speed.md", "image-precision", text, command)
+        return
     if args.step_costs:
         torch.set_num_threads(args.threads)
         results = {}
