@@ -650,22 +650,26 @@ def _cpu_per_step(records: list[dict], first: int, last: int) -> float | None:
     return (b["cpu"] - a["cpu"]) / (b["step"] - a["step"])
 
 
-def variant_table(paths: list[Path], steps: tuple[int, ...] = (100, 200, 300)) -> str:
-    """Markdown: sirenkit's side of several runs (each a variant of its options, ``--set``),
-    per image: the PSNR at fixed steps (noise-free: the same steps in every run), the CPU
-    seconds per step of each batch phase after the bfloat16 one, the CPU s (step) to 40 dB
-    and the final PSNR."""
+def variant_table(
+    paths: list[Path], labels: list[str] | None = None, steps: tuple[int, ...] = (100, 200, 300)
+) -> str:
+    """Markdown: sirenkit's side of several runs (each a variant of its options, ``--set``,
+    or named by ``labels``, one per run), per image: the PSNR at fixed steps (noise-free:
+    the same steps in every run), the CPU seconds per step of each batch phase after the
+    bfloat16 one, the CPU s (step) to 40 dB and the final PSNR."""
     lines = [
-        "| image | options (`--set`) | "
+        "| image | sirenkit's options | "
         + " | ".join(f"PSNR@{s} steps" for s in steps)
         + " | CPU s/step, steps 150-200 | CPU s/step, 200-300 | CPU s (step) to 40 dB "
         "| final PSNR (step, CPU s) |",
         "|---|---|" + "---|" * (len(steps) + 4),
     ]
     rows = []
-    for path in paths:
+    for i, path in enumerate(paths):
         data = json.loads(path.read_text())
         options = " ".join(data["args"].get("set") or []) or "the default"
+        if labels:
+            options = labels[i]
         for key, sides in data["results"].items():
             ours = sides["sirenkit"]
             rec = ours["records"]
@@ -740,16 +744,20 @@ def main() -> None:
         default=None,
         help="tabulate sirenkit's side of earlier --json runs of variants (--set) by step",
     )
+    ap.add_argument("--labels", nargs="+", default=None, help="names of the --variants runs")
     args = ap.parse_args()
     if args.variants:
-        text = variant_table(args.variants)
+        if args.labels and len(args.labels) != len(args.variants):
+            raise SystemExit("--labels needs one name per --variants file")
+        text = variant_table(args.variants, args.labels)
         runs = "`; `".join(
             f"{d['command']} ({d.get('load', 'load not recorded')})"
             for d in (json.loads(p.read_text()) for p in args.variants)
         )
         command = (
             f"python -m benchmarks.image_fit --variants {' '.join(map(str, args.variants))}"
-            f"`, tabulating the runs `{runs}"
+            + (" --labels " + " ".join(f"'{x}'" for x in args.labels) if args.labels else "")
+            + f"`, tabulating the runs `{runs}"
         )
         print(text)
         if args.write_docs:
