@@ -92,10 +92,16 @@ class SolveModelConfig(ModelConfig):
 @dataclass
 class SolveConfig(RunOptions):
     """Solve a problem posed as constraints: a Python file defining `problem`, or a built-in
-    example by name (burgers, lshape, heat, helmholtz_source, wave_pulse, poisson_image)."""
+    example by name."""
 
-    problem: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="FILE.py|NAME")] = "burgers"
-    """A problem file (FILE.py) or the name of a built-in example."""
+    problem: Annotated[
+        str,
+        tyro.conf.Positional,
+        tyro.conf.arg(
+            metavar="FILE.py|NAME",
+            help=f"A problem file (FILE.py) or a built-in example: {', '.join(examples())}.",
+        ),
+    ] = "burgers"
     data: Path | None = None
     """Folder of reference data (default: $SIRENKIT_DATA, else ../shared/data beside the repo)."""
     model: SolveModelConfig = field(default_factory=SolveModelConfig)

@@ -83,17 +83,21 @@ class TrainResult:
 
 def _optimizer(
     model: nn.Module,
+    task: Task,
     cfg: TrainConfig,
     rates: Sequence[torch.Tensor] | None,
     saved: dict[str, Any] | None,
 ) -> torch.optim.Optimizer:
-    """Adam, or the learned-rate steps of a learned initialisation (given, or, on resume,
-    named by the saved optimiser state, which then restores the rates)."""
+    """Adam on the network's and the task's own parameters, or the learned-rate steps of a
+    learned initialisation (given, or, on resume, named by the saved optimiser state, which
+    then restores the rates)."""
     if rates is None and is_learned_rate_state(saved):
         rates = [torch.zeros_like(p) for p in model.parameters()]
     if rates is not None:
+        if task.parameters():
+            raise SirenkitError("--init: a task with parameters of its own cannot take it")
         return LearnedRateSGD(model.parameters(), rates, lr=cfg.lr, peak=cfg.lr)
-    return torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=cfg.betas)
+    return torch.optim.Adam([*model.parameters(), *task.parameters()], lr=cfg.lr, betas=cfg.betas)
 
 
 class Interrupted(Exception):
@@ -147,7 +151,7 @@ def train(
     task.to(device)
     model.train()
     net = distributed.wrap(model, ctx, device)
-    optimizer = _optimizer(model, cfg, rates, resume.optimizer if resume else None)
+    optimizer = _optimizer(model, task, cfg, rates, resume.optimizer if resume else None)
     low = AUTOCAST_DTYPES[cfg.precision]
     generator = torch.Generator().manual_seed(cfg.seed)
     state = resume or TrainState()
@@ -234,6 +238,7 @@ def train(
                     loss, scalars = task.loss(net, batch)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
+                distributed.average_gradients(task.parameters(), ctx)
                 consistent = False
                 optimizer.step()
                 consistent = True
@@ -306,7 +311,7 @@ class _LBFGSPhase:
         low: torch.dtype | None,
     ) -> None:
         self.task, self.net, self.device, self.low = task, net, device, low
-        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.params = [p for p in [*model.parameters(), *task.parameters()] if p.requires_grad]
         # max_eval bounds the line search too (to max_eval minus the one evaluation at the
         # start): LBFGS's default for max_iter=1 leaves it none, so every step would fail.
         self.optimizer = torch.optim.LBFGS(
