@@ -12,7 +12,7 @@ import torch
 
 import sirenkit as sk
 from sirenkit.cli.main import main
-from sirenkit.problems.solve import SolveConfig, SolveModelConfig, SolveTrainConfig
+from tests.problems.common import small_solve_config
 from tests.tasks.common import assert_resume_matches_full_run
 
 HEAT = """
@@ -170,20 +170,7 @@ def test_resume_equals_full_run(tmp_path, steps, lbfgs, adaptive):
     (tmp_path / "heat.py").write_text(text)
 
     def make_cfg():
-        return SolveConfig(
-            problem=str(tmp_path / "heat.py"),
-            model=SolveModelConfig(name="siren", hidden=8, layers=3, w0=2.0),
-            train=SolveTrainConfig(
-                steps=steps,
-                then_lbfgs=lbfgs,
-                lr=1e-3,
-                log_every=2,
-                eval_every=4,
-                checkpoint_every=4,
-                progress=False,
-            ),
-            out=tmp_path / "runs",
-        )
+        return small_solve_config(tmp_path / "heat.py", tmp_path / "runs", steps, lbfgs)
 
     assert_resume_matches_full_run(make_cfg)
 

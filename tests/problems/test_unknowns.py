@@ -12,7 +12,8 @@ from torch import nn
 
 import sirenkit as sk
 from sirenkit.errors import SirenkitError
-from sirenkit.problems.solve import SolveConfig, SolveModelConfig, SolveTrainConfig
+from sirenkit.problems.solve import SolveConfig, SolveTrainConfig
+from tests.problems.common import small_solve_config
 from tests.tasks.common import assert_resume_matches_full_run
 
 OSCILLATOR = """
@@ -72,20 +73,7 @@ def test_resume_with_unknowns_equals_full_run(tmp_path, steps, lbfgs):
     (tmp_path / "osc.py").write_text(OSCILLATOR)
 
     def make_cfg():
-        return SolveConfig(
-            problem=str(tmp_path / "osc.py"),
-            model=SolveModelConfig(name="siren", hidden=8, layers=3, w0=2.0),
-            train=SolveTrainConfig(
-                steps=steps,
-                then_lbfgs=lbfgs,
-                lr=1e-2,
-                log_every=2,
-                eval_every=4,
-                checkpoint_every=4,
-                progress=False,
-            ),
-            out=tmp_path / "runs",
-        )
+        return small_solve_config(tmp_path / "osc.py", tmp_path / "runs", steps, lbfgs, lr=1e-2)
 
     assert_resume_matches_full_run(make_cfg)
     # the unknown too: the resumed run's value is the uninterrupted one's
