@@ -200,13 +200,22 @@ def run_sirenkit(
         "method": label,
         "network": _describe(outcome.model, ns["problem"].names),
         "parameters": params,
-        "steps": f"{steps} Adam + {lbfgs} L-BFGS" if lbfgs else f"{steps} Adam",
+        "steps": _steps_done(outcome.run_dir, steps, lbfgs),
         "rel_l2": outcome.final.get("rel_l2"),
         "rel_l2_fd": _vs_solved(points.double().numpy(), values, solved),
         "shock_x": _shock(name, lambda p: ns["problem"].values(outcome.model, _f32(p)).numpy()),
         "found": ", ".join(f"{k} {outcome.final[k]:.4g}" for k in unknowns) or None,
         "cpu_s": round(cpu, 1),
     }
+
+
+def _steps_done(run_dir: Path, steps: int, lbfgs: int) -> str:
+    """The schedule as run: an L-BFGS phase that stalled says after how many iterations."""
+    summary = json.loads((run_dir / "summary.json").read_text())
+    if not lbfgs:
+        return f"{steps} Adam"
+    done = summary["steps"] - steps
+    return f"{steps} Adam + {done} L-BFGS" + (" (stalled)" if done < lbfgs else "")
 
 
 def _f32(p: np.ndarray) -> torch.Tensor:

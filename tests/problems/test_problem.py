@@ -433,3 +433,17 @@ def test_a_product_domain_puts_space_over_time():
     assert torch.allclose(n[:, :2], x[:, :2] / x[:, :2].norm(dim=-1, keepdim=True))
     assert (n[:, 2] == 0).all()
     assert not (disc * time).contains(torch.tensor([[0.0, 0.0, 0.6]]), names).any()
+
+
+def test_lbfgs_ends_when_an_iteration_leaves_the_weights_unchanged(tmp_path):
+    """A stalled L-BFGS repeats itself, a full line search each time (a run seen spending 1000
+    s so): the phase ends there, says why, and the weights are the ones it stalled at."""
+    line = sk.domains.Box([-1], [1])
+    problem = sk.Problem([sk.Constraint(line, lambda f: f.u - 0.5, points=16)], names=("x",))
+    torch.manual_seed(0)
+    net = sk.Siren(1, 4, 0, 1, w0=1.0)
+    run = sk.solve(problem, net, steps=1, then_lbfgs=300, out=tmp_path, progress=False)
+    summary = json.loads((run.run_dir / "summary.json").read_text())
+    assert summary["steps"] < 50
+    assert summary["stopped"].startswith("L-BFGS stalled: iteration")
+    assert summary["rms_c0"] < 1e-4

@@ -281,6 +281,8 @@ def train(
             for fn in callbacks:
                 fn(step, model)
             stopped = task.should_stop()
+            if stopped is None and lbfgs is not None and lbfgs.stalled:
+                stopped = f"L-BFGS stalled: iteration {step - cfg.steps} left the weights unchanged"
     except KeyboardInterrupt:
         bar.close()
         if consistent:  # else keep the last periodic checkpoint: the weights are half-updated
@@ -298,7 +300,9 @@ class _LBFGSPhase:
 
     The batch is drawn from its own seeded generator, so a resumed run sees the same one. The
     closure remembers its last evaluation: each iteration starts where the previous line search
-    ended, so that point's loss and gradient are reused instead of computed again.
+    ended, so that point's loss and gradient are reused instead of computed again. An iteration
+    that leaves the weights as they were leaves L-BFGS's whole state as it was too, so every
+    later one would repeat it at the cost of a full line search: :attr:`stalled` says so.
     """
 
     def __init__(
@@ -322,6 +326,8 @@ class _LBFGSPhase:
         make = getattr(task, "fixed_batch", None)
         self.batch = make(fixed) if make is not None else task.batch(cfg.steps, fixed, None)
         self._last: tuple[torch.Tensor, list, torch.Tensor, dict] | None = None
+        self.stalled = False
+        """The last iteration left the weights unchanged (bit for bit): nothing more to gain."""
 
     def _closure(self) -> torch.Tensor:
         flat = torch.cat([p.detach().reshape(-1) for p in self.params])
@@ -341,6 +347,8 @@ class _LBFGSPhase:
     def step(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """One iteration; the loss and logged scalars at the point it started from."""
         loss = self._closure()
-        scalars = self._last[3]
+        start, _, _, scalars = self._last
         self.optimizer.step(self._closure)
+        now = torch.cat([p.detach().reshape(-1) for p in self.params])
+        self.stalled = torch.equal(start, now)
         return loss, scalars
