@@ -13,7 +13,7 @@ from torch import nn
 from ..errors import SirenkitError
 from ..nets.registry import TaskShape
 from ..training.task import Task
-from .problem import Batch, Problem, Reference
+from .problem import Batch, Problem, Reference, unknown_values
 
 PROBLEM_W0 = 3.0
 """First-layer w0 of a SIREN that a problem gets when it names none. PDE solutions are smooth at
@@ -48,6 +48,7 @@ class ProblemTask(Task):
         self.headline = "rel_l2" if reference is not None else "loss"
         self._fixed: Batch | None = None
         self._saved: dict[str, Any] | None = None
+        self._checked = not problem.unknowns
 
     @property
     def shape(self) -> TaskShape:
@@ -59,7 +60,12 @@ class ProblemTask(Task):
 
     def to(self, device: torch.device) -> ProblemTask:
         self.device = torch.device(device)
+        for p in self.problem.unknowns.values():  # in place: the residuals hold these objects
+            p.data = p.data.to(self.device)
         return self
+
+    def parameters(self) -> list[nn.Parameter]:
+        return list(self.problem.unknowns.values())
 
     def batch(self, step: int, generator: torch.Generator, batch_size: int | None) -> Batch:
         if batch_size is not None:
@@ -81,16 +87,37 @@ class ProblemTask(Task):
         return self._fixed
 
     def state_dict(self) -> dict[str, Any]:
+        state = {}
+        if self.problem.unknowns:
+            state["unknowns"] = {k: p.detach().clone() for k, p in self.problem.unknowns.items()}
         fixed = self._fixed
-        if fixed is None or any(u is not None for u in fixed.noise):
-            return {}
-        return {"points": list(fixed.points), "data": list(fixed.data)}
+        if fixed is not None and all(u is None for u in fixed.noise):
+            state |= {"points": list(fixed.points), "data": list(fixed.data)}
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self._saved = state or None
+        """A checkpoint's state, or ``{}``: a fresh run, whose unknowns start from the values
+        the problem was given (not where an earlier run on the same problem left them)."""
+        self._saved = state if "points" in state else None
+        values = state.get("unknowns", self.problem.start)
+        with torch.no_grad():
+            for k, p in self.problem.unknowns.items():
+                p.copy_(values[k])
 
     def loss(self, model: nn.Module, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        return self.problem.loss(model, batch)
+        total, logs = self.problem.loss(model, batch)
+        if not self._checked:  # once: an unknown no residual uses would silently stay put
+            grads = torch.autograd.grad(
+                total, self.parameters(), retain_graph=True, allow_unused=True
+            )
+            unused = [k for k, g in zip(self.problem.unknowns, grads, strict=True) if g is None]
+            if unused:
+                raise SirenkitError(
+                    f"unknown {unused[0]!r} appears in no residual (use the Parameter object "
+                    "itself in a constraint's residual)"
+                )
+            self._checked = True
+        return total, logs
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         """The error against the reference when there is one, and every constraint's RMS
@@ -98,6 +125,7 @@ class ProblemTask(Task):
         out = (
             {} if self.reference is None else {"rel_l2": self.reference.error(self.problem, model)}
         )
+        out.update({k: float(v) for k, v in unknown_values(self.problem.unknowns).items()})
         out.update({f"rms_{k}": v for k, v in residual_rms(self.problem, model).items()})
         return out
 

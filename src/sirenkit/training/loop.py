@@ -92,17 +92,21 @@ class TrainResult:
 
 def _optimizer(
     model: nn.Module,
+    task: Task,
     cfg: TrainConfig,
     rates: Sequence[torch.Tensor] | None,
     saved: dict[str, Any] | None,
 ) -> torch.optim.Optimizer:
-    """Adam, or the learned-rate steps of a learned initialisation (given, or, on resume,
-    named by the saved optimiser state, which then restores the rates)."""
+    """Adam on the network's and the task's own parameters, or the learned-rate steps of a
+    learned initialisation (given, or, on resume, named by the saved optimiser state, which
+    then restores the rates)."""
     if rates is None and is_learned_rate_state(saved):
         rates = [torch.zeros_like(p) for p in model.parameters()]
     if rates is not None:
+        if task.parameters():
+            raise SirenkitError("--init: a task with parameters of its own cannot take it")
         return LearnedRateSGD(model.parameters(), rates, lr=cfg.lr, peak=cfg.lr)
-    return torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=cfg.betas)
+    return torch.optim.Adam([*model.parameters(), *task.parameters()], lr=cfg.lr, betas=cfg.betas)
 
 
 class Interrupted(Exception):
@@ -156,7 +160,7 @@ def train(
     task.to(device)
     model.train()
     net = distributed.wrap(model, ctx, device)
-    optimizer = _optimizer(model, cfg, rates, resume.optimizer if resume else None)
+    optimizer = _optimizer(model, task, cfg, rates, resume.optimizer if resume else None)
     low = AUTOCAST_DTYPES[cfg.precision]
     generator = torch.Generator().manual_seed(cfg.seed)
     state = resume or TrainState()
@@ -247,6 +251,7 @@ def train(
                     loss, scalars = task.loss(net, batch)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
+                distributed.average_gradients(task.parameters(), ctx)
                 consistent = False
                 optimizer.step()
                 consistent = True
@@ -289,6 +294,8 @@ def train(
             for fn in callbacks:
                 fn(step, model)
             stopped = task.should_stop()
+            if stopped is None and lbfgs is not None and lbfgs.stalled:
+                stopped = f"L-BFGS stalled: iteration {step - cfg.steps} left the weights unchanged"
     except KeyboardInterrupt:
         bar.close()
         if consistent:  # else keep the last periodic checkpoint: the weights are half-updated
@@ -306,7 +313,9 @@ class _LBFGSPhase:
 
     The batch is drawn from its own seeded generator, so a resumed run sees the same one. The
     closure remembers its last evaluation: each iteration starts where the previous line search
-    ended, so that point's loss and gradient are reused instead of computed again.
+    ended, so that point's loss and gradient are reused instead of computed again. An iteration
+    that leaves the weights as they were leaves L-BFGS's whole state as it was too, so every
+    later one would repeat it at the cost of a full line search: :attr:`stalled` says so.
     """
 
     def __init__(
@@ -319,7 +328,7 @@ class _LBFGSPhase:
         low: torch.dtype | None,
     ) -> None:
         self.task, self.net, self.device, self.low = task, net, device, low
-        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.params = [p for p in [*model.parameters(), *task.parameters()] if p.requires_grad]
         # max_eval bounds the line search too (to max_eval minus the one evaluation at the
         # start): LBFGS's default for max_iter=1 leaves it none, so every step would fail.
         self.optimizer = torch.optim.LBFGS(
@@ -330,6 +339,8 @@ class _LBFGSPhase:
         make = getattr(task, "fixed_batch", None)
         self.batch = make(fixed) if make is not None else task.batch(cfg.steps, fixed, None)
         self._last: tuple[torch.Tensor, list, torch.Tensor, dict] | None = None
+        self.stalled = False
+        """The last iteration left the weights unchanged (bit for bit): nothing more to gain."""
 
     def _closure(self) -> torch.Tensor:
         flat = torch.cat([p.detach().reshape(-1) for p in self.params])
@@ -349,6 +360,8 @@ class _LBFGSPhase:
     def step(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """One iteration; the loss and logged scalars at the point it started from."""
         loss = self._closure()
-        scalars = self._last[3]
+        start, _, _, scalars = self._last
         self.optimizer.step(self._closure)
+        now = torch.cat([p.detach().reshape(-1) for p in self.params])
+        self.stalled = torch.equal(start, now)
         return loss, scalars
