@@ -637,9 +637,9 @@ def cost_report(costs: dict[str, float], size: int, results: dict) -> str:
 
 
 def _at_step(records: list[dict], step: int) -> dict | None:
-    """The last evaluation at or before ``step``."""
+    """The last evaluation at or before ``step`` (None past the run's end)."""
     within = [r for r in records if r["step"] <= step]
-    return within[-1] if within else None
+    return within[-1] if within and step <= records[-1]["step"] else None
 
 
 def _cpu_per_step(records: list[dict], first: int, last: int) -> float | None:
@@ -745,11 +745,14 @@ def main() -> None:
         help="tabulate sirenkit's side of earlier --json runs of variants (--set) by step",
     )
     ap.add_argument("--labels", nargs="+", default=None, help="names of the --variants runs")
+    ap.add_argument(
+        "--at-steps", nargs="+", type=int, default=[100, 200, 300], help="--variants' steps"
+    )
     args = ap.parse_args()
     if args.variants:
         if args.labels and len(args.labels) != len(args.variants):
             raise SystemExit("--labels needs one name per --variants file")
-        text = variant_table(args.variants, args.labels)
+        text = variant_table(args.variants, args.labels, tuple(args.at_steps))
         runs = "`; `".join(
             f"{d['command']} ({d.get('load', 'load not recorded')})"
             for d in (json.loads(p.read_text()) for p in args.variants)
@@ -757,6 +760,7 @@ def main() -> None:
         command = (
             f"python -m benchmarks.image_fit --variants {' '.join(map(str, args.variants))}"
             + (" --labels " + " ".join(f"'{x}'" for x in args.labels) if args.labels else "")
+            + f" --at-steps {' '.join(map(str, args.at_steps))}"
             + f"`, tabulating the runs `{runs}"
         )
         print(text)
