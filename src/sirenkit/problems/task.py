@@ -49,6 +49,8 @@ class ProblemTask(Task):
         self._fixed: Batch | None = None
         self._saved: dict[str, Any] | None = None
         self._checked = not problem.unknowns
+        self._rms: dict[str, float] | None = None
+        """The last evaluation's RMS residuals (the final one's go to residual.json)."""
 
     @property
     def shape(self) -> TaskShape:
@@ -126,7 +128,8 @@ class ProblemTask(Task):
             {} if self.reference is None else {"rel_l2": self.reference.error(self.problem, model)}
         )
         out.update({k: float(v) for k, v in unknown_values(self.problem.unknowns).items()})
-        out.update({f"rms_{k}": v for k, v in residual_rms(self.problem, model).items()})
+        self._rms = residual_rms(self.problem, model)
+        out.update({f"rms_{k}": v for k, v in self._rms.items()})
         return out
 
     def meta(self) -> dict[str, Any]:
@@ -135,7 +138,7 @@ class ProblemTask(Task):
     def write_outputs(self, model: nn.Module, run_dir: Path) -> None:
         from .figures import write_solution_figures
 
-        write_solution_figures(self.problem, model, run_dir, self.reference)
+        write_solution_figures(self.problem, model, run_dir, self.reference, self._rms)
 
 
 def residual_rms(problem: Problem, model: nn.Module, points: int = 4096) -> dict[str, float]:
