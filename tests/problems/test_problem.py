@@ -496,3 +496,27 @@ def test_a_module_handed_to_solve_trains_and_its_checkpoint_says_how_to_reload(t
     with pytest.raises(sk.SirenkitError, match=r"a Sequential.*built in Python") as info:
         sk.load(run.run_dir)
     assert "\n" not in str(info.value)
+
+
+def test_a_field_that_holds_at_the_lbfgs_points_only_is_reported(tmp_path, capsys):
+    """Eight points for L-BFGS to fit: the residual between them is far larger, and the run
+    says so in one line; with enough points it says nothing."""
+    line = sk.domains.Box([0], [math.pi])
+
+    def oscillator(f):
+        return f.d("x", "x") + 9 * f.u
+
+    for points, told in ((8, True), (512, False)):
+        problem = sk.Problem(
+            [
+                sk.Constraint(line, oscillator, points=points),
+                sk.Constraint(sk.domains.PointSet([[0.5]], [[1.0]]), lambda f: f.u - f.data),
+            ],
+            names=("x",),
+        )
+        torch.manual_seed(0)
+        net = sk.Siren(1, 32, 2, 1, w0=3.0)
+        sk.solve(problem, net, steps=50, then_lbfgs=100, out=tmp_path, progress=False)
+        err = capsys.readouterr().err
+        assert ("at the 8 points L-BFGS fits" in err) is told, err
+        assert err.count("L-BFGS fits") <= 1
