@@ -15,6 +15,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..errors import SirenkitError
+from ..nets.siren import bfloat16_backward
 from . import distributed
 from .checkpoint import CHECKPOINT_NAME, save_checkpoint
 from .config import TrainConfig
@@ -57,8 +58,16 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-AUTOCAST_DTYPES: dict[str, torch.dtype | None] = {"float32": None, "bfloat16": torch.bfloat16}
+AUTOCAST_DTYPES: dict[str, torch.dtype | None] = {
+    "float32": None,
+    "bfloat16": torch.bfloat16,
+    "bfloat16-backward": None,
+}
 """``TrainConfig.precision`` -> the autocast dtype of the training forward pass (None: off)."""
+
+LOW_BACKWARD = "bfloat16-backward"
+"""The precision whose forward pass is float32 and whose sine layers' backward products are
+bfloat16 (:func:`~sirenkit.nets.siren.bfloat16_backward`)."""
 
 
 @dataclass
@@ -234,7 +243,11 @@ def train(
                 batch = task.batch(step, generator, batch_size_at(cfg, step))
                 batch = distributed.shard_batch(batch, ctx)
                 dtype = torch.bfloat16 if step < cfg.bfloat16_steps else low
-                with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+                low_backward = dtype is None and cfg.precision == LOW_BACKWARD
+                with (
+                    torch.autocast(device.type, dtype=dtype, enabled=dtype is not None),
+                    bfloat16_backward(low_backward),
+                ):
                     loss, scalars = task.loss(net, batch)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
