@@ -92,21 +92,21 @@ class TrainResult:
 
 def _optimizer(
     model: nn.Module,
-    task: Task,
     cfg: TrainConfig,
     rates: Sequence[torch.Tensor] | None,
     saved: dict[str, Any] | None,
+    extra: Sequence[nn.Parameter] = (),
 ) -> torch.optim.Optimizer:
-    """Adam on the network's and the task's own parameters, or the learned-rate steps of a
-    learned initialisation (given, or, on resume, named by the saved optimiser state, which
-    then restores the rates)."""
+    """Adam on the network's parameters and ``extra`` (the task's own), or the learned-rate
+    steps of a learned initialisation (given, or, on resume, named by the saved optimiser
+    state, which then restores the rates)."""
     if rates is None and is_learned_rate_state(saved):
         rates = [torch.zeros_like(p) for p in model.parameters()]
     if rates is not None:
-        if task.parameters():
+        if extra:
             raise SirenkitError("--init: a task with parameters of its own cannot take it")
         return LearnedRateSGD(model.parameters(), rates, lr=cfg.lr, peak=cfg.lr)
-    return torch.optim.Adam([*model.parameters(), *task.parameters()], lr=cfg.lr, betas=cfg.betas)
+    return torch.optim.Adam([*model.parameters(), *extra], lr=cfg.lr, betas=cfg.betas)
 
 
 class Interrupted(Exception):
@@ -160,7 +160,8 @@ def train(
     task.to(device)
     model.train()
     net = distributed.wrap(model, ctx, device)
-    optimizer = _optimizer(model, task, cfg, rates, resume.optimizer if resume else None)
+    saved = resume.optimizer if resume else None
+    optimizer = _optimizer(model, cfg, rates, saved, task.parameters())
     low = AUTOCAST_DTYPES[cfg.precision]
     generator = torch.Generator().manual_seed(cfg.seed)
     state = resume or TrainState()
