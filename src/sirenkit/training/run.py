@@ -140,6 +140,7 @@ def resumed_config(cfg: C, ckpt: dict[str, Any]) -> C:
     run_dir = Path(cfg.resume)
     saved = json.loads((run_dir / "config.json").read_text())
     ref = saved.pop("_config", None)
+    saved.pop("_views", None)
     names = {f.name for f in dataclasses.fields(cfg)}
     # a folder written before the class was recorded: another command's has other fields
     foreign = (ref != _config_ref(type(cfg))) if ref else not set(saved) <= names
@@ -216,7 +217,7 @@ def _run(
         if main:
             name = cfg.name or f"{task.name}-{task.label}"
             run_dir = stack.enter_context(fresh_run_dir(cfg.out, name, CHECKPOINT_NAME))
-            saved = {"_config": _config_ref(type(cfg)), **to_dict(cfg)}
+            saved = {"_config": _config_ref(type(cfg)), "_views": list(task.views), **to_dict(cfg)}
             (run_dir / "config.json").write_text(json.dumps(saved, indent=2) + "\n")
         run_dir = distributed.broadcast(run_dir, distributed.current())
         return _train(cfg, task, model, run_dir, None, callbacks, rates)
