@@ -39,6 +39,8 @@ class RunOutcome:
     task: Task
     final: dict[str, float]
     train_time: float
+    stopped: str | None = None
+    """Why training ended before its last step, if it did (as summary.json's ``stopped``)."""
 
 
 def check_train_config(cfg: RunOptions) -> None:
@@ -264,7 +266,7 @@ def _train(
     )
     model.eval()
     if not main:
-        return RunOutcome(run_dir, model, task, result.final, result.train_time)
+        return RunOutcome(run_dir, model, task, result.final, result.train_time, result.stopped)
     task.write_outputs(model, run_dir)
     summary = {
         "task": task.name,
@@ -282,7 +284,7 @@ def _train(
     _plot_history(run_dir, task.headline)
     if tb:
         tb.finish(result.steps)
-    return RunOutcome(run_dir, model, task, result.final, result.train_time)
+    return RunOutcome(run_dir, model, task, result.final, result.train_time, result.stopped)
 
 
 def _plot_history(run_dir: Path, headline: str) -> None:
