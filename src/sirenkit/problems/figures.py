@@ -37,9 +37,10 @@ def write_solution_figures(
     problem: Problem, model: nn.Module, run_dir: Path, reference: Reference | None
 ) -> None:
     """``solution.png`` (field, residual, error), ``solution.npz`` and ``residual.json``."""
+    from .problem import model_dtype
     from .task import residual_rms
 
-    device = next(model.parameters()).device
+    device, dtype = next(model.parameters()).device, model_dtype(model)
     (run_dir / "residual.json").write_text(
         json.dumps({"rms": residual_rms(problem, model)}, indent=2) + "\n"
     )
@@ -53,10 +54,10 @@ def write_solution_figures(
         axes[across] = torch.linspace(float(lo[across]), float(hi[across]), 4, dtype=torch.float64)
     x = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1).reshape(-1, d)
     inside = _mask(problem, x)
-    u = problem.values(model, x.float().to(device)).cpu().numpy()
+    u = problem.values(model, x.to(device, dtype)).cpu().numpy()
     u[~inside] = np.nan
     c0 = problem.constraints[0]
-    r = _residual_on(problem, model, x.float().to(device))
+    r = _residual_on(problem, model, x.to(device, dtype))
     if r is not None:
         r[~inside] = np.nan
     np.savez_compressed(
