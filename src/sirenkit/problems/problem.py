@@ -243,6 +243,7 @@ class Problem:
     @torch.no_grad()
     def values(self, model: nn.Module, x: torch.Tensor, chunk: int = 16384) -> torch.Tensor:
         """The field's values at ``x`` ``(N, d)`` (no gradients), ``(N, m)``."""
+        x = x.to(model_dtype(model))  # a float64 network is evaluated in float64
         parts = [self.field(model, x[i : i + chunk]).u for i in range(0, len(x), chunk)]
         return torch.cat(parts)
 
