@@ -89,6 +89,33 @@ def _last_loss(run_dir) -> float | None:
     return losses[-1] if losses else None
 
 
+def _switch_to_float64(after: int) -> None:
+    """Run the L-BFGS phase's iterations from ``after`` on in float64 (fresh L-BFGS memory)."""
+    from sirenkit.problems.problem import Batch
+    from sirenkit.training import loop
+
+    step = loop._LBFGSPhase.step
+
+    def switching(self):
+        self.count = getattr(self, "count", 0) + 1
+        if self.count == after + 1:
+            for p in self.params:
+                p.data = p.data.double()
+            b = self.batch
+            self.batch = Batch(
+                [x.double() for x in b.points],
+                [None if d is None else d.double() for d in b.data],
+                b.noise,
+            )
+            self.optimizer = torch.optim.LBFGS(
+                self.params, lr=1.0, max_iter=1, max_eval=26, line_search_fn="strong_wolfe"
+            )
+            self._last = None
+        return step(self)
+
+    loop._LBFGSPhase.step = switching
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--net", default="siren", choices=["siren", "tanh"])
@@ -111,6 +138,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--eval-every", type=int, default=250)
     ap.add_argument("--f64", action="store_true", help="the whole run in float64")
     ap.add_argument("--gtol", type=float, default=None, help="L-BFGS tolerance_grad")
+    ap.add_argument(
+        "--f64-after", type=int, default=None, help="L-BFGS iterations before float64"
+    )
     args = ap.parse_args(argv)
     if args.half and not args.sym:
         ap.error("--half needs --sym")
@@ -136,6 +166,8 @@ def main(argv: list[str] | None = None) -> None:
                 super().__init__(*a, **k, tolerance_grad=args.gtol, tolerance_change=0.0)
 
         torch.optim.LBFGS = Tolerant
+    if args.f64_after is not None:
+        _switch_to_float64(args.f64_after)
     torch.manual_seed(args.seed)
     problem, net = build(args)
     with tempfile.TemporaryDirectory() as tmp:
