@@ -55,9 +55,7 @@ def build(args: argparse.Namespace) -> tuple[sk.Problem, torch.nn.Module]:
     if not args.hard:
         edge = box.face("x", 1) if args.half else box.faces("x")
         cons.append(sk.Constraint(edge, lambda f: f.u, points=int(80 * scale), name="edge"))
-        cons.append(
-            sk.Constraint(box.face("t", 0), start, points=int(160 * scale), name="start")
-        )
+        cons.append(sk.Constraint(box.face("t", 0), start, points=int(160 * scale), name="start"))
     transform = None
     if args.hard:
 
@@ -138,9 +136,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--eval-every", type=int, default=250)
     ap.add_argument("--f64", action="store_true", help="the whole run in float64")
     ap.add_argument("--gtol", type=float, default=None, help="L-BFGS tolerance_grad")
-    ap.add_argument(
-        "--f64-after", type=int, default=None, help="L-BFGS iterations before float64"
-    )
+    ap.add_argument("--f64-after", type=int, default=None, help="L-BFGS iterations before float64")
     args = ap.parse_args(argv)
     if args.half and not args.sym:
         ap.error("--half needs --sym")
@@ -191,7 +187,10 @@ def main(argv: list[str] | None = None) -> None:
         err = (problem.values(run.model, pts).double() - reference.values.double())[:, 0]
         near = reference.points[:, 0].abs() < 0.05
         scale = reference.values.double().norm()
-    split = {"near_shock": float(err[near].norm() / scale), "rest": float(err[~near].norm() / scale)}
+    split = {
+        "near_shock": float(err[near].norm() / scale),
+        "rest": float(err[~near].norm() / scale),
+    }
     cpu = time.process_time() - t0
     summary = {"args": vars(args), "rel_l2": run.final.get("rel_l2"), "cpu_s": round(cpu, 1)}
     summary |= {"loss": loss, **split}

@@ -42,6 +42,7 @@ from benchmarks.common import SHARED, load, machine, write_doc_block, write_json
 from benchmarks.reference import ReferenceSiren
 from sirenkit.metrics import psnr
 from sirenkit.nets.registry import TaskShape, model_from_config
+from sirenkit.nets.siren import bfloat16_backward
 from sirenkit.runtime import keep_freed_memory
 from sirenkit.signals import grid, load_image
 from sirenkit.signals.audio import load_audio
@@ -543,7 +544,8 @@ def step_costs(size: int = 256, rounds: int = 3) -> dict[str, float]:
     """CPU seconds of one training step of each side on a ``size`` x ``size`` image (RGB),
     interleaved over ``rounds`` rounds (median): a full float32 batch for the tuned baseline,
     the authors' configuration and sirenkit, and sirenkit's default first batch (16384
-    pixels, bfloat16) and doubled batch (32768, float32). What a run's CPU cost is estimated
+    pixels, bfloat16) and doubled batch (32768, float32), and sirenkit's float32-forward,
+    bfloat16-backward steps (``--precision bfloat16-backward``). What a run's CPU cost is estimated
     from, where the run itself is too long for this machine."""
     coords = grid((size, size))
     target = torch.rand(size * size, 3) * 2 - 1
@@ -555,18 +557,23 @@ def step_costs(size: int = 256, rounds: int = 3) -> dict[str, float]:
     opts = {k: torch.optim.Adam(n.parameters(), 1e-3) for k, n in nets.items()}
     g = torch.Generator().manual_seed(0)
     cases = {
-        "tuned": ("tuned", None, False),
-        "authors": ("authors", None, False),
-        "sirenkit": ("sirenkit", None, False),
-        "sirenkit 16384 bfloat16": ("sirenkit", 16384, True),
-        "sirenkit 32768": ("sirenkit", 32768, False),
+        "tuned": ("tuned", None, "float32"),
+        "authors": ("authors", None, "float32"),
+        "sirenkit": ("sirenkit", None, "float32"),
+        "sirenkit 16384 bfloat16": ("sirenkit", 16384, "bfloat16"),
+        "sirenkit 32768": ("sirenkit", 32768, "float32"),
+        "sirenkit 32768 bfloat16-backward": ("sirenkit", 32768, "bfloat16-backward"),
+        "sirenkit bfloat16-backward": ("sirenkit", None, "bfloat16-backward"),
     }
 
-    def step(name: str, batch: int | None, low: bool) -> float:
+    def step(name: str, batch: int | None, precision: str) -> float:
         t = time.process_time()
         idx = None if batch is None else torch.randint(size * size, (batch,), generator=g)
         x, y = (coords, target) if idx is None else (coords[idx], target[idx])
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=low):
+        with (
+            torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bfloat16"),
+            bfloat16_backward(precision == "bfloat16-backward"),
+        ):
             out = nets[name](x)
         out = out[0] if isinstance(out, tuple) else out
         loss = ((out.float() - y) ** 2).mean()
@@ -629,6 +636,59 @@ def cost_report(costs: dict[str, float], size: int, results: dict) -> str:
     return "\n".join(lines)
 
 
+def _at_step(records: list[dict], step: int) -> dict | None:
+    """The last evaluation at or before ``step``."""
+    within = [r for r in records if r["step"] <= step]
+    return within[-1] if within else None
+
+
+def _cpu_per_step(records: list[dict], first: int, last: int) -> float | None:
+    """CPU seconds per step between the evaluations nearest steps ``first`` and ``last``."""
+    a, b = _at_step(records, first), _at_step(records, last)
+    if a is None or b is None or b["step"] <= a["step"]:
+        return None
+    return (b["cpu"] - a["cpu"]) / (b["step"] - a["step"])
+
+
+def variant_table(
+    paths: list[Path], labels: list[str] | None = None, steps: tuple[int, ...] = (100, 200, 300)
+) -> str:
+    """Markdown: sirenkit's side of several runs (each a variant of its options, ``--set``,
+    or named by ``labels``, one per run), per image: the PSNR at fixed steps (noise-free:
+    the same steps in every run), the CPU seconds per step of each batch phase after the
+    bfloat16 one, the CPU s (step) to 40 dB and the final PSNR."""
+    lines = [
+        "| image | sirenkit's options | "
+        + " | ".join(f"PSNR@{s} steps" for s in steps)
+        + " | CPU s/step, steps 150-200 | CPU s/step, 200-300 | CPU s (step) to 40 dB "
+        "| final PSNR (step, CPU s) |",
+        "|---|---|" + "---|" * (len(steps) + 4),
+    ]
+    rows = []
+    for i, path in enumerate(paths):
+        data = json.loads(path.read_text())
+        options = " ".join(data["args"].get("set") or []) or "the default"
+        if labels:
+            options = labels[i]
+        for key, sides in data["results"].items():
+            ours = sides["sirenkit"]
+            rec = ours["records"]
+            psnrs = [_at_step(rec, s) for s in steps]
+            rows.append(
+                (
+                    key,
+                    options,
+                    *(_fmt(r and r["psnr"], ".2f") for r in psnrs),
+                    _fmt(_cpu_per_step(rec, 152, 200), ".3f"),
+                    _fmt(_cpu_per_step(rec, 200, 300), ".3f"),
+                    f"{_fmt(ours['cpu@40'])} ({ours['step@40'] or '-'})",
+                    f"{ours['final']:.2f} ({ours['steps']}, {ours['cpu']:.0f})",
+                )
+            )
+    lines += [f"| {' | '.join(r)} |" for r in sorted(rows)]
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--images", nargs="+", default=list(PHOTOGRAPHS))
@@ -677,7 +737,32 @@ def main() -> None:
         help="measure each side's step CPU cost and write the CPU hours of the runs not done "
         "(with --from-json: the authors' budget from its sirenkit times to 40 dB)",
     )
+    ap.add_argument(
+        "--variants",
+        nargs="+",
+        type=Path,
+        default=None,
+        help="tabulate sirenkit's side of earlier --json runs of variants (--set) by step",
+    )
+    ap.add_argument("--labels", nargs="+", default=None, help="names of the --variants runs")
     args = ap.parse_args()
+    if args.variants:
+        if args.labels and len(args.labels) != len(args.variants):
+            raise SystemExit("--labels needs one name per --variants file")
+        text = variant_table(args.variants, args.labels)
+        runs = "`; `".join(
+            f"{d['command']} ({d.get('load', 'load not recorded')})"
+            for d in (json.loads(p.read_text()) for p in args.variants)
+        )
+        command = (
+            f"python -m benchmarks.image_fit --variants {' '.join(map(str, args.variants))}"
+            + (" --labels " + " ".join(f"'{x}'" for x in args.labels) if args.labels else "")
+            + f"`, tabulating the runs `{runs}"
+        )
+        print(text)
+        if args.write_docs:
+            write_doc_block(ROOT / "docs" / "speed.md", "image-precision", text, command)
+        return
     if args.step_costs:
         torch.set_num_threads(args.threads)
         results = {}

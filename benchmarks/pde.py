@@ -8,10 +8,12 @@ seconds of the whole run (``time.process_time``, one thread). When ``deepxde`` i
 (``pip install 'sirenkit[bench]'``; PyTorch backend) its own Burgers and L-shape examples run in
 the same process, with their own settings. The L-shape rows are also scored against the problem
 solved by finite differences (``rel_l2_fd``: the reference file is ~10 % off it, docs/pde.md),
-the Burgers rows say where their shock sits (``shock_x``), and the goal of issue 15 is checked
+the Burgers rows say where their shock sits (``shock_x``), an inverse problem's rows the
+coefficients found (``found``), and the goal of issue 15 is checked
 per example under the table.
 
-    python -m benchmarks.pde [--examples burgers lshape heat] [--deepxde-lshape-steps 50000]
+    python -m benchmarks.pde [--examples burgers lshape heat heat_inverse]
+        [--deepxde-lshape-steps 50000]
         [--deepxde-seeds 0 1]
         [--json out.json] [--write-docs]
 
@@ -44,6 +46,7 @@ PINN = {
     "burgers": {"hidden": 20, "layers": 4},
     "heat": {"hidden": 20, "layers": 4},
     "lshape": {"hidden": 50, "layers": 5},
+    "heat_inverse": {"hidden": 32, "layers": 4},  # DeepXDE's diffusion_1d_inverse: [2]+[32]*3+[1]
 }
 
 
@@ -151,7 +154,7 @@ def run_sirenkit(
     """One example with its own network (``siren``), the same network without the symmetry
     it imposes (``plain``; None when it imposes none) or the PINN default (``pinn``)."""
     import sirenkit as sk
-    from sirenkit.problems.problem import as_reference
+    from sirenkit.problems.problem import as_reference, unknown_values
 
     ns = _example(name)
     steps, lbfgs = ns.get("steps", 2000), ns.get("then_lbfgs", 0)
@@ -191,17 +194,28 @@ def run_sirenkit(
     params = sum(p.numel() for p in outcome.model.parameters())
     points = as_reference(ns["reference"], ns["problem"]).points  # a file's may be a function
     values = ns["problem"].values(outcome.model, points).numpy()
+    unknowns = unknown_values(ns["problem"].unknowns)  # their names as logged
     return {
         "example": name,
         "method": label,
         "network": _describe(outcome.model, ns["problem"].names),
         "parameters": params,
-        "steps": f"{steps} Adam + {lbfgs} L-BFGS" if lbfgs else f"{steps} Adam",
+        "steps": _steps_done(outcome.run_dir, steps, lbfgs),
         "rel_l2": outcome.final.get("rel_l2"),
         "rel_l2_fd": _vs_solved(points.double().numpy(), values, solved),
         "shock_x": _shock(name, lambda p: ns["problem"].values(outcome.model, _f32(p)).numpy()),
+        "found": ", ".join(f"{k} {outcome.final[k]:.4g}" for k in unknowns) or None,
         "cpu_s": round(cpu, 1),
     }
+
+
+def _steps_done(run_dir: Path, steps: int, lbfgs: int) -> str:
+    """The schedule as run: an L-BFGS phase that stalled says after how many iterations."""
+    summary = json.loads((run_dir / "summary.json").read_text())
+    if not lbfgs:
+        return f"{steps} Adam"
+    done = summary["steps"] - steps
+    return f"{steps} Adam + {done} L-BFGS" + (" (stalled)" if done < lbfgs else "")
 
 
 def _f32(p: np.ndarray) -> torch.Tensor:
@@ -413,13 +427,14 @@ COLUMNS = [
     "rel_l2",
     "rel_l2_fd",
     "shock_x",
+    "found",
     "cpu_s",
 ]
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--examples", nargs="+", default=["burgers", "lshape", "heat"])
+    ap.add_argument("--examples", nargs="+", default=["burgers", "lshape", "heat", "heat_inverse"])
     ap.add_argument("--no-pinn", action="store_true", help="skip the tanh PINN default runs")
     ap.add_argument("--deepxde", choices=["auto", "off"], default="auto")
     ap.add_argument("--deepxde-burgers-steps", type=int, default=15000)

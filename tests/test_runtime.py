@@ -51,3 +51,28 @@ def test_large_blocks_freed_in_a_thread_are_reused():
 def test_disabled_changes_nothing():
     with keep_freed_memory(enabled=False) as on:
         assert on is False
+
+
+# The command line's process, as the OpenMP runtime sees it when torch loads: after main()
+# has parsed a command that imports torch.
+POLICY = """
+import os, sys
+from sirenkit.cli.main import main
+main(["models"])
+assert "torch" in sys.modules
+print(os.environ.get("OMP_WAIT_POLICY"))
+"""
+
+
+@pytest.mark.parametrize(("given", "seen"), [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_the_command_line_lets_waiting_openmp_threads_sleep_unless_told(given, seen):
+    """Spinning threads on busy cores made a small problem 12x slower (runtime.py)."""
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if given is not None:
+        env["OMP_WAIT_POLICY"] = given
+    src = str(Path(sirenkit.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join([src, env.get("PYTHONPATH", "")])
+    out = subprocess.run(
+        [sys.executable, "-c", POLICY], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split()[-1] == seen

@@ -12,7 +12,8 @@ import torch
 
 import sirenkit as sk
 from sirenkit.cli.main import main
-from sirenkit.problems.solve import SolveConfig, SolveModelConfig, SolveTrainConfig
+from sirenkit.problems.solve import SolveConfig, SolveTrainConfig
+from tests.problems.common import small_solve_config
 from tests.tasks.common import assert_resume_matches_full_run
 
 HEAT = """
@@ -170,20 +171,7 @@ def test_resume_equals_full_run(tmp_path, steps, lbfgs, adaptive):
     (tmp_path / "heat.py").write_text(text)
 
     def make_cfg():
-        return SolveConfig(
-            problem=str(tmp_path / "heat.py"),
-            model=SolveModelConfig(name="siren", hidden=8, layers=3, w0=2.0),
-            train=SolveTrainConfig(
-                steps=steps,
-                then_lbfgs=lbfgs,
-                lr=1e-3,
-                log_every=2,
-                eval_every=4,
-                checkpoint_every=4,
-                progress=False,
-            ),
-            out=tmp_path / "runs",
-        )
+        return small_solve_config(tmp_path / "heat.py", tmp_path / "runs", steps, lbfgs)
 
     assert_resume_matches_full_run(make_cfg)
 
@@ -446,6 +434,92 @@ def test_a_product_domain_puts_space_over_time():
     assert torch.allclose(n[:, :2], x[:, :2] / x[:, :2].norm(dim=-1, keepdim=True))
     assert (n[:, 2] == 0).all()
     assert not (disc * time).contains(torch.tensor([[0.0, 0.0, 0.6]]), names).any()
+
+
+def test_lbfgs_ends_when_an_iteration_leaves_the_weights_unchanged(tmp_path):
+    """A stalled L-BFGS repeats itself, a full line search each time (a run seen spending 1000
+    s so): the phase ends there, says why, and the weights are the ones it stalled at."""
+    line = sk.domains.Box([-1], [1])
+    problem = sk.Problem([sk.Constraint(line, lambda f: f.u - 0.5, points=16)], names=("x",))
+    torch.manual_seed(0)
+    net = sk.Siren(1, 4, 0, 1, w0=1.0)
+    run = sk.solve(problem, net, steps=1, then_lbfgs=300, out=tmp_path, progress=False)
+    summary = json.loads((run.run_dir / "summary.json").read_text())
+    assert summary["steps"] < 50
+    assert summary["stopped"].startswith("L-BFGS stalled: iteration")
+    assert summary["rms_c0"] < 1e-4
+
+
+CUSTOM = """
+import math, torch
+from torch import nn
+import sirenkit as sk
+
+line = sk.domains.Box([-1], [1])
+problem = sk.Problem([
+    sk.Constraint(line, lambda f: f.d("x", "x") + math.pi**2 * torch.sin(math.pi * f.x),
+                  points=64),
+    sk.Constraint(line.faces("x"), lambda f: f.u, points=2),
+], names=("x",))
+field = nn.Sequential(nn.Linear(1, 16), nn.Tanh(), nn.Linear(16, 1))
+steps = 12
+"""
+
+
+def test_a_files_own_module_trains_checkpoints_resumes_and_reloads(tmp_path):
+    """Any nn.Module can be the field: the checkpoint names the file, which rebuilds it."""
+    (tmp_path / "custom.py").write_text(CUSTOM)
+
+    def make_cfg():
+        return SolveConfig(
+            problem=str(tmp_path / "custom.py"),
+            train=SolveTrainConfig(
+                lr=1e-2, log_every=2, eval_every=4, checkpoint_every=4, progress=False
+            ),
+            out=tmp_path / "runs",
+        )
+
+    assert_resume_matches_full_run(make_cfg, sk.problems.solve_command)
+    run_dir = tmp_path / "runs" / "solve-custom-2"  # the interrupted and resumed one
+    assert json.loads((run_dir / "summary.json").read_text())["model"] == "file"
+    net = sk.load(run_dir)
+    assert isinstance(net, torch.nn.Sequential)
+    saved = torch.load(run_dir / "checkpoint.pt", weights_only=True)["state_dict"]
+    assert all(torch.equal(v, saved[k]) for k, v in net.state_dict().items())
+
+
+def test_a_module_handed_to_solve_trains_and_its_checkpoint_says_how_to_reload(tmp_path):
+    ns: dict = {}
+    exec(CUSTOM, ns)
+    run = sk.solve(ns["problem"], ns["field"], steps=5, out=tmp_path, progress=False)
+    assert math.isfinite(run.final["rms_c0"])
+    with pytest.raises(sk.SirenkitError, match=r"a Sequential.*built in Python") as info:
+        sk.load(run.run_dir)
+    assert "\n" not in str(info.value)
+
+
+def test_a_field_that_holds_at_the_lbfgs_points_only_is_reported(tmp_path, capsys):
+    """Eight points for L-BFGS to fit: the residual between them is far larger, and the run
+    says so in one line; with enough points it says nothing."""
+    line = sk.domains.Box([0], [math.pi])
+
+    def oscillator(f):
+        return f.d("x", "x") + 9 * f.u
+
+    for points, told in ((8, True), (512, False)):
+        problem = sk.Problem(
+            [
+                sk.Constraint(line, oscillator, points=points),
+                sk.Constraint(sk.domains.PointSet([[0.5]], [[1.0]]), lambda f: f.u - f.data),
+            ],
+            names=("x",),
+        )
+        torch.manual_seed(0)
+        net = sk.Siren(1, 32, 2, 1, w0=3.0)
+        sk.solve(problem, net, steps=50, then_lbfgs=100, out=tmp_path, progress=False)
+        err = capsys.readouterr().err
+        assert ("at the 8 points L-BFGS fits" in err) is told, err
+        assert err.count("L-BFGS fits") <= 1
 
 
 def test_a_float64_network_solves_and_is_scored_in_float64(tmp_path):

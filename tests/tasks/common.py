@@ -24,19 +24,20 @@ def tiny_train(**overrides) -> TrainConfig:
     return TrainConfig(**settings)
 
 
-def assert_resume_matches_full_run(make_cfg: Callable) -> None:
-    """A run stopped by Ctrl-C at step 5 and resumed ends with the uninterrupted run's weights."""
-    full = run(make_cfg())
+def assert_resume_matches_full_run(make_cfg: Callable, runner: Callable = run) -> None:
+    """A run stopped by Ctrl-C at step 5 and resumed ends with the uninterrupted run's weights
+    (``runner(cfg, callbacks=...)``: how a command runs its config)."""
+    full = runner(make_cfg())
 
     def stop_at_5(step, model):
         if step == 5:
             raise KeyboardInterrupt
 
     with pytest.raises(Interrupted) as info:
-        run(make_cfg(), callbacks=[stop_at_5])
+        runner(make_cfg(), callbacks=[stop_at_5])
     cfg = make_cfg()
     cfg.resume = info.value.run_dir
-    resumed = run(cfg)
+    resumed = runner(cfg)
     assert resumed.run_dir == info.value.run_dir
     for p, q in zip(full.model.parameters(), resumed.model.parameters(), strict=True):
         assert torch.equal(p, q)

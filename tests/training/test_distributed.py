@@ -50,3 +50,24 @@ def test_two_processes_match_one_process(tmp_path):
     torch.manual_seed(cfg.train.seed)
     init = model_from_config(cfg.model, cfg.setup().shape).state_dict()
     assert max(float((init[k] - r0[k]).abs().max()) for k in r0) > 1e-3  # it did train
+
+
+def _average_worker(rank: int, world: int, port: int, out: str) -> None:
+    import torch.distributed as dist
+
+    from sirenkit.training.distributed import average_gradients
+
+    become_rank(rank, world, port)
+    dist.init_process_group("gloo")
+    p = torch.nn.Parameter(torch.zeros(3))
+    p.grad = torch.full((3,), float(rank + 1))
+    average_gradients([p], DistContext(rank, world, rank))
+    torch.save(p.grad, f"{out}/grad{rank}.pt")
+    dist.destroy_process_group()
+
+
+def test_a_tasks_own_parameters_get_the_gradient_averaged_over_ranks(tmp_path):
+    """DDP averages the network's gradients; a task's unknowns are averaged the same way."""
+    mp.spawn(_average_worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True)
+    for rank in range(2):
+        assert torch.equal(torch.load(tmp_path / f"grad{rank}.pt"), torch.full((3,), 1.5))

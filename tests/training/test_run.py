@@ -139,5 +139,38 @@ def test_unknown_precision_is_a_clear_error(tmp_path):
     from sirenkit.errors import SirenkitError
 
     cfg = tiny_config(tmp_path, precision="fp16")
-    with pytest.raises(SirenkitError, match="--precision must be one of float32, bfloat16"):
+    with pytest.raises(
+        SirenkitError, match="--precision must be one of float32, bfloat16, bfloat16-backward"
+    ):
         run(cfg)
+
+
+def test_bfloat16_backward_is_on_in_the_float32_training_steps_only(tmp_path):
+    """The loop turns the mode on around the loss of each step after the bfloat16-autocast
+    phase, never during it, and never outside the step (evaluation, callbacks); the fit
+    follows float32's, and a resumed run ends exactly as an uninterrupted one."""
+    from sirenkit.nets.siren import _BFLOAT16_BACKWARD
+    from tests.tasks.common import assert_resume_matches_full_run
+
+    def cfg(precision="bfloat16-backward"):
+        c = tiny_config(tmp_path, precision=precision, bfloat16_steps=4)
+        c.model.hidden = 32
+        return c
+
+    task = cfg().setup()
+    loss, during, after = task.loss, [], []
+
+    def recording_loss(model, batch):
+        during.append(_BFLOAT16_BACKWARD.get())
+        return loss(model, batch)
+
+    task.loss = recording_loss
+    out = run(cfg(), task, callbacks=[lambda step, model: after.append(_BFLOAT16_BACKWARD.get())])
+    assert during == [False] * 4 + [True] * 8
+    assert not any(after) and _BFLOAT16_BACKWARD.get() is False
+    reference = run(cfg("float32"))
+    low = [p.detach() for p in out.model.parameters()]
+    exact = [p.detach() for p in reference.model.parameters()]
+    assert not all(torch.equal(p, q) for p, q in zip(low, exact, strict=True))
+    assert abs(out.final["psnr"] - reference.final["psnr"]) < 0.1
+    assert_resume_matches_full_run(cfg)

@@ -9,6 +9,7 @@ import sys
 import typing
 from collections.abc import Sequence
 
+from ..runtime import sleeping_openmp_threads
 from .commands import COMMANDS, Command
 
 
@@ -45,6 +46,7 @@ def _find(argv: Sequence[str]) -> tuple[Command | None, int]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command named by ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    sleeping_openmp_threads()  # before torch is imported
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(_usage())
         return 0

@@ -27,7 +27,15 @@ from typing import Any
 import torch
 from torch import nn
 
-from .siren import BiasInit, Siren, _functorch_active, _init_bias, sine_backward, sine_forward
+from .siren import (
+    BiasInit,
+    Siren,
+    _functorch_active,
+    _init_bias,
+    backward_operands,
+    sine_backward,
+    sine_forward,
+)
 
 
 def _baddbmm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, w0: float):
@@ -48,10 +56,12 @@ class BatchedSineFunction(torch.autograd.Function):
     def backward(ctx, grad):
         gz, x, weight, _, w0 = sine_backward(ctx, _baddbmm, grad)
         gx = gw = gb = None
+        # w0 on the small matrix, not the activations
+        gz_p, x_p, w_p = backward_operands(ctx, gz, x, weight * w0)
         if ctx.needs_input_grad[0]:
-            gx = torch.bmm(gz, weight * w0)  # w0 on the small matrix, not the activations
+            gx = torch.bmm(gz_p, w_p).to(gz.dtype)
         if ctx.needs_input_grad[1]:
-            gw = batched_weight_gradient(gz, x).mul_(w0)
+            gw = batched_weight_gradient(gz_p, x_p).to(gz.dtype).mul_(w0)
         if ctx.needs_input_grad[2]:
             gb = gz.sum(1).mul_(w0)
         return gx, gw, gb, None

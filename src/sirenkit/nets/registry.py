@@ -110,6 +110,7 @@ def _load_builtin() -> None:
     from . import (  # noqa: F401
         baselines,
         batched_entry,
+        from_file,
         learned_init,
         prior_entry,
         siren_entry,

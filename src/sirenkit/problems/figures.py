@@ -34,16 +34,20 @@ def _image(ax, fig, values: np.ndarray, extent, title: str, names, cmap="viridis
 
 
 def write_solution_figures(
-    problem: Problem, model: nn.Module, run_dir: Path, reference: Reference | None
+    problem: Problem,
+    model: nn.Module,
+    run_dir: Path,
+    reference: Reference | None,
+    rms: dict[str, float] | None = None,
 ) -> None:
-    """``solution.png`` (field, residual, error), ``solution.npz`` and ``residual.json``."""
+    """``solution.png`` (field, residual, error), ``solution.npz`` and ``residual.json`` (the
+    RMS residuals ``rms`` when the final evaluation has them, else computed here)."""
     from .problem import model_dtype
     from .task import residual_rms
 
     device, dtype = next(model.parameters()).device, model_dtype(model)
-    (run_dir / "residual.json").write_text(
-        json.dumps({"rms": residual_rms(problem, model)}, indent=2) + "\n"
-    )
+    rms = residual_rms(problem, model) if rms is None else rms
+    (run_dir / "residual.json").write_text(json.dumps({"rms": rms}, indent=2) + "\n")
     lo, hi = problem.constraints[0].domain.bounds
     d, names = problem.dim, problem.names
     if d > 3:

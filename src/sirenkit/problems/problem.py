@@ -7,7 +7,7 @@ one value (or ``k`` values) per point, real or complex.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -92,6 +92,10 @@ class Problem:
         transform: hard constraint, ``T(x, y) -> u``: the field is ``T`` of the points and the
             network's output, e.g. ``lambda x, y: x[:, 1:] * y - torch.sin(pi * x[:, :1])`` to
             impose ``u(x, 0) = -sin(pi x)`` exactly (DeepXDE's ``apply_output_transform``).
+        unknowns: coefficients found with the field (an inverse problem), by name: each a
+            ``torch.nn.Parameter`` that residuals use directly, e.g. ``nu =
+            nn.Parameter(torch.tensor(0.05))`` and ``f.d("t") - nu * f.d("x", "x")``. They
+            are trained with the network, logged under their names and checkpointed.
         name: short name for run folders.
     """
 
@@ -102,9 +106,13 @@ class Problem:
         *,
         outputs: int = 1,
         transform: Transform | None = None,
+        unknowns: Mapping[str, nn.Parameter] | None = None,
         name: str = "problem",
     ) -> None:
         self.constraints = list(constraints)
+        self.unknowns = check_unknowns(unknowns or {})
+        self.start = {k: p.detach().clone() for k, p in self.unknowns.items()}
+        """The unknowns' given values, where every fresh run starts them."""
         self.names = tuple(names)
         self.outputs, self.transform, self.name = int(outputs), transform, name
         if not self.constraints:
@@ -144,6 +152,10 @@ class Problem:
             raise SirenkitError(
                 f"constraint and part names must differ (each is logged as loss_NAME): {logged}"
             )
+        taken = {f"loss_{n}" for n in logged} | {f"rms_{c.name}" for c in self.constraints}
+        clash = sorted(set(self.unknowns) & taken)
+        if clash:
+            raise SirenkitError(f"unknown {clash[0]!r} has the log name of a constraint's loss")
 
     @property
     def dim(self) -> int:
@@ -238,7 +250,7 @@ class Problem:
                         f"{p.shape[1]} columns"
                     )
                 logs |= {f"loss_{n}": v.detach() for n, v in zip(c.parts, cols, strict=True)}
-        return total, logs
+        return total, logs | unknown_values(self.unknowns)
 
     @torch.no_grad()
     def values(self, model: nn.Module, x: torch.Tensor, chunk: int = 16384) -> torch.Tensor:
@@ -251,6 +263,41 @@ class Problem:
 def model_dtype(model: nn.Module) -> torch.dtype:
     """The floating dtype of ``model``'s weights (a float64 network is evaluated in float64)."""
     return next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
+
+
+RESERVED = ("loss", "step", "time", "lr", "eval", "rel_l2")
+"""Names logged for every run, which an unknown cannot take."""
+
+
+def check_unknowns(unknowns: Mapping[str, Any]) -> dict[str, nn.Parameter]:
+    """A problem's unknowns, or a one-line error naming the one that cannot be trained."""
+    if not isinstance(unknowns, Mapping):
+        raise SirenkitError(
+            f"unknowns must be a dict of name -> nn.Parameter, got {type(unknowns).__name__}"
+        )
+    for k, p in unknowns.items():
+        if not (isinstance(k, str) and k.isidentifier()) or k in RESERVED:
+            raise SirenkitError(f"unknown name {k!r}: use an identifier other than {RESERVED}")
+        if not isinstance(p, nn.Parameter):
+            raise SirenkitError(
+                f"unknown {k!r} must be a torch.nn.Parameter, e.g. "
+                f"nn.Parameter(torch.tensor(0.1)), that the residuals use; got {type(p).__name__}"
+            )
+        if not p.is_floating_point() or p.numel() == 0 or not torch.isfinite(p).all():
+            raise SirenkitError(f"unknown {k!r} must hold finite real values, got {p.data}")
+    if len({id(p) for p in unknowns.values()}) != len(unknowns):
+        raise SirenkitError("unknowns: the same Parameter is given under two names")
+    return dict(unknowns)
+
+
+def unknown_values(unknowns: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Each unknown's current value to log: ``nu`` for a scalar, ``c_0``, ``c_1``... for the
+    entries of a vector."""
+    out = {}
+    for k, p in unknowns.items():
+        v = p.detach().clone().reshape(-1)
+        out |= {k: v[0]} if len(v) == 1 else {f"{k}_{i}": e for i, e in enumerate(v)}
+    return out
 
 
 def check_residual(r: Any, n: int, name: str) -> torch.Tensor:

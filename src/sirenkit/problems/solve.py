@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import runpy
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,6 +27,7 @@ from ..nets.config import ModelConfig
 from ..nets.siren import Siren
 from ..nets.symmetric import Symmetric
 from ..training.config import RunOptions, TrainConfig
+from ..training.loop import Callback
 from .problem import Problem, Reference, as_reference
 from .task import PROBLEM_W0, ProblemTask
 
@@ -92,10 +94,16 @@ class SolveModelConfig(ModelConfig):
 @dataclass
 class SolveConfig(RunOptions):
     """Solve a problem posed as constraints: a Python file defining `problem`, or a built-in
-    example by name (burgers, lshape, heat, helmholtz_source, wave_pulse, poisson_image)."""
+    example by name."""
 
-    problem: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="FILE.py|NAME")] = "burgers"
-    """A problem file (FILE.py) or the name of a built-in example."""
+    problem: Annotated[
+        str,
+        tyro.conf.Positional,
+        tyro.conf.arg(
+            metavar="FILE.py|NAME",
+            help=f"A problem file (FILE.py) or a built-in example: {', '.join(examples())}.",
+        ),
+    ] = "burgers"
     data: Path | None = None
     """Folder of reference data (default: $SIRENKIT_DATA, else ../shared/data beside the repo)."""
     model: SolveModelConfig = field(default_factory=SolveModelConfig)
@@ -113,6 +121,7 @@ class Loaded:
     module: nn.Module | None
     model: ModelConfig
     train: dict[str, Any]
+    file: Path
 
 
 def resolve_file(name: str) -> Path:
@@ -153,7 +162,7 @@ def load(cfg: SolveConfig) -> Loaded:
     w0 = model.w0 if model.w0 is not None else PROBLEM_W0
     task = ProblemTask(problem, reference, w0=w0, label=path.stem)
     train = {k: ns[k] for k in TRAIN_DEFAULTS if k in ns}
-    return Loaded(task, module, model, train)
+    return Loaded(task, module, model, train, path)
 
 
 def _config_of(module: nn.Module | None) -> ModelConfig:
@@ -177,12 +186,28 @@ def _config_of(module: nn.Module | None) -> ModelConfig:
     return ModelConfig("siren", hidden=64, layers=4)
 
 
-def with_spec(module: nn.Module) -> nn.Module:
-    """Give a network built directly (``sk.Siren(...)``) the spec checkpoints rebuild it from."""
+def with_spec(module: nn.Module, file: Path | None = None) -> nn.Module:
+    """Give a network built directly (``sk.Siren(...)``) the spec checkpoints rebuild it from;
+    any other module: running ``file`` again rebuilds it (else only its weights are kept)."""
+    if getattr(module, "sirenkit_spec", None) is not None:
+        return module
+    try:
+        return _named_spec(module)
+    except SirenkitError:
+        if file is not None:
+            kwargs = {"path": str(Path(file).resolve()), "attr": "field"}
+            module.sirenkit_spec = {"name": "file", "kwargs": kwargs}
+        else:
+            module.sirenkit_spec = {"name": "python", "kwargs": {"type": type(module).__name__}}
+        return module
+
+
+def _named_spec(module: nn.Module) -> nn.Module:
+    """The spec of a network sirenkit can build by name, or an error saying it cannot."""
     if getattr(module, "sirenkit_spec", None) is not None:
         return module
     if isinstance(module, Symmetric):
-        kwargs = {"net": with_spec(module.net).sirenkit_spec, "axes": module.axes}
+        kwargs = {"net": _named_spec(module.net).sirenkit_spec, "axes": module.axes}
         kwargs |= {"parity": module.parity, "center": module.center}
         module.sirenkit_spec = {"name": "symmetric", "kwargs": kwargs}
         return module
@@ -199,10 +224,7 @@ def with_spec(module: nn.Module) -> nn.Module:
             },
         }
         return module
-    raise SirenkitError(
-        f"cannot checkpoint a {type(module).__name__} built directly; build it with "
-        "sk.build_model(name, ...) or give a ModelConfig"
-    )
+    raise SirenkitError(f"sirenkit cannot build a {type(module).__name__} by name")
 
 
 def _fill(cfg: SolveConfig, loaded: Loaded) -> nn.Module | None:
@@ -220,21 +242,21 @@ def _fill(cfg: SolveConfig, loaded: Loaded) -> nn.Module | None:
     if m.w0 is None:
         m.w0 = base.w0
     if use_module:
-        if loaded.module.sirenkit_spec if hasattr(loaded.module, "sirenkit_spec") else False:
-            m.name = loaded.module.sirenkit_spec["name"]
-        return with_spec(loaded.module)
+        module = with_spec(loaded.module, loaded.file)
+        m.name = module.sirenkit_spec["name"]  # "file": the file's own module
+        return module
     return None
 
 
-def solve_command(cfg: SolveConfig):
-    """CLI entry: ``sirenkit solve FILE.py|NAME``."""
+def solve_command(cfg: SolveConfig, callbacks: Sequence[Callback] = ()):
+    """CLI entry: ``sirenkit solve FILE.py|NAME`` (``callbacks``: as :func:`run`'s)."""
     from ..training.run import run
 
     if cfg.resume is not None:
-        return run(cfg)
+        return run(cfg, callbacks=callbacks)
     loaded = load(cfg)
     module = _fill(cfg, loaded)
-    return run(cfg, loaded.task, model=module)
+    return run(cfg, loaded.task, model=module, callbacks=callbacks)
 
 
 def solve(

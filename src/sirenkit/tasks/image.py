@@ -43,14 +43,16 @@ class FitImageConfig(RunOptions):
             batch_growth_every=200,
             batch_doublings=2,
             bfloat16_steps=150,
+            precision="bfloat16-backward",
             hold=0.7,
         )
     )
     """Defaults chosen by measurement (docs/speed.md): Adam at 1e-3, held for the first 70% of
     the steps, then a cosine decay (an earlier decay costs more than a dB on RGB photographs);
     error-driven batches of 16384 pixels, doubled at step 200 (full batch from step
-    400 in longer runs); the first 150 steps in bfloat16. About a minute for 256x256 on two
-    CPU cores; --steps 1000 for a longer budget."""
+    400 in longer runs); the first 150 steps in bfloat16, the rest with a float32 forward pass
+    and bfloat16 backward products (--precision bfloat16-backward). About a minute for
+    256x256 on two CPU cores; --steps 1000 for a longer budget."""
     sampling: Literal["error", "uniform"] = "error"
     """How the pixels of a partial batch are drawn: error (more often where the last seen error
     is large, each loss weighted so the batch loss stays an unbiased estimate of the full

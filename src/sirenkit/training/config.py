@@ -61,11 +61,13 @@ class TrainConfig:
     """CPU threads of torch's operations during the run (None: torch's default, one per
     core). On a machine busy with other jobs, threads that wait for each other at every
     operation can make small problems several times slower: --threads 1 there."""
-    precision: Literal["float32", "bfloat16"] = "float32"
-    """Arithmetic of the training forward pass: float32, or bfloat16 autocast (matrix products
-    in bfloat16, parameters and optimiser in float32; input derivatives stay float32). Faster
-    where the hardware has bfloat16 units, but its 8-bit mantissa caps the fit: on cameraman it
-    levels off near 37.5 dB where float32 passes 42 dB (docs/speed.md)."""
+    precision: Literal["float32", "bfloat16", "bfloat16-backward"] = "float32"
+    """Arithmetic of a training step: float32; bfloat16 autocast (matrix products in bfloat16,
+    parameters and optimiser in float32; input derivatives stay float32), faster where the
+    hardware has bfloat16 units, but its 8-bit mantissa caps the fit (on cameraman near 37.5
+    dB where float32 passes 42 dB); or bfloat16-backward: a float32 forward pass (no cap) whose
+    sine layers take the matrix products of the backward pass in bfloat16 (only the gradient
+    is rounded, by ~0.4%); see docs/speed.md."""
     bfloat16_steps: int = 0
     """Steps at the start trained under bfloat16 autocast before --precision takes over: the
     coarse early fit does not need float32 and its steps cost about half (docs/speed.md)."""

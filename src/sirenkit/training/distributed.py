@@ -22,7 +22,7 @@ averaged gradient weighs examples slightly unequally.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -128,6 +128,19 @@ def mean_over_ranks(values: dict[str, torch.Tensor], ctx: DistContext | None):
     dist.all_reduce(stacked)
     stacked /= ctx.world
     return dict(zip(keys, stacked.unbind(), strict=True))
+
+
+def average_gradients(params: Sequence[torch.Tensor], ctx: DistContext | None) -> None:
+    """Average the gradients of parameters outside the DDP module (a task's own) over ranks,
+    as DDP does for the network's; nothing in a single process."""
+    grads = [p.grad for p in params if p.grad is not None]
+    if ctx is None or not grads:
+        return
+    flat = torch.cat([g.reshape(-1) for g in grads])
+    dist.all_reduce(flat)
+    flat /= ctx.world
+    for g, part in zip(grads, flat.split([g.numel() for g in grads]), strict=True):
+        g.copy_(part.view_as(g))
 
 
 def broadcast(obj: Any, ctx: DistContext | None) -> Any:

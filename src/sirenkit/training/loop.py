@@ -15,6 +15,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..errors import SirenkitError
+from ..nets.siren import bfloat16_backward
 from . import distributed
 from .checkpoint import CHECKPOINT_NAME, save_checkpoint
 from .config import TrainConfig
@@ -57,8 +58,16 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-AUTOCAST_DTYPES: dict[str, torch.dtype | None] = {"float32": None, "bfloat16": torch.bfloat16}
+AUTOCAST_DTYPES: dict[str, torch.dtype | None] = {
+    "float32": None,
+    "bfloat16": torch.bfloat16,
+    "bfloat16-backward": None,
+}
 """``TrainConfig.precision`` -> the autocast dtype of the training forward pass (None: off)."""
+
+LOW_BACKWARD = "bfloat16-backward"
+"""The precision whose forward pass is float32 and whose sine layers' backward products are
+bfloat16 (:func:`~sirenkit.nets.siren.bfloat16_backward`)."""
 
 
 @dataclass
@@ -83,17 +92,21 @@ class TrainResult:
 
 def _optimizer(
     model: nn.Module,
+    task: Task,
     cfg: TrainConfig,
     rates: Sequence[torch.Tensor] | None,
     saved: dict[str, Any] | None,
 ) -> torch.optim.Optimizer:
-    """Adam, or the learned-rate steps of a learned initialisation (given, or, on resume,
-    named by the saved optimiser state, which then restores the rates)."""
+    """Adam on the network's and the task's own parameters, or the learned-rate steps of a
+    learned initialisation (given, or, on resume, named by the saved optimiser state, which
+    then restores the rates)."""
     if rates is None and is_learned_rate_state(saved):
         rates = [torch.zeros_like(p) for p in model.parameters()]
     if rates is not None:
+        if task.parameters():
+            raise SirenkitError("--init: a task with parameters of its own cannot take it")
         return LearnedRateSGD(model.parameters(), rates, lr=cfg.lr, peak=cfg.lr)
-    return torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=cfg.betas)
+    return torch.optim.Adam([*model.parameters(), *task.parameters()], lr=cfg.lr, betas=cfg.betas)
 
 
 class Interrupted(Exception):
@@ -147,7 +160,7 @@ def train(
     task.to(device)
     model.train()
     net = distributed.wrap(model, ctx, device)
-    optimizer = _optimizer(model, cfg, rates, resume.optimizer if resume else None)
+    optimizer = _optimizer(model, task, cfg, rates, resume.optimizer if resume else None)
     low = AUTOCAST_DTYPES[cfg.precision]
     generator = torch.Generator().manual_seed(cfg.seed)
     state = resume or TrainState()
@@ -230,10 +243,15 @@ def train(
                 batch = task.batch(step, generator, batch_size_at(cfg, step))
                 batch = distributed.shard_batch(batch, ctx)
                 dtype = torch.bfloat16 if step < cfg.bfloat16_steps else low
-                with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+                low_backward = dtype is None and cfg.precision == LOW_BACKWARD
+                with (
+                    torch.autocast(device.type, dtype=dtype, enabled=dtype is not None),
+                    bfloat16_backward(low_backward),
+                ):
                     loss, scalars = task.loss(net, batch)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
+                distributed.average_gradients(task.parameters(), ctx)
                 consistent = False
                 optimizer.step()
                 consistent = True
@@ -276,6 +294,8 @@ def train(
             for fn in callbacks:
                 fn(step, model)
             stopped = task.should_stop()
+            if stopped is None and lbfgs is not None and lbfgs.stalled:
+                stopped = f"L-BFGS stalled: iteration {step - cfg.steps} left the weights unchanged"
     except KeyboardInterrupt:
         bar.close()
         if consistent:  # else keep the last periodic checkpoint: the weights are half-updated
@@ -293,7 +313,9 @@ class _LBFGSPhase:
 
     The batch is drawn from its own seeded generator, so a resumed run sees the same one. The
     closure remembers its last evaluation: each iteration starts where the previous line search
-    ended, so that point's loss and gradient are reused instead of computed again.
+    ended, so that point's loss and gradient are reused instead of computed again. An iteration
+    that leaves the weights as they were leaves L-BFGS's whole state as it was too, so every
+    later one would repeat it at the cost of a full line search: :attr:`stalled` says so.
     """
 
     def __init__(
@@ -306,7 +328,7 @@ class _LBFGSPhase:
         low: torch.dtype | None,
     ) -> None:
         self.task, self.net, self.device, self.low = task, net, device, low
-        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.params = [p for p in [*model.parameters(), *task.parameters()] if p.requires_grad]
         # max_eval bounds the line search too (to max_eval minus the one evaluation at the
         # start): LBFGS's default for max_iter=1 leaves it none, so every step would fail.
         self.optimizer = torch.optim.LBFGS(
@@ -317,6 +339,8 @@ class _LBFGSPhase:
         make = getattr(task, "fixed_batch", None)
         self.batch = make(fixed) if make is not None else task.batch(cfg.steps, fixed, None)
         self._last: tuple[torch.Tensor, list, torch.Tensor, dict] | None = None
+        self.stalled = False
+        """The last iteration left the weights unchanged (bit for bit): nothing more to gain."""
 
     def _closure(self) -> torch.Tensor:
         flat = torch.cat([p.detach().reshape(-1) for p in self.params])
@@ -336,6 +360,8 @@ class _LBFGSPhase:
     def step(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """One iteration; the loss and logged scalars at the point it started from."""
         loss = self._closure()
-        scalars = self._last[3]
+        start, _, _, scalars = self._last
         self.optimizer.step(self._closure)
+        now = torch.cat([p.detach().reshape(-1) for p in self.params])
+        self.stalled = torch.equal(start, now)
         return loss, scalars

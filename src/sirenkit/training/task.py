@@ -54,6 +54,12 @@ class Task(ABC):
         """Short description of the signal for run-folder names ('camera')."""
         return self.name
 
+    def parameters(self) -> list[nn.Parameter]:
+        """Tensors of the task itself trained with the network (a problem's unknown
+        coefficients): optimised with it, averaged over ranks, and kept in the checkpoint
+        through :meth:`state_dict`. None by default."""
+        return []
+
     def init_model(self, model: nn.Module) -> None:  # noqa: B027
         """Change a freshly built network's initialisation in place (e.g. start an SDF from
         a sphere); not called when resuming. The default keeps the network's own."""
