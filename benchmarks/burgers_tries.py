@@ -87,29 +87,38 @@ def _last_loss(run_dir) -> float | None:
     return losses[-1] if losses else None
 
 
-def _switch_to_float64(after: int) -> None:
-    """Run the L-BFGS phase's iterations from ``after`` on in float64 (fresh L-BFGS memory)."""
+def _switch_to_float64(after: int | None) -> None:
+    """Run the L-BFGS phase in float64 from iteration ``after`` on, or (None) from the first
+    iteration that leaves the weights unchanged in float32 (fresh L-BFGS memory)."""
     from sirenkit.problems.problem import Batch
     from sirenkit.training import loop
 
     step = loop._LBFGSPhase.step
 
+    def to_float64(self) -> None:
+        self.switched = True
+        for p in self.params:
+            p.data = p.data.double()
+        b = self.batch
+        self.batch = Batch(
+            [x.double() for x in b.points],
+            [None if d is None else d.double() for d in b.data],
+            b.noise,
+        )
+        self.optimizer = torch.optim.LBFGS(
+            self.params, lr=1.0, max_iter=1, max_eval=26, line_search_fn="strong_wolfe"
+        )
+        self._last = None
+
     def switching(self):
         self.count = getattr(self, "count", 0) + 1
-        if self.count == after + 1:
-            for p in self.params:
-                p.data = p.data.double()
-            b = self.batch
-            self.batch = Batch(
-                [x.double() for x in b.points],
-                [None if d is None else d.double() for d in b.data],
-                b.noise,
-            )
-            self.optimizer = torch.optim.LBFGS(
-                self.params, lr=1.0, max_iter=1, max_eval=26, line_search_fn="strong_wolfe"
-            )
-            self._last = None
-        return step(self)
+        if after is not None and self.count == after + 1:
+            to_float64(self)
+        out = step(self)
+        if after is None and self.stalled and not getattr(self, "switched", False):
+            to_float64(self)
+            self.stalled = False
+        return out
 
     loop._LBFGSPhase.step = switching
 
@@ -162,7 +171,7 @@ def main(argv: list[str] | None = None) -> None:
                 super().__init__(*a, **k, tolerance_grad=args.gtol, tolerance_change=0.0)
 
         torch.optim.LBFGS = Tolerant
-    if args.f64_after is not None:
+    if args.f64_after is not None or args.f64_on_stall:
         _switch_to_float64(args.f64_after)
     torch.manual_seed(args.seed)
     problem, net = build(args)
