@@ -146,6 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--f64", action="store_true", help="the whole run in float64")
     ap.add_argument("--gtol", type=float, default=None, help="L-BFGS tolerance_grad")
     ap.add_argument("--f64-after", type=int, default=None, help="L-BFGS iterations before float64")
+    ap.add_argument("--f64-on-stall", action="store_true", help="float64 once float32 stalls")
     args = ap.parse_args(argv)
     if args.half and not args.sym:
         ap.error("--half needs --sym")
