@@ -105,6 +105,7 @@ def _switch_to_float64(after: int | None) -> None:
             [None if d is None else d.double() for d in b.data],
             b.noise,
         )
+        self.task._fixed = self.batch  # the task's check of its fixed points uses them too
         self.optimizer = torch.optim.LBFGS(
             self.params, lr=1.0, max_iter=1, max_eval=26, line_search_fn="strong_wolfe"
         )
