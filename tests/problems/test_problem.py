@@ -447,6 +447,7 @@ def test_lbfgs_ends_when_an_iteration_leaves_the_weights_unchanged(tmp_path):
     summary = json.loads((run.run_dir / "summary.json").read_text())
     assert summary["steps"] < 50
     assert summary["stopped"].startswith("L-BFGS stalled: iteration")
+    assert run.stopped == summary["stopped"]  # the closing line says it too
     assert summary["rms_c0"] < 1e-4
 
 
