@@ -521,3 +521,29 @@ def test_a_field_that_holds_at_the_lbfgs_points_only_is_reported(tmp_path, capsy
         err = capsys.readouterr().err
         assert ("at the 8 points L-BFGS fits" in err) is told, err
         assert err.count("L-BFGS fits") <= 1
+
+
+def test_a_float64_network_solves_and_is_scored_in_float64(tmp_path):
+    """The points follow the default dtype; the reference, the residual summary and the
+    figures follow the network's (float64 L-BFGS goes below float32's rounding)."""
+    problem, reference = heat_problem()
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        torch.manual_seed(0)
+        out = sk.solve(
+            problem,
+            sk.Siren(2, 16, 1, 1, w0=2.0),
+            reference=reference,
+            steps=40,
+            then_lbfgs=5,
+            out=tmp_path,
+            progress=False,
+            eval_every=0,
+            checkpoint_every=0,
+        )
+    finally:
+        torch.set_default_dtype(before)
+    assert next(out.model.parameters()).dtype == torch.float64
+    assert math.isfinite(out.final["rel_l2"]) and math.isfinite(out.final["rms_c0"])
+    assert (out.run_dir / "solution.npz").is_file()

@@ -14,7 +14,7 @@ from torch import nn
 from ..errors import SirenkitError
 from ..nets.registry import TaskShape
 from ..training.task import Task
-from .problem import Batch, Problem, Reference, unknown_values
+from .problem import Batch, Problem, Reference, model_dtype, unknown_values
 
 OVERFIT = 10.0
 """A constraint whose RMS residual at fresh points is this many times the one at the L-BFGS
@@ -177,14 +177,14 @@ class ProblemTask(Task):
 def residual_rms(problem: Problem, model: nn.Module, points: int = 4096) -> dict[str, float]:
     """Root mean square residual of every constraint at fresh points (for the summary)."""
     gen = torch.Generator().manual_seed(4321)
-    device = next(model.parameters()).device
+    device, dtype = next(model.parameters()).device, model_dtype(model)
     out = {}
     for c in problem.constraints:
         x, d = c.domain.draw(
             c.points if c.points is None else min(points, 4 * c.points), gen, problem.names
         )
-        x = x.float().to(device)
-        d = None if d is None else d.float().to(device)
+        x = x.to(device, dtype)
+        d = None if d is None else d.to(device, dtype)
         with torch.no_grad():
             r = problem.residual(c, model, x, d)
         out[c.name] = float(np.sqrt(float((r.abs() ** 2).mean())))
