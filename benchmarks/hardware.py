@@ -12,6 +12,11 @@ orientation of its products:
   the pre-activation, write the outgoing gradient: 5 passes of ``n x width`` float32) at the
   **memory bandwidth**, the best of several copies of a 256 MiB tensor into a preallocated one.
 
+The step of ``sirenkit fit image`` after its bfloat16 phase (``--precision bfloat16-backward``)
+takes the backward products of its hidden sine layers in bfloat16; its bound counts those
+FLOPs at the **bfloat16 GEMM peak** (the same square product in bfloat16) and the rest as
+above, so it stays a bound for the step it is held against.
+
 A step can only come close to this bound, never beat it: a step/bound ratio below 1 means the
 bound is wrong. sirenkit's step and the authors' Colab step (:mod:`benchmarks.reference`) run
 in one process under the same process settings (both with :func:`keep_freed_memory`, as
@@ -38,6 +43,7 @@ import torch
 from benchmarks.common import machine, table, write_json
 from benchmarks.reference import ReferenceSiren
 from sirenkit import Siren
+from sirenkit.nets.siren import LOW_BACKWARD_MIN_WIDTH, bfloat16_backward
 from sirenkit.runtime import keep_freed_memory
 from sirenkit.signals import grid
 
@@ -84,6 +90,15 @@ def layer_widths(hidden: int, layers: int, n_in: int = 2, n_out: int = 1) -> lis
     return list(itertools.pairwise(widths))
 
 
+def low_backward_flops(n: int, shapes: list[tuple[int, int]]) -> float:
+    """The part of :func:`step_flops` that ``bfloat16-backward`` takes in bfloat16: the input
+    and weight gradients of the hidden sine layers (input at least
+    :data:`~sirenkit.nets.siren.LOW_BACKWARD_MIN_WIDTH` wide; the first layer and the linear
+    output layer stay float32)."""
+    hidden = shapes[1:-1]
+    return sum(2.0 * n * i * o * 2 for i, o in hidden if i >= LOW_BACKWARD_MIN_WIDTH)
+
+
 def step_flops(n: int, shapes: list[tuple[int, int]]) -> float:
     """Matrix FLOPs of one training step on ``n`` points (forward + backward).
 
@@ -99,9 +114,11 @@ def elementwise_bytes(n: int, hidden: int, sine_layers: int) -> float:
     return float(ELEMENTWISE_PASSES * sine_layers * n * hidden * 4)
 
 
-def gemm_peak(repeats: int = 5, side: int = GEMM_SIDE) -> float:
-    """FLOP/s of the best of ``repeats`` square float32 products at the current thread count."""
-    a, b, out = torch.randn(side, side), torch.randn(side, side), torch.empty(side, side)
+def gemm_peak(repeats: int = 5, side: int = GEMM_SIDE, dtype: torch.dtype = torch.float32) -> float:
+    """FLOP/s of the best of ``repeats`` square products in ``dtype`` at the current thread
+    count."""
+    a, b = torch.randn(side, side, dtype=dtype), torch.randn(side, side, dtype=dtype)
+    out = torch.empty(side, side, dtype=dtype)
     return 2.0 * side**3 / best_seconds(lambda: torch.mm(a, b, out=out), repeats)
 
 
@@ -111,13 +128,17 @@ def memory_bandwidth(repeats: int = 5, nbytes: int = COPY_BYTES) -> float:
     return 2.0 * nbytes / best_seconds(lambda: dst.copy_(src), repeats)
 
 
-def training_step(model: torch.nn.Module, coords: torch.Tensor) -> Callable[[], None]:
-    """One full-batch Adam step on an MSE loss, as the training loop does it."""
+def training_step(
+    model: torch.nn.Module, coords: torch.Tensor, low_backward: bool = False
+) -> Callable[[], None]:
+    """One full-batch Adam step on an MSE loss, as the training loop does it (with
+    ``low_backward``, as it does under ``--precision bfloat16-backward``)."""
     target = torch.rand(coords.shape[0], 1) * 2 - 1
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
 
     def step() -> None:
-        out = model(coords)
+        with bfloat16_backward(low_backward):
+            out = model(coords)
         out = out[0] if isinstance(out, tuple) else out
         loss = torch.mean((out - target) ** 2)
         opt.zero_grad(set_to_none=True)
@@ -176,23 +197,28 @@ def measure(
     shapes = layer_widths(hidden, layers)
     torch.manual_seed(0)
     ours = training_step(Siren(2, hidden, layers - 2, 1), coords)
+    ours_low = training_step(Siren(2, hidden, layers - 2, 1), coords, low_backward=True)
     reference = training_step(ReferenceSiren(2, hidden, layers - 2, 1), coords)
     # Memory first: with freed memory kept, a step's high-water mark would not move.
     ours_mib, ref_mib = peak_step_memory(ours), peak_step_memory(reference)
     flops, nbytes = step_flops(n, shapes), elementwise_bytes(n, hidden, layers - 1)
-    sides = {"ours": ours, "reference": reference}
+    low_flops = low_backward_flops(n, shapes)
+    sides = {"ours": ours, "ours_low": ours_low, "reference": reference}
     times: dict[str, list[float]] = {f"{k}_{m}": [] for k in sides for m in ("kept", "plain")}
-    peaks: dict[str, list[float]] = {"gemm": [], "bandwidth": []}
+    peaks: dict[str, list[float]] = {"gemm": [], "gemm_bf16": [], "bandwidth": []}
     per_round = max(1, repeats // rounds)
     for _ in range(rounds):
         peaks["gemm"].append(gemm_peak(per_round + 2))
+        peaks["gemm_bf16"].append(gemm_peak(per_round + 2, dtype=torch.bfloat16))
         peaks["bandwidth"].append(memory_bandwidth(per_round + 2))
         for malloc in ("kept", "plain"):
             with keep_freed_memory(malloc == "kept"):
                 for name, step in sides.items():
                     times[f"{name}_{malloc}"].append(median_seconds(step, per_round, warmup=1))
     gemm, bandwidth = max(peaks["gemm"]), max(peaks["bandwidth"])
+    gemm_bf16 = max(peaks["gemm_bf16"])
     bound_mm, bound_ew = flops / gemm, nbytes / bandwidth
+    bound_low = (flops - low_flops) / gemm + low_flops / gemm_bf16 + bound_ew
     return {
         "points": n,
         "hidden": hidden,
@@ -202,6 +228,10 @@ def measure(
         "step_gflop": flops / 1e9,
         "step_elementwise_gb": nbytes / 1e9,
         "gemm_gflops": gemm / 1e9,
+        "gemm_bf16_gflops": gemm_bf16 / 1e9,
+        "low_backward_gflop": low_flops / 1e9,
+        "bound_low_backward": bound_low,
+        "sirenkit_step_low_backward": min(times["ours_low_kept"]),
         "bandwidth_gbs": bandwidth / 1e9,
         "bound_matmul": bound_mm,
         "bound_elementwise": bound_ew,
@@ -255,6 +285,17 @@ def cases(quick: bool) -> list[dict]:
             "note": "reference = bound (a ratio < 1 would disprove it); " + work_note(m),
         },
         {
+            "case": "bfloat16-backward step vs its lower bound",
+            "value": m["sirenkit_step_low_backward"],
+            "reference": m["bound_low_backward"],
+            "ratio": m["sirenkit_step_low_backward"] / m["bound_low_backward"],
+            "unit": "s/step",
+            "note": f"fit image's step after its bfloat16 phase; {m['low_backward_gflop']:.1f} "
+            f"of the GFLOP at the best bfloat16 product {m['gemm_bf16_gflops']:.0f} GFLOP/s; "
+            f"{m['sirenkit_step'] / m['sirenkit_step_low_backward']:.2f}x cheaper than the "
+            "float32 step",
+        },
+        {
             "case": "Colab step vs lower bound",
             "value": m["reference_step"],
             "reference": m["bound"],
@@ -306,6 +347,12 @@ def main() -> None:
         {"what": "bound: matrix FLOPs at GEMM peak", "s": m["bound_matmul"]},
         {"what": "bound: element-wise bytes at bandwidth", "s": m["bound_elementwise"]},
         {"what": "lower bound", "s": m["bound"]},
+        {"what": "lower bound, bfloat16 backward products", "s": m["bound_low_backward"]},
+        {
+            "what": "sirenkit step, bfloat16-backward, freed memory kept",
+            "s": m["sirenkit_step_low_backward"],
+            "x bound": m["sirenkit_step_low_backward"] / m["bound_low_backward"],
+        },
     ]
     for name, key in (
         ("sirenkit step", "sirenkit_step"),

@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import runpy
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -454,16 +455,28 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--json", type=Path)
     ap.add_argument("--write-docs", action="store_true")
     ap.add_argument(
-        "--from-json", type=Path, help="print (and with --write-docs write) a saved run's table"
+        "--from-json",
+        type=Path,
+        nargs="+",
+        help="print (and with --write-docs write) the table of saved runs (rows in order)",
     )
     args = ap.parse_args(argv)
     if args.from_json is not None:
-        saved = json.loads(args.from_json.read_text())
-        md = table(saved["rows"], COLUMNS) + "\n\n" + goals(saved["rows"], saved.get("shock"))
-        md += f"\n\nMeasured on {saved['machine']}; {saved['load']}."
+        runs = [json.loads(p.read_text()) for p in args.from_json]
+        saved = {
+            "rows": [r for run in runs for r in run["rows"]],
+            "shock": next((run["shock"] for run in runs if run.get("shock")), None),
+        }
+        md = table(saved["rows"], COLUMNS) + "\n\n" + goals(saved["rows"], saved["shock"])
+        for p, run in zip(args.from_json, runs, strict=True):
+            md += f"\n\n`{p.name}`: {run.get('command', 'python -m benchmarks.pde')}, "
+            md += f"measured on {run['machine']}; {run['load']}."
         print(md)
         if args.write_docs:
-            write_doc_block(DOC, "pde-table", md, "python -m benchmarks.pde --write-docs")
+            command = "python -m benchmarks.pde --from-json " + " ".join(
+                str(p) for p in args.from_json
+            )
+            write_doc_block(DOC, "pde-table", md, command)
         return saved
     torch.set_num_threads(1)
     rows: list[dict[str, Any]] = []
@@ -498,7 +511,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     md = table(rows, COLUMNS) + "\n\n" + goals(rows, shock)
     print(md)
     print(f"{machine()}; {load()}")
-    payload = {"rows": rows, "shock": shock, "machine": machine(), "load": load()}
+    command = "python -m benchmarks.pde " + " ".join(argv if argv is not None else sys.argv[1:])
+    payload = {
+        "rows": rows,
+        "shock": shock,
+        "machine": machine(),
+        "load": load(),
+        "command": command.strip(),
+    }
     write_json(args.json, payload)
     if args.write_docs:
         write_doc_block(DOC, "pde-table", md, "python -m benchmarks.pde --write-docs")

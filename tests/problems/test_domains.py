@@ -126,3 +126,21 @@ def test_point_set_with_replacement_draws_any_number_of_its_points():
     assert len(torch.unique(x)) <= 10  # repeats: drawn with replacement
     small, _ = sk.domains.PointSet(values[:, None]).draw(25, torch.Generator())
     assert len(small) == 10  # without: every point once
+
+
+def test_faces_and_edges_get_their_share_of_every_draw():
+    """Two points on a segment's end faces: one on each, every time (independent draws put
+    both on one end half the time, and an L-BFGS batch then never saw the other condition);
+    a polygon's edges get points in proportion to their lengths, to within one."""
+    g = torch.Generator().manual_seed(0)
+    ends = sk.domains.Box([0], [3]).faces(0)
+    for _ in range(20):
+        assert sorted(ends.sample(2, g).ravel().tolist()) == [0.0, 3.0]
+    rect = sk.domains.Box([0, 0], [2, 1]).boundary.sample(60, g)
+    counts = [int((rect[:, 0] == 0).sum()), int((rect[:, 0] == 2).sum())]
+    counts += [int((rect[:, 1] == 0).sum()), int((rect[:, 1] == 1).sum())]
+    assert counts == [10, 10, 20, 20]
+    tri = sk.domains.Polygon([[0, 0], [3, 0], [0, 4]]).boundary.sample(12, g)  # sides 3, 5, 4
+    on_x = int((tri[:, 1].abs() < 1e-9).sum())
+    on_y = int((tri[:, 0].abs() < 1e-9).sum())
+    assert on_x in (3, 4) and on_y in (4, 5) and 12 - on_x - on_y in (4, 5, 6)

@@ -447,6 +447,7 @@ def test_lbfgs_ends_when_an_iteration_leaves_the_weights_unchanged(tmp_path):
     summary = json.loads((run.run_dir / "summary.json").read_text())
     assert summary["steps"] < 50
     assert summary["stopped"].startswith("L-BFGS stalled: iteration")
+    assert run.stopped == summary["stopped"]  # the closing line says it too
     assert summary["rms_c0"] < 1e-4
 
 
@@ -496,3 +497,53 @@ def test_a_module_handed_to_solve_trains_and_its_checkpoint_says_how_to_reload(t
     with pytest.raises(sk.SirenkitError, match=r"a Sequential.*built in Python") as info:
         sk.load(run.run_dir)
     assert "\n" not in str(info.value)
+
+
+def test_a_field_that_holds_at_the_lbfgs_points_only_is_reported(tmp_path, capsys):
+    """Eight points for L-BFGS to fit: the residual between them is far larger, and the run
+    says so in one line; with enough points it says nothing."""
+    line = sk.domains.Box([0], [math.pi])
+
+    def oscillator(f):
+        return f.d("x", "x") + 9 * f.u
+
+    for points, told in ((8, True), (512, False)):
+        problem = sk.Problem(
+            [
+                sk.Constraint(line, oscillator, points=points),
+                sk.Constraint(sk.domains.PointSet([[0.5]], [[1.0]]), lambda f: f.u - f.data),
+            ],
+            names=("x",),
+        )
+        torch.manual_seed(0)
+        net = sk.Siren(1, 32, 2, 1, w0=3.0)
+        sk.solve(problem, net, steps=50, then_lbfgs=100, out=tmp_path, progress=False)
+        err = capsys.readouterr().err
+        assert ("at the 8 points L-BFGS fits" in err) is told, err
+        assert err.count("L-BFGS fits") <= 1
+
+
+def test_a_float64_network_solves_and_is_scored_in_float64(tmp_path):
+    """The points follow the default dtype; the reference, the residual summary and the
+    figures follow the network's (float64 L-BFGS goes below float32's rounding)."""
+    problem, reference = heat_problem()
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        torch.manual_seed(0)
+        out = sk.solve(
+            problem,
+            sk.Siren(2, 16, 1, 1, w0=2.0),
+            reference=reference,
+            steps=40,
+            then_lbfgs=5,
+            out=tmp_path,
+            progress=False,
+            eval_every=0,
+            checkpoint_every=0,
+        )
+    finally:
+        torch.set_default_dtype(before)
+    assert next(out.model.parameters()).dtype == torch.float64
+    assert math.isfinite(out.final["rel_l2"]) and math.isfinite(out.final["rms_c0"])
+    assert (out.run_dir / "solution.npz").is_file()

@@ -174,3 +174,29 @@ def test_bfloat16_backward_is_on_in_the_float32_training_steps_only(tmp_path):
     assert not all(torch.equal(p, q) for p, q in zip(low, exact, strict=True))
     assert abs(out.final["psnr"] - reference.final["psnr"]) < 0.1
     assert_resume_matches_full_run(cfg)
+
+
+def test_where_bfloat16_is_not_faster_the_run_trains_in_float32_and_says_so(
+    tmp_path, monkeypatch, capsys
+):
+    """On hardware that emulates bfloat16 the recipe's bfloat16 phases would cost more: the
+    run is then the float32 run, bit for bit, and the saved config keeps what was asked."""
+    from sirenkit.training import loop
+
+    asked = tiny_config(tmp_path, precision="bfloat16-backward", bfloat16_steps=4)
+    assert loop.bfloat16_speedup(torch.device("cpu")) > 0  # measured on this machine
+    monkeypatch.setattr(loop, "bfloat16_speedup", lambda device: 0.8)
+    slow = run(asked)
+    assert "bfloat16 products are not faster than float32" in capsys.readouterr().err
+    saved = json.loads((slow.run_dir / "config.json").read_text())["train"]
+    assert saved["precision"] == "bfloat16-backward" and saved["bfloat16_steps"] == 4
+    exact = run(tiny_config(tmp_path))
+    for p, q in zip(slow.model.parameters(), exact.model.parameters(), strict=True):
+        assert torch.equal(p, q)
+    monkeypatch.setattr(loop, "bfloat16_speedup", lambda device: 2.0)
+    fast = run(tiny_config(tmp_path, precision="bfloat16-backward", bfloat16_steps=4))
+    assert "not faster" not in capsys.readouterr().err
+    assert not all(
+        torch.equal(p, q)
+        for p, q in zip(fast.model.parameters(), exact.model.parameters(), strict=True)
+    )

@@ -56,6 +56,24 @@ def test_index_lists_every_run_with_its_task_and_metrics(base_url, runs_dir):
     assert image["metrics"]["psnr"] == pytest.approx(
         json.loads((runs_dir / "image-camera" / "summary.json").read_text())["psnr"]
     )
+    # what to show comes from each run's config.json (its task's views), not its task's name
+    assert image["views"] == ["image"] and rows["sdf-sphere"]["views"] == ["sdf"]
+    assert rows["wave-uniform"]["views"] == []
+
+
+def test_a_runs_views_are_what_it_records_or_for_old_runs_what_its_task_had(tmp_path):
+    from sirenkit.viewer.runs import run_record
+
+    for name, views in (("image-a", ["audio"]), ("image-b", None), ("solve-c", None)):
+        folder = tmp_path / name
+        folder.mkdir()
+        config = {"_config": "x:Y"} | ({} if views is None else {"_views": views})
+        (folder / "config.json").write_text(json.dumps(config))
+        (folder / "metrics.jsonl").write_text("")
+    rows = {n: run_record(tmp_path, tmp_path / n) for n in ("image-a", "image-b", "solve-c")}
+    assert rows["image-a"]["views"] == ["audio"]  # recorded: whatever the folder is called
+    assert rows["image-b"]["views"] == ["image"]  # written before views were recorded
+    assert rows["solve-c"]["views"] == []
 
 
 def test_live_metrics_are_read_from_a_byte_offset(base_url, runs_dir):

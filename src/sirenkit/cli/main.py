@@ -159,7 +159,11 @@ def _report(prog: str, outcome: object) -> None:
         return
     shown = ", ".join(f"{k} {v:.4g}" for k, v in task.report(final).items())
     seconds = getattr(outcome, "train_time", 0.0)
-    print(f"{prog}: {seconds:.1f} s of training; {shown or 'no metrics'}; results in {run_dir}")
+    stopped = getattr(outcome, "stopped", None)
+    ended = f" (ended early: {stopped})" if stopped else ""
+    print(
+        f"{prog}: {seconds:.1f} s of training{ended}; {shown or 'no metrics'}; results in {run_dir}"
+    )
 
 
 def _interrupted() -> type[BaseException] | tuple[()]:

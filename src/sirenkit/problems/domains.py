@@ -213,6 +213,17 @@ class Slice(Domain):
         return self.box.bounds
 
 
+def shares(weights: torch.Tensor, n: int, generator: torch.Generator) -> torch.Tensor:
+    """The part (index into ``weights``) each of ``n`` points goes to, in proportion to the
+    weights, by systematic sampling: part ``i`` gets ``floor`` or ``ceil`` of ``n p_i`` points.
+    Independent draws leave a part out by chance: two points on a segment's two end faces both
+    landed on one end half the time, and an L-BFGS phase on such a batch never saw the other
+    boundary condition."""
+    cdf = (weights.double() / weights.sum()).cumsum(0)
+    u = torch.rand(1, generator=generator, dtype=torch.float64)
+    return torch.searchsorted(cdf, (torch.arange(n) + u) / n, right=True).clamp_max(len(cdf) - 1)
+
+
 class Faces(Domain):
     """Both faces of a box along some axes, drawn in proportion to their areas."""
 
@@ -225,13 +236,12 @@ class Faces(Domain):
     def sample(self, n: int, generator: torch.Generator, names: Names = None) -> torch.Tensor:
         ks = [resolve_axis(a, names, self.dim) for a in self.axes]
         extent = self.box.hi - self.box.lo
-        area = torch.stack([extent.prod() / extent[k] for k in ks])
+        area = torch.stack([extent.prod() / extent[k] for k in ks for _ in "lh"])
         x = self.box.sample(n, generator)
-        which = torch.multinomial(area, n, replacement=True, generator=generator)
-        side = torch.rand(n, generator=generator) < 0.5
+        face = shares(area, n, generator)  # face 2i: axis ks[i] at lo, 2i + 1: at hi
         for i, k in enumerate(ks):
-            rows = which == i
-            x[rows, k] = torch.where(side[rows], self.box.hi[k], self.box.lo[k])
+            x[face == 2 * i, k] = self.box.lo[k]
+            x[face == 2 * i + 1, k] = self.box.hi[k]
         return x
 
     def contains(self, x: torch.Tensor, names: Names = None) -> torch.Tensor:
@@ -354,7 +364,7 @@ class PolygonBoundary(Domain):
         return self.a.min(0).values, self.a.max(0).values
 
     def sample(self, n: int, generator: torch.Generator, names: Names = None) -> torch.Tensor:
-        edge = torch.multinomial(self.lengths, n, replacement=True, generator=generator)
+        edge = shares(self.lengths, n, generator)
         t = torch.rand((n, 1), generator=generator, dtype=torch.float64)
         return self.a[edge] + t * (self.b[edge] - self.a[edge])
 

@@ -34,15 +34,20 @@ def _image(ax, fig, values: np.ndarray, extent, title: str, names, cmap="viridis
 
 
 def write_solution_figures(
-    problem: Problem, model: nn.Module, run_dir: Path, reference: Reference | None
+    problem: Problem,
+    model: nn.Module,
+    run_dir: Path,
+    reference: Reference | None,
+    rms: dict[str, float] | None = None,
 ) -> None:
-    """``solution.png`` (field, residual, error), ``solution.npz`` and ``residual.json``."""
+    """``solution.png`` (field, residual, error), ``solution.npz`` and ``residual.json`` (the
+    RMS residuals ``rms`` when the final evaluation has them, else computed here)."""
+    from .problem import model_dtype
     from .task import residual_rms
 
-    device = next(model.parameters()).device
-    (run_dir / "residual.json").write_text(
-        json.dumps({"rms": residual_rms(problem, model)}, indent=2) + "\n"
-    )
+    device, dtype = next(model.parameters()).device, model_dtype(model)
+    rms = residual_rms(problem, model) if rms is None else rms
+    (run_dir / "residual.json").write_text(json.dumps({"rms": rms}, indent=2) + "\n")
     lo, hi = problem.constraints[0].domain.bounds
     d, names = problem.dim, problem.names
     if d > 3:
@@ -53,10 +58,10 @@ def write_solution_figures(
         axes[across] = torch.linspace(float(lo[across]), float(hi[across]), 4, dtype=torch.float64)
     x = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1).reshape(-1, d)
     inside = _mask(problem, x)
-    u = problem.values(model, x.float().to(device)).cpu().numpy()
+    u = problem.values(model, x.to(device, dtype)).cpu().numpy()
     u[~inside] = np.nan
     c0 = problem.constraints[0]
-    r = _residual_on(problem, model, x.float().to(device))
+    r = _residual_on(problem, model, x.to(device, dtype))
     if r is not None:
         r[~inside] = np.nan
     np.savez_compressed(

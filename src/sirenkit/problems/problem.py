@@ -255,8 +255,14 @@ class Problem:
     @torch.no_grad()
     def values(self, model: nn.Module, x: torch.Tensor, chunk: int = 16384) -> torch.Tensor:
         """The field's values at ``x`` ``(N, d)`` (no gradients), ``(N, m)``."""
+        x = x.to(model_dtype(model))  # a float64 network is evaluated in float64
         parts = [self.field(model, x[i : i + chunk]).u for i in range(0, len(x), chunk)]
         return torch.cat(parts)
+
+
+def model_dtype(model: nn.Module) -> torch.dtype:
+    """The floating dtype of ``model``'s weights (a float64 network is evaluated in float64)."""
+    return next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
 
 
 RESERVED = ("loss", "step", "time", "lr", "eval", "rel_l2")
@@ -387,12 +393,13 @@ class Reference:
     def error(self, problem: Problem, model: nn.Module) -> float:
         """Relative L2 error ``||u - u_ref|| / ||u_ref||`` over the reference points."""
         device = next(model.parameters()).device
-        u = problem.values(model, self.points.to(device)).cpu()
+        u = problem.values(model, self.points.to(device, model_dtype(model))).cpu().double()
         if u.shape != self.values.shape:
             raise SirenkitError(
                 f"reference has {self.values.shape[1]} values per point, the field {u.shape[1]}"
             )
-        return float((u - self.values).norm() / self.values.norm().clamp_min(1e-30))
+        ref = self.values.double()
+        return float((u - ref).norm() / ref.norm().clamp_min(1e-30))
 
 
 def as_reference(obj: Any, problem: Problem) -> Reference | None:

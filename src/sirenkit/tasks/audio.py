@@ -70,6 +70,7 @@ class AudioTask(Task):
     """Regress samples on their [-1, 1] times with a mean squared error."""
 
     name = "audio"
+    views = ("audio",)
     renderer = "sirenkit.cli.render:render_audio_run"
     headline = "snr"
     reported = ("mse", "snr")

@@ -89,6 +89,7 @@ class ImageTask(Task):
     """
 
     name = "image"
+    views = ("image",)
     renderer = "sirenkit.cli.render:render_image_run"
     headline = "psnr"
     reported = ("psnr", "ssim")

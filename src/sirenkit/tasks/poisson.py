@@ -147,6 +147,7 @@ class PoissonTask(ProblemTask):
     """Fit a network's gradient or Laplacian to an image's; the values are never seen."""
 
     name = "poisson"
+    views = ("image",)
     renderer = "sirenkit.cli.render:render_image_run"
 
     def __init__(

@@ -152,6 +152,7 @@ class SdfTask(ProblemTask):
     set of :func:`~sirenkit.physics.sdf.sdf_problem`, and the meshes and metrics it ends with."""
 
     name = "sdf"
+    views = ("sdf",)
     headline = "chamfer"
     reported = ("chamfer", "iou", "hausdorff", "normal_consistency", "components")
 

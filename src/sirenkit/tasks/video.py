@@ -135,6 +135,7 @@ class VideoTask(Task):
     """Regress pixel colours on [-1, 1] ``(t, y, x)`` coordinates, a random subset per step."""
 
     name = "video"
+    views = ("video",)
     headline = "psnr"
 
     def __init__(

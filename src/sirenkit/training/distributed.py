@@ -16,7 +16,9 @@ CUDA devices, gloo otherwise). The shared loop then
 Batches are sharded along the first dimension of every tensor they hold, so a task's batch
 must be example-major (shared tensors such as a coordinate grid belong on the task instead).
 With a global batch that is not a multiple of N the shards differ by one example and the
-averaged gradient weighs examples slightly unequally.
+averaged gradient weighs examples slightly unequally. A problem's batch (``sirenkit solve``,
+the PDE and SDF commands: a list of point sets per constraint, some of a few points) is not
+sharded: every rank computes it whole and the same gradient, a correct run but no faster one.
 """
 
 from __future__ import annotations

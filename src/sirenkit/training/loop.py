@@ -3,7 +3,9 @@ optional L-BFGS phase (``TrainConfig.then_lbfgs``), checkpointed and resumed the
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from .checkpoint import CHECKPOINT_NAME, save_checkpoint
 from .config import TrainConfig
 from .metrics_log import MetricsLog
 from .optim import LearnedRateSGD, is_learned_rate_state
+from .precision import MIN_SPEEDUP, bfloat16_speedup
 from .schedule import batch_size_at, learning_rate
 from .task import Task
 
@@ -92,21 +95,42 @@ class TrainResult:
 
 def _optimizer(
     model: nn.Module,
-    task: Task,
     cfg: TrainConfig,
     rates: Sequence[torch.Tensor] | None,
     saved: dict[str, Any] | None,
+    extra: Sequence[nn.Parameter] = (),
 ) -> torch.optim.Optimizer:
-    """Adam on the network's and the task's own parameters, or the learned-rate steps of a
-    learned initialisation (given, or, on resume, named by the saved optimiser state, which
-    then restores the rates)."""
+    """Adam on the network's parameters and ``extra`` (the task's own), or the learned-rate
+    steps of a learned initialisation (given, or, on resume, named by the saved optimiser
+    state, which then restores the rates)."""
     if rates is None and is_learned_rate_state(saved):
         rates = [torch.zeros_like(p) for p in model.parameters()]
     if rates is not None:
-        if task.parameters():
+        if extra:
             raise SirenkitError("--init: a task with parameters of its own cannot take it")
         return LearnedRateSGD(model.parameters(), rates, lr=cfg.lr, peak=cfg.lr)
-    return torch.optim.Adam([*model.parameters(), *task.parameters()], lr=cfg.lr, betas=cfg.betas)
+    return torch.optim.Adam([*model.parameters(), *extra], lr=cfg.lr, betas=cfg.betas)
+
+
+def _float32_unless_bfloat16_pays(
+    cfg: TrainConfig, device: torch.device, ctx: Any, main: bool
+) -> TrainConfig:
+    """``cfg``, or the same in float32 throughout when its bfloat16 phases would not be faster
+    on ``device`` (:func:`~sirenkit.training.precision.bfloat16_speedup`; rank 0 decides for
+    all ranks). The saved config keeps what was asked: a resumed run re-measures."""
+    if cfg.precision == "float32" and cfg.bfloat16_steps == 0:
+        return cfg
+    speedup = distributed.broadcast(bfloat16_speedup(device) if main else None, ctx)
+    if speedup >= MIN_SPEEDUP:
+        return cfg
+    if main:
+        print(
+            f"sirenkit: bfloat16 products are not faster than float32 on this {device.type} "
+            f"({speedup:.2f}x): training in float32 instead of --precision {cfg.precision} "
+            f"and --bfloat16-steps {cfg.bfloat16_steps}",
+            file=sys.stderr,
+        )
+    return dataclasses.replace(cfg, precision="float32", bfloat16_steps=0)
 
 
 class Interrupted(Exception):
@@ -160,7 +184,9 @@ def train(
     task.to(device)
     model.train()
     net = distributed.wrap(model, ctx, device)
-    optimizer = _optimizer(model, task, cfg, rates, resume.optimizer if resume else None)
+    cfg = _float32_unless_bfloat16_pays(cfg, device, ctx, main)
+    saved = resume.optimizer if resume else None
+    optimizer = _optimizer(model, cfg, rates, saved, task.parameters())
     low = AUTOCAST_DTYPES[cfg.precision]
     generator = torch.Generator().manual_seed(cfg.seed)
     state = resume or TrainState()

@@ -39,6 +39,8 @@ class RunOutcome:
     task: Task
     final: dict[str, float]
     train_time: float
+    stopped: str | None = None
+    """Why training ended before its last step, if it did (as summary.json's ``stopped``)."""
 
 
 def check_train_config(cfg: RunOptions) -> None:
@@ -140,6 +142,7 @@ def resumed_config(cfg: C, ckpt: dict[str, Any]) -> C:
     run_dir = Path(cfg.resume)
     saved = json.loads((run_dir / "config.json").read_text())
     ref = saved.pop("_config", None)
+    saved.pop("_views", None)
     names = {f.name for f in dataclasses.fields(cfg)}
     # a folder written before the class was recorded: another command's has other fields
     foreign = (ref != _config_ref(type(cfg))) if ref else not set(saved) <= names
@@ -216,7 +219,7 @@ def _run(
         if main:
             name = cfg.name or f"{task.name}-{task.label}"
             run_dir = stack.enter_context(fresh_run_dir(cfg.out, name, CHECKPOINT_NAME))
-            saved = {"_config": _config_ref(type(cfg)), **to_dict(cfg)}
+            saved = {"_config": _config_ref(type(cfg)), "_views": list(task.views), **to_dict(cfg)}
             (run_dir / "config.json").write_text(json.dumps(saved, indent=2) + "\n")
         run_dir = distributed.broadcast(run_dir, distributed.current())
         return _train(cfg, task, model, run_dir, None, callbacks, rates)
@@ -263,7 +266,7 @@ def _train(
     )
     model.eval()
     if not main:
-        return RunOutcome(run_dir, model, task, result.final, result.train_time)
+        return RunOutcome(run_dir, model, task, result.final, result.train_time, result.stopped)
     task.write_outputs(model, run_dir)
     summary = {
         "task": task.name,
@@ -281,7 +284,7 @@ def _train(
     _plot_history(run_dir, task.headline)
     if tb:
         tb.finish(result.steps)
-    return RunOutcome(run_dir, model, task, result.final, result.train_time)
+    return RunOutcome(run_dir, model, task, result.final, result.train_time, result.stopped)
 
 
 def _plot_history(run_dir: Path, headline: str) -> None:

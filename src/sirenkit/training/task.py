@@ -29,6 +29,12 @@ class Task(ABC):
     """Final metrics (from :meth:`evaluate`) a command's closing line shows, in order; those
     absent from a run are left out. Empty: the headline, then the first others."""
 
+    views: ClassVar[tuple[str, ...]] = ()
+    """What ``sirenkit view`` shows of this task's runs beyond curves, fields, meshes and files:
+    ``image`` (the reconstruction, zoomable), ``audio`` (players), ``video`` (frames), ``sdf``
+    (slices through the network). Recorded in every run's config.json, so the viewer needs no
+    list of tasks."""
+
     renderer: ClassVar[str | None] = None
     """How ``sirenkit render`` re-renders a run of this task: ``'module:function'``, called as
     ``function(render_config, checkpoint, path) -> Path``. Stored in every checkpoint, so the

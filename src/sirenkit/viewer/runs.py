@@ -96,6 +96,25 @@ def guess_task(folder: Path, summary: dict | None) -> str:
     return head if head in KNOWN_KINDS else "?"
 
 
+LEGACY_VIEWS = {
+    "image": ["image"],
+    "poisson": ["image"],
+    "audio": ["audio"],
+    "video": ["video"],
+    "sdf": ["sdf"],
+}
+"""The views of run folders written before runs recorded theirs (config.json ``_views``)."""
+
+
+def run_views(config: dict[str, Any], task: str) -> list[str]:
+    """What the viewer shows of a run (its task's :attr:`~sirenkit.training.task.Task.views`,
+    as its config.json records them)."""
+    views = config.get("_views")
+    if isinstance(views, list) and all(isinstance(v, str) for v in views):
+        return views
+    return LEGACY_VIEWS.get(task, [])
+
+
 def run_record(root: Path, folder: Path) -> dict[str, Any]:
     """One index row: task, signal, model, steps, headline metrics, date, state, loss curve."""
     summary = _json(folder / "summary.json")
@@ -132,6 +151,7 @@ def run_record(root: Path, folder: Path) -> dict[str, Any]:
     return {
         "id": folder.resolve().relative_to(root.resolve()).as_posix(),
         "task": guess_task(folder, summary),
+        "views": run_views(config, guess_task(folder, summary)),
         "signal": (summary or {}).get("signal", ""),
         "model": (summary or {}).get("model") or model.get("name", ""),
         "size": f"{model.get('hidden', '')}x{model.get('layers', '')}" if model else "",

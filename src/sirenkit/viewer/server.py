@@ -49,7 +49,7 @@ from .renders import (
     render_window,
     sdf_slice,
 )
-from .runs import RunIndex, metrics_since, run_detail
+from .runs import RunIndex, metrics_since, run_detail, run_views
 
 STATIC = Path(__file__).parent / "static"
 MAX_QUERY = 4096
@@ -235,9 +235,11 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/api/render":
             return self._render(q)
         if path == "/api/slice":
+            folder = v.run_folder(_one(q, "id"))
+            config = json.loads((folder / "config.json").read_text())
             model, facts = v.models.get(v.run_file(_one(q, "id"), "checkpoint.pt"))
-            if facts["task"] != "sdf":
-                raise BadRequest("slices are drawn for sdf runs")
+            if "sdf" not in run_views(config, str(facts["task"])):
+                raise BadRequest("slices are drawn for runs of signed distance fields")
             rgb = sdf_slice(model, _int(q, "axis", 2), _float(q, "pos", 0.0), _int(q, "n", 256))
             return self._send(HTTPStatus.OK, png_bytes(rgb), "image/png")
         if path in ("/api/field", "/api/fieldinfo"):

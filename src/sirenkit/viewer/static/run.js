@@ -277,7 +277,7 @@ function sdfView(runs) {
     meshes.forEach((m) => shown.add(m));
   }
   for (const a of views) for (const b of views) if (a !== b) a.link(b);
-  const sdfRuns = runs.filter((r) => r.task === "sdf" && has(r, "checkpoint.pt"));
+  const sdfRuns = runs.filter((r) => r.views.includes("sdf") && has(r, "checkpoint.pt"));
   if (!sdfRuns.length) return;
   const axis = el("select", {}, ...["x", "y", "z"].map((n, i) => el("option", { value: i }, n)));
   axis.value = "2";
@@ -358,11 +358,11 @@ async function start() {
   summaryTable(runs);
   await curves(runs);
   parent = main;
-  const kinds = new Set(tasks);
-  if (kinds.has("image") || kinds.has("poisson")) imageView(runs.filter((r) => ["image", "poisson"].includes(r.task)));
-  if (kinds.has("audio")) audioView(runs);
-  if (kinds.has("video")) videoView(runs);
-  if (runs.some((r) => r.files.some((f) => /\.(ply|obj|off|stl)$/i.test(f.name))) || kinds.has("sdf")) sdfView(runs);
+  const views = new Set(runs.flatMap((r) => r.views));  // what each run's task declares
+  if (views.has("image")) imageView(runs.filter((r) => r.views.includes("image")));
+  if (views.has("audio")) audioView(runs);
+  if (views.has("video")) videoView(runs);
+  if (runs.some((r) => r.files.some((f) => /\.(ply|obj|off|stl)$/i.test(f.name))) || views.has("sdf")) sdfView(runs);
   await fieldView(runs);
   gallery(runs);
   configAndFiles(runs);
