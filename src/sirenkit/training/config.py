@@ -70,7 +70,9 @@ class TrainConfig:
     is rounded, by ~0.4%); see docs/speed.md."""
     bfloat16_steps: int = 0
     """Steps at the start trained under bfloat16 autocast before --precision takes over: the
-    coarse early fit does not need float32 and its steps cost about half (docs/speed.md)."""
+    coarse early fit does not need float32 and its steps cost about half (docs/speed.md).
+    Both bfloat16 settings apply only where bfloat16 products are measured faster than float32
+    ones; elsewhere the run trains in float32 and says so."""
     progress: bool = True
     """Show a progress bar."""
     log: Literal["none", "tensorboard"] = "none"
