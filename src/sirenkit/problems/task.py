@@ -55,8 +55,8 @@ class ProblemTask(Task):
         self._saved: dict[str, Any] | None = None
         self._checked = not problem.unknowns
         self._rms: dict[str, float] | None = None
-        self._warned = False
         """The last evaluation's RMS residuals (the final one's go to residual.json)."""
+        self._warned = False
 
     @property
     def shape(self) -> TaskShape:
@@ -153,7 +153,7 @@ class ProblemTask(Task):
                 continue
             with torch.no_grad():
                 r = self.problem.residual(c, model, fixed.points[i], fixed.data[i])
-            own = float(np.sqrt(float((r.abs() ** 2).mean())))
+            own = _rms(r)
             fresh = self._rms[c.name]
             if fresh > OVERFIT * max(own, 1e-12):
                 print(
@@ -187,5 +187,10 @@ def residual_rms(problem: Problem, model: nn.Module, points: int = 4096) -> dict
         d = None if d is None else d.to(device, dtype)
         with torch.no_grad():
             r = problem.residual(c, model, x, d)
-        out[c.name] = float(np.sqrt(float((r.abs() ** 2).mean())))
+        out[c.name] = _rms(r)
     return out
+
+
+def _rms(r: torch.Tensor) -> float:
+    """Root mean square of a (possibly complex) residual."""
+    return float(np.sqrt(float((r.abs() ** 2).mean())))

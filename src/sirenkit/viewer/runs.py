@@ -67,7 +67,8 @@ def find_runs(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def _json(path: Path) -> Any:
+def read_json(path: Path) -> Any:
+    """A JSON file's content, or None when it is missing or unreadable."""
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
@@ -106,10 +107,10 @@ LEGACY_VIEWS = {
 """The views of run folders written before runs recorded theirs (config.json ``_views``)."""
 
 
-def run_views(config: dict[str, Any], task: str) -> list[str]:
+def run_views(config: dict[str, Any] | None, task: str) -> list[str]:
     """What the viewer shows of a run (its task's :attr:`~sirenkit.training.task.Task.views`,
-    as its config.json records them)."""
-    views = config.get("_views")
+    as its config.json records them; ``config`` None: unreadable)."""
+    views = (config or {}).get("_views")
     if isinstance(views, list) and all(isinstance(v, str) for v in views):
         return views
     return LEGACY_VIEWS.get(task, [])
@@ -117,8 +118,8 @@ def run_views(config: dict[str, Any], task: str) -> list[str]:
 
 def run_record(root: Path, folder: Path) -> dict[str, Any]:
     """One index row: task, signal, model, steps, headline metrics, date, state, loss curve."""
-    summary = _json(folder / "summary.json")
-    config = _json(folder / "config.json") or {}
+    summary = read_json(folder / "summary.json")
+    config = read_json(folder / "config.json") or {}
     records = read_metrics(folder / "metrics.jsonl") if (folder / "metrics.jsonl").exists() else []
     train_steps = [r for r in records if not r.get("eval")]
     evals = [r for r in records if r.get("eval")]
@@ -214,8 +215,8 @@ def run_detail(root: Path, folder: Path) -> dict[str, Any]:
     row = run_record(root, folder)
     return {
         **row,
-        "config": _json(folder / "config.json"),
-        "summary": _json(folder / "summary.json"),
+        "config": read_json(folder / "config.json"),
+        "summary": read_json(folder / "summary.json"),
         "files": list_files(folder),
     }
 

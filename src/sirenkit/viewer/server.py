@@ -49,7 +49,7 @@ from .renders import (
     render_window,
     sdf_slice,
 )
-from .runs import RunIndex, metrics_since, run_detail, run_views
+from .runs import RunIndex, metrics_since, read_json, run_detail, run_views
 
 STATIC = Path(__file__).parent / "static"
 MAX_QUERY = 4096
@@ -235,8 +235,7 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/api/render":
             return self._render(q)
         if path == "/api/slice":
-            folder = v.run_folder(_one(q, "id"))
-            config = json.loads((folder / "config.json").read_text())
+            config = read_json(v.run_folder(_one(q, "id")) / "config.json")
             model, facts = v.models.get(v.run_file(_one(q, "id"), "checkpoint.pt"))
             if "sdf" not in run_views(config, str(facts["task"])):
                 raise BadRequest("slices are drawn for runs of signed distance fields")
