@@ -1,4 +1,4 @@
-"""The closed-form forward derivatives of sine networks against the autograd operators."""
+"""The closed-form forward derivatives of sine and tanh networks against the autograd operators."""
 
 import pytest
 import torch
@@ -6,7 +6,7 @@ from torch import nn
 
 from sirenkit import SineLayer, Siren, SirenkitError
 from sirenkit.derivatives import value_and_derivatives
-from sirenkit.derivatives.chain import sine_chain
+from sirenkit.derivatives.chain import layer_chain
 from sirenkit.render import in_chunks
 
 ALL = {"gradient": True, "laplacian": True, "hessian_diagonal": True, "hessian": True}
@@ -88,7 +88,7 @@ def test_agrees_without_biases_and_for_bare_sine_layers():
         SineLayer(16, 16, w0=2.0, bias=False),
         nn.Linear(16, 2, bias=False),
     ).double()
-    assert [layer.sine for layer in sine_chain(seq)] == [True, False, True, False]
+    assert [layer.activation for layer in layer_chain(seq)] == ["sin", None, "sin", None]
     _assert_engines_agree(seq, _points(20, 3))
     _assert_engines_agree(SineLayer(2, 3, w0=4.0, is_first=True).double(), _points(20, 2))
 
@@ -121,17 +121,24 @@ def test_auto_engine_choice_and_fallback():
     line = _siren(1, 1, 1, 16)
     assert value_and_derivatives(line, x[:, :1]).engine == "closed_form"
     tanh = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 2)).double()
+    assert value_and_derivatives(tanh, x, laplacian=True).engine == "closed_form"
+    assert value_and_derivatives(tanh, x, hessian_diagonal=True).engine == "closed_form"
+    assert value_and_derivatives(tanh, x).engine == "autograd"  # a gradient alone, d > 1
     out = value_and_derivatives(tanh, x, laplacian=True, hessian=True)
-    assert out.engine == "autograd"
+    assert out.engine == "autograd"  # the full Hessian is cheaper by autograd for tanh
     assert out.value.shape == (10, 2) and out.gradient.shape == (10, 2, 2)
     assert out.laplacian.shape == (10, 2) and out.hessian.shape == (10, 2, 2, 2)
-    # tanh'' = -2 tanh (1 - tanh^2): check the Laplacian against the formula
+    # tanh'' = -2 tanh (1 - tanh^2): check both engines' Laplacians against the formula
     w1, b1, w2 = tanh[0].weight, tanh[0].bias, tanh[2].weight
     t = torch.tanh(x @ w1.T + b1)
     expected = (-2 * t * (1 - t**2)) @ (w2 * (w1**2).sum(-1)).T
     torch.testing.assert_close(out.laplacian, expected)
+    cf = value_and_derivatives(tanh, x, laplacian=True, engine="closed_form")
+    torch.testing.assert_close(cf.laplacian, expected)
+    relu = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2)).double()
+    assert value_and_derivatives(relu, x, laplacian=True).engine == "autograd"
     with pytest.raises(SirenkitError, match="closed_form"):
-        value_and_derivatives(tanh, x, engine="closed_form")
+        value_and_derivatives(relu, x, engine="closed_form")
     with pytest.raises(SirenkitError, match="engine"):
         value_and_derivatives(net, x, engine="fast")
 
@@ -142,12 +149,12 @@ def test_modified_sirens_are_not_taken_for_sine_chains():
             return super().forward(coords) + 1.0
 
     net = Shifted(2, 8, 1, 1).double()
-    assert sine_chain(net) is None
+    assert layer_chain(net) is None
     plain = Siren(2, 8, 1, 1).double()
     handle = plain.net[1].register_forward_hook(lambda mod, inp, out: out * 2)
-    assert sine_chain(plain) is None
+    assert layer_chain(plain) is None
     handle.remove()
-    assert sine_chain(plain) is not None
+    assert layer_chain(plain) is not None
     x = _points(10, 2)
     out = value_and_derivatives(net, x, laplacian=True)
     torch.testing.assert_close(out.value, net(x).detach())

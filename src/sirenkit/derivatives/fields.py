@@ -1,11 +1,12 @@
 """One entry point for a network's value and its input derivatives.
 
 Tasks ask :func:`value_and_derivatives` for what their loss needs; which engine computes it is
-not their concern. Sine networks (every :class:`~sirenkit.nets.siren.Siren`) take the
-closed-form forward pass of :mod:`.closed_form` when second derivatives are asked for, or when
-the input is one-dimensional; everything else goes through autograd (:mod:`.autograd`): reverse
-mode, or nested forward mode for the Hessian diagonal or Laplacian of a network with more
-outputs than inputs (one pass per axis instead of one per output and axis).
+not their concern. Sine networks (every :class:`~sirenkit.nets.siren.Siren`) and tanh MLPs
+take the closed-form forward pass of :mod:`.closed_form` when second derivatives are asked for
+(tanh: but the full Hessian), or when the input is one-dimensional; everything else goes
+through autograd (:mod:`.autograd`): reverse mode, or nested forward mode for the Hessian
+diagonal or Laplacian of a network with more outputs than inputs (one pass per axis instead of
+one per output and axis).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from torch import nn
 
 from ..errors import SirenkitError
 from . import autograd as ad
-from .chain import AffineSine, sine_chain
+from .chain import AffineAct, layer_chain
 from .closed_form import SecondOrder, forward_rows
 
 Engine = Literal["auto", "closed_form", "autograd"]
@@ -57,28 +58,33 @@ def _second_kind(laplacian: bool, hessian_diagonal: bool, hessian: bool) -> Seco
 
 def _pick_engine(
     model: nn.Module, d: int, kind: SecondOrder, engine: str
-) -> list[AffineSine] | None:
-    """The sine chain to run in closed form, or None for autograd."""
+) -> list[AffineAct] | None:
+    """The layer chain to run in closed form, or None for autograd."""
     if engine not in ENGINES:
         raise SirenkitError(f"unknown derivative engine {engine!r}; expected one of {ENGINES}")
     if engine == "autograd":
         return None
-    layers = sine_chain(model)
+    layers = layer_chain(model)
     if engine == "closed_form":
         if layers is None:
             raise SirenkitError(
-                f"engine='closed_form' needs a sine network (Siren, SineLayer, nn.Linear in "
-                f"nn.Sequential); got {type(model).__name__}"
+                f"engine='closed_form' needs a sine or tanh network (Siren, SineLayer, "
+                f"nn.Linear and nn.Tanh in nn.Sequential, a tanh MLP); got {type(model).__name__}"
             )
         return layers
     # Forward mode carries 1 + d rows for the gradient, reverse mode costs about 2: for a
-    # gradient alone it only pays in one dimension. Second derivatives always pay.
-    if kind == "none" and d > 1:
+    # gradient alone it only pays in one dimension. Second derivatives pay for sine networks;
+    # for tanh networks the Laplacian and the Hessian diagonal do (autograd/closed form 1.6-2.0
+    # and 1.1-1.7 per training step), the full Hessian does not (0.7-1.0), measured on MLPs of
+    # width 20-256 in 1-3 dimensions, one thread.
+    if layers is None or (kind == "none" and d > 1):
+        return None
+    if kind == "full" and d > 1 and any(layer.activation == "tanh" for layer in layers):
         return None
     return layers
 
 
-def _closed_form(layers: list[AffineSine], x: torch.Tensor, kind: SecondOrder) -> FieldDerivatives:
+def _closed_form(layers: list[AffineAct], x: torch.Tensor, kind: SecondOrder) -> FieldDerivatives:
     value, jac, rows = forward_rows(layers, x, kind)
     out = FieldDerivatives(value, jac, engine="closed_form")
     d = x.shape[-1]
@@ -172,9 +178,9 @@ def value_and_derivatives(
         create_graph: keep the graph so the results can be differentiated with respect to the
             parameters (for a loss). Defaults to ``torch.is_grad_enabled()``, so under
             ``torch.no_grad()`` nothing is kept (for rendering).
-        engine: ``auto`` (closed form for sine networks where it is faster, else autograd),
-            ``closed_form`` (sine networks only; an error otherwise) or ``autograd``. The
-            results agree to rounding; the choice is for tests and benchmarks.
+        engine: ``auto`` (closed form for sine and tanh networks where it is faster, else
+            autograd), ``closed_form`` (those networks only; an error otherwise) or
+            ``autograd``. The results agree to rounding; the choice is for tests and benchmarks.
 
     Returns:
         A :class:`FieldDerivatives`; fields not asked for are None.
