@@ -3,8 +3,9 @@
 A problem file is a Python file that defines ``problem`` (a :class:`~.problem.Problem`) and
 optionally ``field`` (the network: an ``nn.Module`` or a :class:`~sirenkit.nets.ModelConfig`),
 ``reference`` (a :class:`~.problem.Reference`, ``(points, values)`` or a function of x) and
-defaults of the training flags by their names (``steps``, ``then_lbfgs``, ``lr``,
-``eval_every``, ``checkpoint_every``). Flags given on the command line win. ``NAME`` is one of
+defaults of the training flags by their names (``steps``, ``then_lbfgs``,
+``lbfgs_float64_after``, ``lr``, ``eval_every``, ``checkpoint_every``). Flags given on the
+command line win. ``NAME`` is one of
 the built-in examples (:mod:`sirenkit.examples`; ``sirenkit solve --help`` lists them).
 """
 
@@ -56,7 +57,14 @@ def data_path(relative: str) -> Path | None:
     return None
 
 
-TRAIN_DEFAULTS = ("steps", "then_lbfgs", "lr", "eval_every", "checkpoint_every")
+TRAIN_DEFAULTS = (
+    "steps",
+    "then_lbfgs",
+    "lbfgs_float64_after",
+    "lr",
+    "eval_every",
+    "checkpoint_every",
+)
 """Training flags a problem file may give defaults for (by these names)."""
 
 
@@ -76,7 +84,14 @@ class SolveTrainConfig(TrainConfig):
     """Steps between checkpoints (default: the file's, else 500)."""
 
 
-_FALLBACK = {"steps": 2000, "then_lbfgs": 0, "lr": 1e-3, "eval_every": 500, "checkpoint_every": 500}
+_FALLBACK = {
+    "steps": 2000,
+    "then_lbfgs": 0,
+    "lbfgs_float64_after": None,
+    "lr": 1e-3,
+    "eval_every": 500,
+    "checkpoint_every": 500,
+}
 
 
 @dataclass

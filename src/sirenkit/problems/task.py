@@ -38,6 +38,7 @@ class ProblemTask(Task):
     """
 
     name: ClassVar[str] = "solve"
+    follows_model_dtype: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -111,7 +112,8 @@ class ProblemTask(Task):
         values = state.get("unknowns", self.problem.start)
         with torch.no_grad():
             for k, p in self.problem.unknowns.items():
-                p.copy_(values[k])
+                # in the saved dtype: a run whose L-BFGS phase went on in float64 resumes so
+                p.data = values[k].detach().to(p.device).clone()
 
     def loss(self, model: nn.Module, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         total, logs = self.problem.loss(model, batch)

@@ -87,6 +87,10 @@ def model_from_checkpoint(ckpt: dict[str, Any], source: str | Path = "checkpoint
     if not isinstance(spec, dict) or "name" not in spec:
         raise SirenkitError(f"{source}: checkpoint has no model description")
     model = build_model(spec["name"], **spec.get("kwargs", {}))
+    saved = ckpt.get("state_dict", {})
+    dtypes = {t.dtype for t in saved.values() if torch.is_tensor(t) and t.is_floating_point()}
+    if len(dtypes) == 1:  # a network trained (or finished) in float64 stays float64
+        model.to(dtypes.pop())
     try:
         model.load_state_dict(ckpt["state_dict"])
     except (RuntimeError, KeyError) as e:

@@ -39,6 +39,12 @@ class TrainConfig:
     then_lbfgs: int = 0
     """L-BFGS iterations after the Adam steps (strong-Wolfe line search, on one fixed batch):
     the usual finish of physics-informed training; 0: Adam only."""
+    lbfgs_float64_after: int | None = None
+    """L-BFGS iterations in the network's own dtype before the phase goes on in float64 (the
+    weights and the task's unknowns cast, a fresh L-BFGS memory), or earlier, at the first
+    iteration that leaves the weights unchanged: float32 L-BFGS stalls where the loss changes
+    it needs are below float32's rounding (docs/pde.md). None: the whole phase in the network's
+    dtype. Tasks whose loss follows the network's dtype only (problems: sirenkit solve)."""
     batch_size: int | None = None
     """Points per step (the first steps' when the batch grows); None means the task's full
     batch (every pixel of an image)."""

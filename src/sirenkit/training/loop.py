@@ -260,7 +260,8 @@ def train(
                     optimizer = start_lbfgs()
                 lr = 1.0
                 consistent = False
-                loss, scalars = lbfgs.step()
+                loss, scalars = lbfgs.step(step - cfg.steps)
+                optimizer = lbfgs.optimizer  # a fresh one after the switch to float64
                 consistent = True
             else:
                 lr = learning_rate(cfg, step)
@@ -355,11 +356,7 @@ class _LBFGSPhase:
     ) -> None:
         self.task, self.net, self.device, self.low = task, net, device, low
         self.params = [p for p in [*model.parameters(), *task.parameters()] if p.requires_grad]
-        # max_eval bounds the line search too (to max_eval minus the one evaluation at the
-        # start): LBFGS's default for max_iter=1 leaves it none, so every step would fail.
-        self.optimizer = torch.optim.LBFGS(
-            self.params, lr=1.0, max_iter=1, max_eval=26, line_search_fn="strong_wolfe"
-        )
+        self.optimizer = self._lbfgs()
         fixed = torch.Generator().manual_seed(cfg.seed + 1)
         # a task may choose this batch itself (e.g. points where the residual is large)
         make = getattr(task, "fixed_batch", None)
@@ -367,6 +364,25 @@ class _LBFGSPhase:
         self._last: tuple[torch.Tensor, list, torch.Tensor, dict] | None = None
         self.stalled = False
         """The last iteration left the weights unchanged (bit for bit): nothing more to gain."""
+        self.float64_after = cfg.lbfgs_float64_after
+
+    def to_float64(self) -> None:
+        """Go on in float64 (``TrainConfig.lbfgs_float64_after``): the weights and the task's
+        unknowns cast in place, a fresh L-BFGS memory (its history is float32 rounding). The
+        task keeps its batch (its loss takes the points in the network's dtype)."""
+        if all(p.dtype == torch.float64 for p in self.params):
+            return
+        for p in self.params:
+            p.data = p.data.to(torch.float64)
+        self.optimizer = self._lbfgs()
+        self._last = None
+
+    def _lbfgs(self) -> torch.optim.LBFGS:
+        # max_eval bounds the line search too (to max_eval minus the one evaluation at the
+        # start): LBFGS's default for max_iter=1 leaves it none, so every step would fail.
+        return torch.optim.LBFGS(
+            self.params, lr=1.0, max_iter=1, max_eval=26, line_search_fn="strong_wolfe"
+        )
 
     def _closure(self) -> torch.Tensor:
         flat = torch.cat([p.detach().reshape(-1) for p in self.params])
@@ -383,11 +399,19 @@ class _LBFGSPhase:
         self._last = (flat, grads, loss.detach(), scalars)
         return loss.detach()
 
-    def step(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """One iteration; the loss and logged scalars at the point it started from."""
+    def step(self, iteration: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Iteration ``iteration`` (from 0); the loss and logged scalars at the point it
+        started from. With ``lbfgs_float64_after`` set, the phase goes on in float64 from that
+        iteration, or after the first one that stalls."""
+        switch = self.float64_after
+        if switch is not None and iteration >= switch:
+            self.to_float64()
         loss = self._closure()
         start, _, _, scalars = self._last
         self.optimizer.step(self._closure)
         now = torch.cat([p.detach().reshape(-1) for p in self.params])
         self.stalled = torch.equal(start, now)
+        if self.stalled and switch is not None and start.dtype != torch.float64:
+            self.to_float64()
+            self.stalled = False
         return loss, scalars

@@ -60,6 +60,8 @@ def check_train_config(cfg: RunOptions) -> None:
         )
     if t.then_lbfgs < 0:
         raise SirenkitError(f"--then-lbfgs must be >= 0, got {t.then_lbfgs}")
+    if t.lbfgs_float64_after is not None and t.lbfgs_float64_after < 0:
+        raise SirenkitError(f"--lbfgs-float64-after must be >= 0, got {t.lbfgs_float64_after}")
     if not 0 < t.final_lr_factor <= 1:
         raise SirenkitError(f"--final-lr-factor must be in (0, 1], got {t.final_lr_factor}")
     if len(t.betas) != 2 or not all(0 <= b < 1 for b in t.betas):
@@ -190,6 +192,7 @@ def _run(
         cfg = resumed_config(cfg, ckpt)
         check_train_config(cfg)
         task = task or cfg.setup()
+        _check_task_options(cfg, task)
         if ckpt.get("task") != task.name:
             raise SirenkitError(f"--resume: {run_dir} is a {ckpt.get('task')!r} run")
         model = model_from_checkpoint(ckpt, run_dir)
@@ -207,6 +210,7 @@ def _run(
     if cfg.train.log == "tensorboard":
         require_tensorboard()  # before any work or folder
     task = task or cfg.setup()
+    _check_task_options(cfg, task)
     torch.manual_seed(cfg.train.seed)
     if given is None:
         model = model_from_config(cfg.model, task.shape)
@@ -223,6 +227,15 @@ def _run(
             (run_dir / "config.json").write_text(json.dumps(saved, indent=2) + "\n")
         run_dir = distributed.broadcast(run_dir, distributed.current())
         return _train(cfg, task, model, run_dir, None, callbacks, rates)
+
+
+def _check_task_options(cfg: RunOptions, task: Task) -> None:
+    """Options only some tasks can follow, checked once the task is built (before any work)."""
+    if cfg.train.lbfgs_float64_after is not None and not task.follows_model_dtype:
+        raise SirenkitError(
+            f"--lbfgs-float64-after: the {task.name} task's loss does not follow the network's "
+            "dtype (problems posed with sirenkit solve do)"
+        )
 
 
 def _finished(run_dir: Path, model: nn.Module, task: Task, state: TrainState) -> RunOutcome:

@@ -35,6 +35,10 @@ class Task(ABC):
     (slices through the network). Recorded in every run's config.json, so the viewer needs no
     list of tasks."""
 
+    follows_model_dtype: ClassVar[bool] = False
+    """The loss evaluates any batch in the network's dtype, so the trainer may cast the
+    network to float64 mid-run (``TrainConfig.lbfgs_float64_after``)."""
+
     renderer: ClassVar[str | None] = None
     """How ``sirenkit render`` re-renders a run of this task: ``'module:function'``, called as
     ``function(render_config, checkpoint, path) -> Path``. Stored in every checkpoint, so the
