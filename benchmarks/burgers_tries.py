@@ -87,43 +87,6 @@ def _last_loss(run_dir) -> float | None:
     return losses[-1] if losses else None
 
 
-def _switch_to_float64(after: int | None) -> None:
-    """Run the L-BFGS phase in float64 from iteration ``after`` on, or (None) from the first
-    iteration that leaves the weights unchanged in float32 (fresh L-BFGS memory)."""
-    from sirenkit.problems.problem import Batch
-    from sirenkit.training import loop
-
-    step = loop._LBFGSPhase.step
-
-    def to_float64(self) -> None:
-        self.switched = True
-        for p in self.params:
-            p.data = p.data.double()
-        b = self.batch
-        self.batch = Batch(
-            [x.double() for x in b.points],
-            [None if d is None else d.double() for d in b.data],
-            b.noise,
-        )
-        self.task._fixed = self.batch  # the task's check of its fixed points uses them too
-        self.optimizer = torch.optim.LBFGS(
-            self.params, lr=1.0, max_iter=1, max_eval=26, line_search_fn="strong_wolfe"
-        )
-        self._last = None
-
-    def switching(self):
-        self.count = getattr(self, "count", 0) + 1
-        if after is not None and self.count == after + 1:
-            to_float64(self)
-        out = step(self)
-        if after is None and self.stalled and not getattr(self, "switched", False):
-            to_float64(self)
-            self.stalled = False
-        return out
-
-    loop._LBFGSPhase.step = switching
-
-
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--net", default="siren", choices=["siren", "tanh"])
@@ -146,8 +109,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--eval-every", type=int, default=250)
     ap.add_argument("--f64", action="store_true", help="the whole run in float64")
     ap.add_argument("--gtol", type=float, default=None, help="L-BFGS tolerance_grad")
-    ap.add_argument("--f64-after", type=int, default=None, help="L-BFGS iterations before float64")
-    ap.add_argument("--f64-on-stall", action="store_true", help="float64 once float32 stalls")
+    ap.add_argument(
+        "--f64-after",
+        type=int,
+        default=None,
+        help="L-BFGS iterations before float64, or the first that stalls (lbfgs_float64_after)",
+    )
     args = ap.parse_args(argv)
     if args.half and not args.sym:
         ap.error("--half needs --sym")
@@ -173,8 +140,6 @@ def main(argv: list[str] | None = None) -> None:
                 super().__init__(*a, **k, tolerance_grad=args.gtol, tolerance_change=0.0)
 
         torch.optim.LBFGS = Tolerant
-    if args.f64_after is not None or args.f64_on_stall:
-        _switch_to_float64(args.f64_after)
     torch.manual_seed(args.seed)
     problem, net = build(args)
     with tempfile.TemporaryDirectory() as tmp:
@@ -186,6 +151,7 @@ def main(argv: list[str] | None = None) -> None:
             then_lbfgs=args.lbfgs,
             lr=args.lr,
             schedule=args.schedule,
+            lbfgs_float64_after=args.f64_after,
             seed=args.seed,
             out=tmp,
             progress=False,

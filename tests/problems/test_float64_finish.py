@@ -64,6 +64,8 @@ def test_the_lbfgs_phase_goes_on_in_float64_from_the_given_iteration(tmp_path):
     loss = {k: {r["step"]: r["loss"] for r in v if "loss" in r} for k, v in logs.items()}
     assert all(loss[None][s] == loss[4][s] for s in range(1, 8))  # step 8: iteration 4, float64
     assert loss[None][12] != loss[4][12]
+    summary = json.loads((runs[4].run_dir / "summary.json").read_text())
+    assert summary["lbfgs_float64_from"] == 4
 
 
 @pytest.mark.parametrize("after", [1, 4])
@@ -98,8 +100,9 @@ def test_a_stalled_float32_phase_goes_on_in_float64(tmp_path):
     stalled = json.loads((ends[None].run_dir / "summary.json").read_text())["steps"]
     assert stalled < 50 and ends[None].stopped.startswith("L-BFGS stalled")
     assert next(ends[1000].model.parameters()).dtype == torch.float64
-    steps = json.loads((ends[1000].run_dir / "summary.json").read_text())["steps"]
-    assert steps > stalled
+    summary = json.loads((ends[1000].run_dir / "summary.json").read_text())
+    # from the iteration after the stalled one (the run has 1 Adam step)
+    assert summary["steps"] > stalled and summary["lbfgs_float64_from"] == stalled - 1
     assert ends[1000].final["rms_c0"] <= ends[None].final["rms_c0"]
 
 

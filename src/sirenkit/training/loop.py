@@ -91,6 +91,9 @@ class TrainResult:
     final: dict[str, float] = field(default_factory=dict)
     stopped: str | None = None
     """Why training ended before ``cfg.steps`` (the task's :meth:`Task.should_stop`), if it did."""
+    float64_from: int | None = None
+    """The L-BFGS iteration from which the phase ran in float64 (``lbfgs_float64_after``), if
+    it switched in this session (a run resumed after the switch does not know it)."""
 
 
 def _optimizer(
@@ -332,7 +335,8 @@ def train(
     bar.close()
     final = evaluate(step)
     checkpoint(step)
-    return TrainResult(steps=step, train_time=state.train_time, final=final, stopped=stopped)
+    float64_from = lbfgs.float64_from if lbfgs is not None else None
+    return TrainResult(step, state.train_time, final, stopped, float64_from)
 
 
 class _LBFGSPhase:
@@ -365,17 +369,21 @@ class _LBFGSPhase:
         self.stalled = False
         """The last iteration left the weights unchanged (bit for bit): nothing more to gain."""
         self.float64_after = cfg.lbfgs_float64_after
+        self.float64_from: int | None = None
+        """The iteration from which this phase ran in float64, once it switched."""
 
-    def to_float64(self) -> None:
+    def to_float64(self) -> bool:
         """Go on in float64 (``TrainConfig.lbfgs_float64_after``): the weights and the task's
         unknowns cast in place, a fresh L-BFGS memory (its history is float32 rounding). The
-        task keeps its batch (its loss takes the points in the network's dtype)."""
+        task keeps its batch (its loss takes the points in the network's dtype). Returns
+        whether anything was cast (False: already float64)."""
         if all(p.dtype == torch.float64 for p in self.params):
-            return
+            return False
         for p in self.params:
             p.data = p.data.to(torch.float64)
         self.optimizer = self._lbfgs()
         self._last = None
+        return True
 
     def _lbfgs(self) -> torch.optim.LBFGS:
         # max_eval bounds the line search too (to max_eval minus the one evaluation at the
@@ -404,14 +412,14 @@ class _LBFGSPhase:
         started from. With ``lbfgs_float64_after`` set, the phase goes on in float64 from that
         iteration, or after the first one that stalls."""
         switch = self.float64_after
-        if switch is not None and iteration >= switch:
-            self.to_float64()
+        if switch is not None and iteration >= switch and self.to_float64():
+            self.float64_from = iteration
         loss = self._closure()
         start, _, _, scalars = self._last
         self.optimizer.step(self._closure)
         now = torch.cat([p.detach().reshape(-1) for p in self.params])
         self.stalled = torch.equal(start, now)
-        if self.stalled and switch is not None and start.dtype != torch.float64:
-            self.to_float64()
+        if self.stalled and switch is not None and self.to_float64():
+            self.float64_from = iteration + 1
             self.stalled = False
         return loss, scalars

@@ -290,6 +290,7 @@ def _train(
         "train_seconds": round(result.train_time, 3),
         "seconds_per_step": round(result.train_time / max(1, result.steps), 5),
         **({"stopped": result.stopped} if result.stopped else {}),
+        **({"lbfgs_float64_from": result.float64_from} if result.float64_from is not None else {}),
         **({"optimizer": f"learned step sizes of --init {cfg.init} (SGD)"} if learned else {}),
         **result.final,
     }
