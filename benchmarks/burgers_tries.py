@@ -160,6 +160,8 @@ def main(argv: list[str] | None = None) -> None:
             log_every=100,
         )
         loss = _last_loss(run.run_dir)
+        done = json.loads((run.run_dir / "summary.json").read_text())
+        done = {k: done[k] for k in ("steps", "stopped", "lbfgs_float64_from") if k in done}
         pts = reference.points.to(next(run.model.parameters()).dtype)
         err = (problem.values(run.model, pts).double() - reference.values.double())[:, 0]
         near = reference.points[:, 0].abs() < 0.05
@@ -170,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     }
     cpu = time.process_time() - t0
     summary = {"args": vars(args), "rel_l2": run.final.get("rel_l2"), "cpu_s": round(cpu, 1)}
-    summary |= {"loss": loss, **split}
+    summary |= {"loss": loss, **split, **done}
     print(json.dumps(summary | {"load": load()}))
 
 

@@ -105,3 +105,22 @@ def test_solve_help_lists_every_builtin_example(capsys):
     out = " ".join(capsys.readouterr().out.split())
     assert "heat_inverse" in examples()
     assert all(name in out for name in examples())
+
+
+def test_burgers_tanh_poses_burgers_on_half_the_domain_with_a_closed_form_odd_field():
+    """Its field is odd in x, so its squared residual is even: the points on x >= 0 stand for
+    their mirror images too (what lets the example put all of them on that half)."""
+    from sirenkit.derivatives import value_and_derivatives
+
+    ns = runpy.run_path(str(EXAMPLES / "burgers_tanh.py"))
+    problem, field = ns["problem"], ns["field"].double()
+    pde = problem.constraints[0]
+    x = pde.domain.sample(64, torch.Generator().manual_seed(0), problem.names).double()
+    assert (x[:, 0] >= 0).all()
+    mirrored = x * torch.tensor([-1.0, 1.0], dtype=torch.float64)
+    r, r_mirror = (problem.residual(pde, field, p) for p in (x, mirrored))
+    torch.testing.assert_close(r_mirror.square(), r.square())
+    assert r.abs().max() > 1e-3  # a field that is not the solution: the check is not vacuous
+    out = value_and_derivatives(field, x, hessian_diagonal=True)
+    assert out.engine == "closed_form"
+    assert ns["lbfgs_float64_after"] < ns["then_lbfgs"]

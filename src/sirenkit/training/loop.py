@@ -381,15 +381,22 @@ class _LBFGSPhase:
             return False
         for p in self.params:
             p.data = p.data.to(torch.float64)
-        self.optimizer = self._lbfgs()
+        # float64 goes below float32's rounding: torch's defaults (stop at a gradient of 1e-7,
+        # end the line search's zoom at a step change of 1e-9) would end it there
+        self.optimizer = self._lbfgs(tolerance_grad=1e-12, tolerance_change=0.0)
         self._last = None
         return True
 
-    def _lbfgs(self) -> torch.optim.LBFGS:
+    def _lbfgs(self, **tolerances: float) -> torch.optim.LBFGS:
         # max_eval bounds the line search too (to max_eval minus the one evaluation at the
         # start): LBFGS's default for max_iter=1 leaves it none, so every step would fail.
         return torch.optim.LBFGS(
-            self.params, lr=1.0, max_iter=1, max_eval=26, line_search_fn="strong_wolfe"
+            self.params,
+            lr=1.0,
+            max_iter=1,
+            max_eval=26,
+            line_search_fn="strong_wolfe",
+            **tolerances,
         )
 
     def _closure(self) -> torch.Tensor:
