@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--dtypes", nargs="+", default=["float32", "float64"])
     args = ap.parse_args(argv)
     args.sym = args.half = True
-    args.hard, args.shock_points = False, 0
+    args.hard, args.shock_points, args.adaptive = False, 0, 1
     torch.set_num_threads(1)
     for name in args.dtypes:
         res = measure(args, getattr(torch, name))

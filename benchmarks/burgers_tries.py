@@ -43,7 +43,11 @@ def build(args: argparse.Namespace) -> tuple[sk.Problem, torch.nn.Module]:
     lo = 0.0 if args.half else -1.0
     box = sk.domains.Box([lo, 0], [1, 0.99])
     scale = 0.5 if args.half else 1.0
-    cons = [sk.Constraint(box, burgers, points=int(args.points * scale), name="pde")]
+    cons = [
+        sk.Constraint(
+            box, burgers, points=int(args.points * scale), name="pde", adaptive=args.adaptive
+        )
+    ]
     if args.shock_points:
         w = args.shock_width
         near = sk.domains.Box([0 if args.half else -w, args.shock_t], [w, 0.99])
@@ -97,6 +101,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--half", action="store_true")
     ap.add_argument("--hard", action="store_true")
     ap.add_argument("--points", type=int, default=2540)
+    ap.add_argument(
+        "--adaptive", type=int, default=1, help="the L-BFGS PDE points picked among K times more"
+    )
     ap.add_argument("--shock-points", type=int, default=0)
     ap.add_argument("--shock-width", type=float, default=0.05)
     ap.add_argument("--shock-t", type=float, default=0.25)

@@ -7,6 +7,8 @@ from torch import nn
 from sirenkit import SineLayer, Siren, SirenkitError
 from sirenkit.derivatives import value_and_derivatives
 from sirenkit.derivatives.chain import layer_chain
+from sirenkit.nets.mlp import MLP
+from sirenkit.nets.symmetric import Symmetric
 from sirenkit.render import in_chunks
 
 ALL = {"gradient": True, "laplacian": True, "hessian_diagonal": True, "hessian": True}
@@ -42,18 +44,20 @@ def _points(n, d, seed=1):
 
 
 def _assert_engines_agree(net: nn.Module, x: torch.Tensor) -> None:
+    """Every field, and the parameter gradients of a loss on each second-order field (and the
+    gradient), agree with float64 autograd."""
     ag = value_and_derivatives(net, x, engine="autograd", **ALL)
     cf = value_and_derivatives(net, x, engine="closed_form", **ALL)
     assert (ag.engine, cf.engine) == ("autograd", "closed_form")
     for name in FIELDS:
         assert _rel(getattr(cf, name), getattr(ag, name)) < 1e-8, name
-    for target in ("gradient", "laplacian"):
+    for target in ("gradient", "laplacian", "hessian_diagonal", "hessian"):
 
         def loss(engine, target=target):
-            out = value_and_derivatives(
-                net, x, gradient=True, laplacian=target == "laplacian", engine=engine
-            )
-            return getattr(out, target).pow(2).mean() + out.value.pow(2).mean()
+            asked = {target: True} if target != "gradient" else {}
+            out = value_and_derivatives(net, x, gradient=True, engine=engine, **asked)
+            t = getattr(out, target)
+            return (t * t.sin()).mean() + out.gradient.pow(2).mean() + out.value.pow(3).mean()
 
         assert (
             _rel(
@@ -61,7 +65,7 @@ def _assert_engines_agree(net: nn.Module, x: torch.Tensor) -> None:
                 _param_grads(net, lambda: loss("autograd")),
             )
             < 1e-8
-        )
+        ), target
 
 
 @pytest.mark.parametrize("d", [1, 2, 3, 4])
@@ -93,11 +97,25 @@ def test_agrees_without_biases_and_for_bare_sine_layers():
     _assert_engines_agree(SineLayer(2, 3, w0=4.0, is_first=True).double(), _points(20, 2))
 
 
-def test_parameter_gradients_match_finite_differences():
-    """gradcheck of the hand-written backward, independent of the autograd engine."""
-    net = _siren(2, 1, hidden_layers=1, width=6)
+def _tanh(d: int, m: int, width: int = 16, hidden_layers: int = 2, seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    net = MLP(d, width, hidden_layers, m, activation="tanh", init="xavier").double()
+    with torch.no_grad():  # non-zero biases and saturated units too
+        for p in net.parameters():
+            p.mul_(2.0)
+    return net
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: _siren(2, 1, hidden_layers=1, width=6), lambda: _tanh(2, 1, 5, hidden_layers=1)],
+)
+def test_parameter_gradients_match_finite_differences(make):
+    """gradcheck of the hand-written backward, independent of the autograd engine: sine
+    layers, and tanh layers (the first three derivatives of tanh from the saved tanh)."""
+    net = make()
     x = _points(5, 2)
-    layers = list(net.net)
+    layers = [m for m in net.net if hasattr(m, "weight")]
     params = [p.detach().clone().requires_grad_(True) for p in net.parameters()]
 
     def f(*ps):
@@ -233,3 +251,38 @@ def test_derivatives_stay_float32_under_autocast(engine):
         cast = value_and_derivatives(net, x, laplacian=True, engine=engine)
     assert cast.laplacian.dtype == torch.float32
     torch.testing.assert_close(cast.laplacian, plain.laplacian)
+
+
+# -- tanh networks ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("d", "m"), [(1, 1), (2, 1), (2, 3), (3, 2)])
+def test_tanh_mlp_agrees_with_autograd(d, m):
+    net = _tanh(d, m, hidden_layers=1 + d % 2, seed=d + 10 * m)
+    assert [layer.activation for layer in layer_chain(net)][-1] is None
+    assert {layer.activation for layer in layer_chain(net)[:-1]} == {"tanh"}
+    _assert_engines_agree(net, _points(20, d))
+
+
+def test_symmetric_tanh_mlp_agrees_and_auto_picks_the_closed_form():
+    net = Symmetric(_tanh(2, 1, seed=4), axes=0, parity=-1)
+    x = _points(20, 2)
+    _assert_engines_agree(net, x)
+    assert value_and_derivatives(net, x, hessian_diagonal=True).engine == "closed_form"
+
+
+def test_only_plain_tanh_chains_are_recognised():
+    assert layer_chain(MLP(2, 8, 1, 1, activation="relu")) is None
+    assert (
+        layer_chain(MLP(2, 8, 1, 1, activation="tanh", encoding={"kind": "nerf", "freqs": 2}))
+        is None
+    )
+    assert layer_chain(nn.Sequential(nn.Tanh(), nn.Linear(2, 3))) is None  # tanh of the input
+    two = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Tanh(), nn.Linear(3, 1))
+    assert layer_chain(two) is None
+
+    class Shifted(MLP):
+        def forward(self, coords):
+            return super().forward(coords) + 1.0
+
+    assert layer_chain(Shifted(2, 8, 1, 1, activation="tanh")) is None
