@@ -286,3 +286,32 @@ def test_only_plain_tanh_chains_are_recognised():
             return super().forward(coords) + 1.0
 
     assert layer_chain(Shifted(2, 8, 1, 1, activation="tanh")) is None
+
+
+# -- a partial Hessian diagonal ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make", [lambda: _siren(3, 2, 1, 16), lambda: _tanh(3, 2)])
+def test_a_partial_hessian_diagonal_holds_the_axes_asked_for_and_nan_elsewhere(make):
+    net = make()
+    x = _points(20, 3)
+    full = value_and_derivatives(net, x, hessian_diagonal=True, engine="autograd")
+    for engine in ("closed_form", "autograd"):
+        part = value_and_derivatives(net, x, hessian_diagonal=[2, 0], engine=engine)
+        diag = part.hessian_diagonal
+        assert _rel(diag[..., [0, 2]], full.hessian_diagonal[..., [0, 2]]) < 1e-10, engine
+        assert torch.isnan(diag[..., 1]).all()
+        assert _rel(part.gradient, full.gradient) < 1e-10
+
+        def loss(engine=engine):
+            out = value_and_derivatives(net, x, hessian_diagonal=[2, 0], engine=engine)
+            kept = out.hessian_diagonal[..., [0, 2]]
+            return (kept * kept.sin()).mean() + out.gradient.pow(2).mean() + out.value.mean()
+
+        grads = [_param_grads(net, lambda e=e: loss(e)) for e in ("closed_form", "autograd")]
+        assert _rel(*grads) < 1e-10
+    # with the Laplacian (or all axes) asked for too, every axis is there
+    both = value_and_derivatives(net, x, laplacian=True, hessian_diagonal=[0])
+    assert not torch.isnan(both.hessian_diagonal).any()
+    with pytest.raises(SirenkitError, match="axes of 3-D points"):
+        value_and_derivatives(net, x, hessian_diagonal=[3])

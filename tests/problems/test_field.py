@@ -67,14 +67,54 @@ def test_closed_form_and_autograd_agree_and_each_quantity_is_computed_once():
     assert f.engine_calls == 1
     f.d("x", "x")  # second order: one more pass, which also covers what came before
     f.d("t")
-    _ = f.lap
     assert f.engine_calls == 2
+    _ = f.lap  # u_xx carried the x axis only: the Laplacian needs one more pass, this once
+    assert f.engine_calls == 3
     # the next step starts from what this one asked for: one pass serves the whole residual
     g = Field(siren, z, NAMES, plan=f.asked)
     g.d("x")
     g.d("x", "x")
     _ = g.u, g.lap
     assert g.engine_calls == 1
+
+
+def test_a_pure_second_derivative_costs_its_own_axis_only(monkeypatch):
+    """``f.d("x", "x")`` alone asks the engine for the x entry of the Hessian diagonal (the
+    closed form then carries one second-order row, not one per axis); anything needing the
+    others (``u_tt``, the Laplacian) gets them, with the right values."""
+    from sirenkit.problems import field as field_module
+
+    torch.manual_seed(0)
+    net = sk.build_model(
+        "tanh",
+        in_features=2,
+        hidden_features=16,
+        hidden_layers=1,
+        out_features=1,
+        activation="tanh",
+        init="xavier",
+    ).double()
+    z = points()
+    asked = []
+    plain = field_module.value_and_derivatives
+
+    def spy(*a, **k):
+        asked.append(k["hessian_diagonal"])
+        return plain(*a, **k)
+
+    monkeypatch.setattr(field_module, "value_and_derivatives", spy)
+    exact = Field(net, z, NAMES).hessian[:, None]  # (N, 1, 2, 2), all second derivatives
+    asked.clear()
+    f = Field(net, z, NAMES)
+    torch.testing.assert_close(f.d("x", "x"), exact[..., 0, 0])
+    assert asked == [[0]] and f.asked == {"diag0"}
+    g = Field(net, z, NAMES, plan=f.asked)  # the next step: one pass, x alone
+    g.d("t")
+    torch.testing.assert_close(g.d("x", "x"), exact[..., 0, 0])
+    assert asked == [[0], [0]] and g.engine_calls == 1
+    torch.testing.assert_close(g.d("t", "t"), exact[..., 1, 1])  # one more pass, both axes
+    torch.testing.assert_close(g.lap, exact[..., 0, 0] + exact[..., 1, 1])
+    assert asked[-1] == [0, 1] and g.engine_calls == 2  # the Laplacian came with them
 
 
 def test_hard_constraint_transform_differentiates_the_composite():

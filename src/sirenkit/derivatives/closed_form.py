@@ -39,18 +39,19 @@ Terms = tuple[tuple[int, int, int], ...]
 """``(p, i, j)``: second-order row ``p`` gains ``Jz_i * Jz_j`` (``i <= j``)."""
 
 
-def second_order_terms(d: int, kind: SecondOrder) -> Terms:
+def second_order_terms(d: int, kind: SecondOrder, axes: tuple[int, ...] | None = None) -> Terms:
     """The quadratic terms of each second-order row for ``d`` inputs.
 
-    ``laplacian``: one row, ``sum_k d2/dx_k^2``; ``diagonal``: ``d`` rows, ``d2/dx_k^2``;
-    ``full``: ``d (d + 1) / 2`` rows, ``d2/dx_i dx_j`` for ``i <= j`` in row-major order.
+    ``laplacian``: one row, ``sum_k d2/dx_k^2``; ``diagonal``: ``d2/dx_k^2`` for each ``k`` of
+    ``axes`` (default all ``d``), one row each; ``full``: ``d (d + 1) / 2`` rows,
+    ``d2/dx_i dx_j`` for ``i <= j`` in row-major order.
     """
     if kind == "none":
         return ()
     if kind == "laplacian":
         return tuple((0, k, k) for k in range(d))
     if kind == "diagonal":
-        return tuple((k, k, k) for k in range(d))
+        return tuple((p, k, k) for p, k in enumerate(range(d) if axes is None else axes))
     pairs = [(i, j) for i in range(d) for j in range(i, d)]
     return tuple((p, i, j) for p, (i, j) in enumerate(pairs))
 
@@ -260,7 +261,10 @@ def input_rows(x: torch.Tensor, second: int) -> torch.Tensor:
 
 
 def forward_rows(
-    layers: list[AffineAct], x: torch.Tensor, kind: SecondOrder
+    layers: list[AffineAct],
+    x: torch.Tensor,
+    kind: SecondOrder,
+    axes: tuple[int, ...] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Value, Jacobian and second-order rows of a layer chain at ``x`` ``(N, d)`` in one pass.
 
@@ -268,13 +272,15 @@ def forward_rows(
         layers: from :func:`~sirenkit.derivatives.chain.layer_chain`.
         x: coordinates ``(N, d)``.
         kind: which second-order rows to carry (see :func:`second_order_terms`).
+        axes: for ``kind="diagonal"``, the axes whose pure second derivatives are carried
+            (default all): each row not carried is a matrix product less per layer.
 
     Returns:
         ``value`` ``(N, m)``, ``jacobian`` ``(N, m, d)`` and the second-order rows
         ``(P, N, m)`` (``P = 0`` for ``kind="none"``).
     """
     d = x.shape[-1]
-    terms = second_order_terms(d, kind)
+    terms = second_order_terms(d, kind, axes)
     n_second = 1 + max((p for p, _, _ in terms), default=-1)
     rows = input_rows(x, n_second)
     for layer in layers:

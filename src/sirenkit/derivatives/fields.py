@@ -11,6 +11,7 @@ one per output and axis).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -84,12 +85,28 @@ def _pick_engine(
     return layers
 
 
-def _closed_form(layers: list[AffineAct], x: torch.Tensor, kind: SecondOrder) -> FieldDerivatives:
-    value, jac, rows = forward_rows(layers, x, kind)
+def _only(diag: torch.Tensor, axes: tuple[int, ...] | None) -> torch.Tensor:
+    """``diag`` ``(N, m, d)`` with the entries off ``axes`` (not asked for) set to NaN."""
+    if axes is None:
+        return diag
+    keep = torch.zeros(diag.shape[-1], dtype=torch.bool, device=diag.device)
+    keep[list(axes)] = True
+    return torch.where(keep, diag, torch.nan)
+
+
+def _closed_form(
+    layers: list[AffineAct], x: torch.Tensor, kind: SecondOrder, axes: tuple[int, ...] | None
+) -> FieldDerivatives:
+    value, jac, rows = forward_rows(layers, x, kind, axes)
     out = FieldDerivatives(value, jac, engine="closed_form")
     d = x.shape[-1]
     if kind == "laplacian":
         out.laplacian = rows[0]
+    elif kind == "diagonal" and axes is not None:  # the rows carried, NaN elsewhere
+        nan = torch.full_like(value, torch.nan)
+        row = {k: p for p, k in enumerate(axes)}
+        cols = [rows[row[k]] if k in row else nan for k in range(d)]
+        out.hessian_diagonal = torch.stack(cols, -1)
     elif kind == "diagonal":
         out.hessian_diagonal = rows.permute(1, 2, 0).contiguous()
     elif kind == "full":
@@ -160,7 +177,7 @@ def value_and_derivatives(
     *,
     gradient: bool = True,
     laplacian: bool = False,
-    hessian_diagonal: bool = False,
+    hessian_diagonal: bool | Sequence[int] = False,
     hessian: bool = False,
     create_graph: bool | None = None,
     engine: Engine = "auto",
@@ -173,7 +190,9 @@ def value_and_derivatives(
         gradient: also return the Jacobian ``(N, m, d)``.
         laplacian: also return the Laplacian ``(N, m)``.
         hessian_diagonal: also return ``d2y/dx_k^2`` as ``(N, m, d)`` (e.g. to split time from
-            space in a wave equation).
+            space in a wave equation); a sequence of axis indices: only those entries are
+            computed (Burgers needs ``u_xx``, not ``u_tt``: a cheaper closed form), the
+            others are NaN (all are computed when the Laplacian or Hessian is asked for too).
         hessian: also return the full Hessian ``(N, m, d, d)``.
         create_graph: keep the graph so the results can be differentiated with respect to the
             parameters (for a loss). Defaults to ``torch.is_grad_enabled()``, so under
@@ -190,8 +209,18 @@ def value_and_derivatives(
     cg = torch.is_grad_enabled() if create_graph is None else create_graph
     if not (gradient or laplacian or hessian_diagonal or hessian):
         return FieldDerivatives(model(coords), engine="none")
+    d = coords.shape[-1]
+    axes = None
+    if not isinstance(hessian_diagonal, bool):
+        axes = tuple(sorted({int(k) for k in hessian_diagonal}))
+        if any(not 0 <= k < d for k in axes):
+            raise SirenkitError(f"hessian_diagonal={axes}: axes of {d}-D points are 0..{d - 1}")
+        hessian_diagonal = bool(axes)
+        if laplacian or hessian or len(axes) == d:
+            axes = None
     if _plain_symmetric(model):
-        return _symmetric(model, coords, gradient, laplacian, hessian_diagonal, hessian, cg, engine)
+        asked = hessian_diagonal if axes is None else axes
+        return _symmetric(model, coords, gradient, laplacian, asked, hessian, cg, engine)
     kind = _second_kind(laplacian, hessian_diagonal, hessian)
     layers = _pick_engine(model, coords.shape[-1], kind, engine)
     # Derivatives of a sine network amplify rounding by w0 per layer: keep them in float32
@@ -199,9 +228,11 @@ def value_and_derivatives(
     with torch.autocast(coords.device.type, enabled=False):
         if layers is None:
             out = _autograd(model, coords, kind, cg)
+            if out.hessian_diagonal is not None:
+                out.hessian_diagonal = _only(out.hessian_diagonal, axes)
         else:
             with torch.set_grad_enabled(cg):
-                out = _closed_form(layers, coords, kind)
+                out = _closed_form(layers, coords, kind, axes)
     _fill_second_order(out, laplacian, hessian_diagonal)
     if not gradient:
         out.gradient = None

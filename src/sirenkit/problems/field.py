@@ -29,7 +29,9 @@ Transform = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """``T(x, y) -> u``: the field ``u`` from the points ``x`` ``(N, d)`` and the network's output."""
 
 LEVELS = ("grad", "lap", "diag", "full")
-"""What one engine call can carry, besides the value."""
+"""What one engine call can carry, besides the value; ``"diag<k>"`` (``"diag0"``...) is the
+pure second derivative along axis ``k`` alone (``f.d("x", "x")``: the engine carries only the
+axes asked for, so Burgers' ``u_xx`` does not cost ``u_tt`` too)."""
 
 
 class Field:
@@ -71,6 +73,8 @@ class Field:
         self._value: torch.Tensor | None = None
         self._grad: torch.Tensor | None = None
         self._diag: torch.Tensor | None = None
+        self._diag_axes: set[int] | None = None
+        """The axes ``_diag`` holds (None: all)."""
         self._lap: torch.Tensor | None = None
         self._hess: torch.Tensor | None = None
         self._high: dict[tuple[int, ...], torch.Tensor] = {}
@@ -123,7 +127,7 @@ class Field:
         if len(ks) == 1:
             return self._need("grad", self._grad_of)[..., ks[0]]
         if len(ks) == 2 and ks[0] == ks[1]:
-            return self._need("diag", self._diag_of)[..., ks[0]]
+            return self._need(f"diag{ks[0]}", lambda: self._diag_along(ks[0]))[..., ks[0]]
         if len(ks) == 2:
             return self._need("full", self._hess_of)[..., ks[0], ks[1]]
         return self._higher(ks)
@@ -217,7 +221,7 @@ class Field:
         return self._grad
 
     def _lap_of(self) -> torch.Tensor | None:
-        if self._lap is None and self._diag is not None:
+        if self._lap is None and self._diag is not None and self._diag_axes is None:
             self._lap = self._diag.sum(-1)
         if self._lap is None and self._hess is not None:
             self._lap = self._hess.diagonal(dim1=-2, dim2=-1).sum(-1)
@@ -225,8 +229,15 @@ class Field:
 
     def _diag_of(self) -> torch.Tensor | None:
         if self._diag is None and self._hess is not None:
-            self._diag = self._hess.diagonal(dim1=-2, dim2=-1)
-        return self._diag
+            self._diag, self._diag_axes = self._hess.diagonal(dim1=-2, dim2=-1), None
+        return self._diag if self._diag_axes is None else None
+
+    def _diag_along(self, k: int) -> torch.Tensor | None:
+        """The Hessian diagonal if it holds axis ``k`` (all of it, or the axes asked for)."""
+        full = self._diag_of()
+        if full is not None or self._diag is None:
+            return full
+        return self._diag if k in self._diag_axes else None
 
     def _hess_of(self) -> torch.Tensor | None:
         return self._hess
@@ -235,8 +246,14 @@ class Field:
         """One engine pass covering ``levels``, what was computed before and the plan."""
         want = levels | self._plan | (self._have or set())
         self._plan = set()
+        along = {int(level[4:]) for level in want if level.startswith("diag") and level != "diag"}
+        # a Laplacian or a transform's Taylor polynomial needs every axis: the whole diagonal
+        if along and (want & {"lap", "diag"} or self.transform is not None):
+            want = (want - {f"diag{k}" for k in along}) | {"diag"}
+            along = set()
         if "full" in want:
-            want -= {"diag", "lap"}
+            want -= {"diag", "lap"} | {f"diag{k}" for k in along}
+            along = set()
         if "diag" in want:
             want.discard("lap")
         self.engine_calls += 1
@@ -249,12 +266,13 @@ class Field:
             self.x,
             gradient=bool(want),
             laplacian="lap" in want,
-            hessian_diagonal="diag" in want,
+            hessian_diagonal=sorted(along) if along else "diag" in want,
             hessian="full" in want,
             create_graph=self._create_graph,
         )
         self._have = want
         self._diag = self._lap = self._hess = None
+        self._diag_axes = along if along and len(along) < self.x.shape[1] else None
         if self.transform is None:
             self._value, self._grad = out.value, out.gradient
             self._lap, self._diag, self._hess = out.laplacian, out.hessian_diagonal, out.hessian
