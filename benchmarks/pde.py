@@ -407,14 +407,25 @@ def goals(rows: list[dict[str, Any]], shock: dict[str, float] | None = None) -> 
                 scored = [r for r in ours if r.get(key) is not None]
                 if not scored or d.get(key) is None:
                     continue
-                best = min(scored, key=lambda r: r[key])
+                # the goal holds if one configuration meets both bounds: the lowest error among
+                # the rows within DeepXDE's CPU seconds (else the lowest error at any cost)
+                in_time = [r for r in scored if r["cpu_s"] <= d["cpu_s"]]
+                best = min(in_time or scored, key=lambda r: r[key])
                 ratio, cpu = best[key] / d[key], best["cpu_s"] / d["cpu_s"]
                 met = "met" if ratio <= 0.2 and cpu <= 1 else "not met"
-                lines.append(
+                line = (
                     f"- {name}, against {against}: {best['method']} {best[key]:.4g} / DeepXDE "
                     f"(seed {d['seed']}) {d[key]:.4g} = {ratio:.2f} (goal <= 0.2) in {cpu:.2f}x "
                     f"its CPU seconds (goal <= 1): **{met}**"
                 )
+                lowest = min(scored, key=lambda r: r[key])
+                if lowest is not best:
+                    line += (
+                        f"; the lowest error, {lowest['method']} {lowest[key]:.4g} "
+                        f"({lowest[key] / d[key]:.2f} of it), took "
+                        f"{lowest['cpu_s'] / d['cpu_s']:.2f}x its CPU seconds"
+                    )
+                lines.append(line)
     fd = [r for r in rows if r["method"].startswith("finite differences")]
     dde = [r for r in rows if r["example"] == "lshape" and r["method"].startswith("DeepXDE")]
     if fd and dde:
