@@ -215,10 +215,12 @@ class Problem:
 
     def residual(self, c: Constraint, model: nn.Module, x: torch.Tensor, data=None) -> torch.Tensor:
         """Constraint ``c``'s residual at ``x``, checked: ``(N, k)``; ``x`` and ``data`` are
-        taken in the network's dtype (a network cast to float64 mid-run keeps its batch)."""
-        dtype = model_dtype(model)
-        x = x.to(dtype)
-        data = None if data is None or not data.is_floating_point() else data.to(dtype)
+        taken in the network's dtype (a network cast to float64 mid-run keeps its batch; a
+        plain function of x takes them as they are)."""
+        if isinstance(model, nn.Module):
+            dtype = model_dtype(model)
+            x = x.to(dtype)
+            data = data.to(dtype) if data is not None and data.is_floating_point() else data
         if c.plan is None:
             probe = self.field(model, x[:2], None if data is None else data[:2], None, c.domain)
             self.check_outputs(probe.u)
