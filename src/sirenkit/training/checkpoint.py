@@ -88,9 +88,12 @@ def model_from_checkpoint(ckpt: dict[str, Any], source: str | Path = "checkpoint
         raise SirenkitError(f"{source}: checkpoint has no model description")
     model = build_model(spec["name"], **spec.get("kwargs", {}))
     saved = ckpt.get("state_dict", {})
-    dtypes = {t.dtype for t in saved.values() if torch.is_tensor(t) and t.is_floating_point()}
-    if len(dtypes) == 1:  # a network trained (or finished) in float64 stays float64
-        model.to(dtypes.pop())
+    # a network trained (or finished) in float64 stays float64: each real tensor takes its
+    # saved precision (complex ones, e.g. WIRE's, are left as they are)
+    for name, t in [*model.named_parameters(), *model.named_buffers()]:
+        s = saved.get(name)
+        if torch.is_tensor(s) and s.is_floating_point() and t.is_floating_point():
+            t.data = t.data.to(s.dtype)
     try:
         model.load_state_dict(ckpt["state_dict"])
     except (RuntimeError, KeyError) as e:
