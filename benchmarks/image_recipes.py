@@ -189,15 +189,18 @@ def crossing(recs: list[dict], key: str, target: float) -> float | None:
     return None
 
 
-def render_fits(paths: list[Path]) -> str:
+def render_fits(paths: list[Path], images: list[str] | None = None) -> str:
     """Markdown: per run of ``image_fit --sides sirenkit --set ...``, FBE to 30/35/40 dB and the
-    final PSNR, grouped by image."""
+    final PSNR, grouped by image (only ``images``' when given: a benchmark's records hold
+    every photograph)."""
     rows = []
     for path in paths:
         data = json.loads(path.read_text())
-        options = [o for o in data["args"]["set"] if o.startswith("train.")]
+        options = [o for o in data["args"]["set"] or [] if o.startswith("train.")]
         for key, sides in data["results"].items():
             name, size = key.rsplit("@", 1)
+            if images is not None and name not in images:
+                continue
             h, w, _ = load_image(name, int(size)).shape
             recs = sides["sirenkit"]["records"]
             work = work_by_step(options, h * w, recs[-1]["step"])
@@ -227,15 +230,18 @@ def main() -> None:
     ap.add_argument("--jsonl", type=Path, default=None, help="append each variant's records")
     ap.add_argument("--render", type=Path, default=None, help="tabulate a --jsonl file")
     ap.add_argument("--fits", nargs="+", type=Path, default=None, help="tabulate 256x256 runs")
+    ap.add_argument("--images", nargs="+", default=None, help="--fits: only these photographs")
     ap.add_argument("--write-docs", action="store_true", help="into docs/speed.md")
     args = ap.parse_args()
     torch.set_num_threads(1)
     if args.fits:
-        text = render_fits(args.fits)
+        text = render_fits(args.fits, args.images)
         print(text)
         if args.write_docs:
             files = " ".join(str(p) for p in args.fits)
             command = f"python -m benchmarks.image_recipes --fits {files}"
+            if args.images:
+                command += " --images " + " ".join(args.images)
             write_doc_block(ROOT / "docs" / "speed.md", "image-recipes-256", text, command)
         return
     if args.render is not None:
