@@ -48,6 +48,7 @@ PINN = {
     "heat": {"hidden": 20, "layers": 4},
     "lshape": {"hidden": 50, "layers": 5},
     "heat_inverse": {"hidden": 32, "layers": 4},  # DeepXDE's diffusion_1d_inverse: [2]+[32]*3+[1]
+    "kovasznay": {"hidden": 50, "layers": 5},  # DeepXDE's Kovasznay_flow: [2] + [50] * 4 + [3]
 }
 
 

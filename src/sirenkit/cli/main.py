@@ -106,7 +106,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `sirenkit fit image --help | head`: the reader left, say nothing
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except Exception as e:
+        where = _user_frame(e)
+        if where is None or os.environ.get("SIRENKIT_TRACEBACK"):
+            raise
+        print(f"{prog}: error: {where}: {type(e).__name__}: {_one_line(e)}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _user_frame(e: BaseException) -> str | None:
+    """``FILE:LINE`` of the innermost frame of ``e``'s traceback in the user's own code (a
+    problem file, a residual), or None when the error arose in sirenkit or a library alone:
+    a mistake in a user's file is theirs to fix at that line, a bug of ours keeps its
+    traceback (and ``SIRENKIT_TRACEBACK=1`` keeps it for theirs too)."""
+    import sysconfig
+    import traceback
+    from pathlib import Path
+
+    ours = Path(__file__).resolve().parents[1]
+    libraries = {Path(sysconfig.get_paths()[k]).resolve() for k in ("stdlib", "purelib", "platlib")}
+    found = None
+    for frame in traceback.extract_tb(e.__traceback__):
+        path = Path(frame.filename)
+        if not path.is_file():
+            continue
+        path = path.resolve()
+        if path.is_relative_to(ours) or any(path.is_relative_to(lib) for lib in libraries):
+            continue
+        found = f"{frame.filename}:{frame.lineno}"
+    return found
 
 
 def _bool_flags(cls: type) -> set[str]:

@@ -44,6 +44,8 @@ class Field:
         plan: engine levels to compute at the first request (what the residual asked for
             last time), see :data:`LEVELS`.
         domain: the domain the points were drawn from (:attr:`normal` asks it for normals).
+        outputs: the outputs' names (``("u", "v", "p")``), which ``f["p"]`` reads by; None:
+            by index only.
     """
 
     def __init__(
@@ -56,8 +58,10 @@ class Field:
         transform: Transform | None = None,
         plan: set[str] | None = None,
         domain: Domain | None = None,
+        outputs: Sequence[str] | None = None,
     ) -> None:
         self.model, self.x, self.names, self.transform = model, x, tuple(names), transform
+        self.outputs = None if outputs is None else tuple(outputs)
         self._domain = domain
         self._data = data
         self.asked: set[str] = set()
@@ -175,11 +179,24 @@ class Field:
             if not torch.isfinite(v).all():
                 raise SirenkitError(f"f.at({axis}=...): the new coordinates hold NaN or inf")
             x[:, k] = v
-        moved = Field(self.model, x, self.names, transform=self.transform)
+        moved = Field(self.model, x, self.names, transform=self.transform, outputs=self.outputs)
         moved._create_graph = self._create_graph
         if len(key) == len(coords):
             self._moved[key] = moved
         return moved
+
+    def __getitem__(self, key: str | int) -> OutputField:
+        """One output, by its name in ``Problem(outputs=("u", "v", "p"))`` or its index:
+        ``f["p"].d("x")`` is ``f.d("x")[:, 2:3]``."""
+        m = self.u.shape[1]
+        if isinstance(key, str) and self.outputs is not None and key in self.outputs:
+            return OutputField(self, self.outputs.index(key))
+        if isinstance(key, int) and not isinstance(key, bool) and -m <= key < m:
+            return OutputField(self, key % m)
+        named = f"; its outputs are: {', '.join(self.outputs)}" if self.outputs else ""
+        if isinstance(key, str) and self.outputs is None:
+            named = ' (name them: Problem(..., outputs=("u", "v")))'
+        raise SirenkitError(f"f[{key!r}]: no such output; the field has {m}{named}")
 
     @property
     def complex(self) -> ComplexField:
@@ -364,3 +381,41 @@ class ComplexField:
     def grad(self) -> torch.Tensor:
         """Complex Jacobian ``(N, m / 2, d)``."""
         return _pairs(self.field._need("grad", self.field._grad_of))
+
+
+class OutputField:
+    """One output of a :class:`Field` (``f["p"]``, ``f[2]``): the same quantities, each
+    ``(N, 1)`` (``grad`` ``(N, d)``, ``hessian`` ``(N, d, d)``), from the same engine pass."""
+
+    def __init__(self, field: Field, index: int) -> None:
+        self.field, self.index = field, index
+        self._cols = slice(index, index + 1)
+
+    @property
+    def u(self) -> torch.Tensor:
+        """The output's values ``(N, 1)``."""
+        return self.field.u[:, self._cols]
+
+    def d(self, *axes: str | int) -> torch.Tensor:
+        """Its partial derivative along ``axes``, ``(N, 1)``."""
+        return self.field.d(*axes)[:, self._cols]
+
+    @property
+    def lap(self) -> torch.Tensor:
+        """Its Laplacian ``(N, 1)``."""
+        return self.field.lap[:, self._cols]
+
+    @property
+    def dn(self) -> torch.Tensor:
+        """Its normal derivative on a boundary ``(N, 1)``."""
+        return self.field.dn[:, self._cols]
+
+    @property
+    def grad(self) -> torch.Tensor:
+        """Its gradient ``(N, d)``."""
+        return self.field._need("grad", self.field._grad_of)[:, self.index]
+
+    @property
+    def hessian(self) -> torch.Tensor:
+        """Its Hessian ``(N, d, d)``."""
+        return self.field._need("full", self.field._hess_of)[:, self.index]

@@ -88,7 +88,9 @@ class Problem:
         constraints: the :class:`Constraint` list.
         names: one name per coordinate axis, e.g. ``("x", "t")``; residuals use them in
             ``f.d("t")`` and domains in ``box.face("t", 0)``.
-        outputs: number of network outputs (2 per complex field).
+        outputs: the number of network outputs (2 per complex field), or their names
+            (``("u", "v", "p")``): residuals then read ``f["p"].d("x")``, and figures, summaries
+            and errors against a reference say each output by name.
         transform: hard constraint, ``T(x, y) -> u``: the field is ``T`` of the points and the
             network's output, e.g. ``lambda x, y: x[:, 1:] * y - torch.sin(pi * x[:, :1])`` to
             impose ``u(x, 0) = -sin(pi x)`` exactly (DeepXDE's ``apply_output_transform``).
@@ -104,7 +106,7 @@ class Problem:
         constraints: Sequence[Constraint],
         names: Sequence[str],
         *,
-        outputs: int = 1,
+        outputs: int | Sequence[str] = 1,
         transform: Transform | None = None,
         unknowns: Mapping[str, nn.Parameter] | None = None,
         name: str = "problem",
@@ -114,7 +116,9 @@ class Problem:
         self.start = {k: p.detach().clone() for k, p in self.unknowns.items()}
         """The unknowns' given values, where every fresh run starts them."""
         self.names = tuple(names)
-        self.outputs, self.transform, self.name = int(outputs), transform, name
+        self.output_names = _output_names(outputs)
+        self.outputs = len(self.output_names) if self.output_names else int(outputs)
+        self.transform, self.name = transform, name
         if not self.constraints:
             raise SirenkitError("a Problem needs at least one Constraint")
         if len(set(self.names)) != len(self.names) or not all(self.names):
@@ -192,13 +196,28 @@ class Problem:
         """The field of ``model`` at ``x`` (with the hard constraint applied); ``domain``:
         where the points were drawn (``f.normal`` asks it)."""
         return Field(
-            model, x, self.names, data=data, transform=self.transform, plan=plan, domain=domain
+            model,
+            x,
+            self.names,
+            data=data,
+            transform=self.transform,
+            plan=plan,
+            domain=domain,
+            outputs=self.output_names,
         )
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """How figures and logs name each output: its name, else ``u`` or ``u0``, ``u1``..."""
+        if self.output_names:
+            return self.output_names
+        return ("u",) if self.outputs == 1 else tuple(f"u{i}" for i in range(self.outputs))
 
     def residual(self, c: Constraint, model: nn.Module, x: torch.Tensor, data=None) -> torch.Tensor:
         """Constraint ``c``'s residual at ``x``, checked: ``(N, k)``."""
         if c.plan is None:
             probe = self.field(model, x[:2], None if data is None else data[:2], None, c.domain)
+            self.check_outputs(probe.u)
             c.residual(probe)
             c.plan = probe.asked
         f = self.field(model, x, data, c.plan, c.domain)
@@ -257,7 +276,18 @@ class Problem:
         """The field's values at ``x`` ``(N, d)`` (no gradients), ``(N, m)``."""
         x = x.to(model_dtype(model))  # a float64 network is evaluated in float64
         parts = [self.field(model, x[i : i + chunk]).u for i in range(0, len(x), chunk)]
-        return torch.cat(parts)
+        return self.check_outputs(torch.cat(parts))
+
+    def check_outputs(self, u: torch.Tensor) -> torch.Tensor:
+        """``u`` ``(N, m)``, or a one-line error when the network's outputs are not the
+        problem's (a 1-output network on a 2-output problem would train on empty columns)."""
+        if u.dim() != 2 or u.shape[1] != self.outputs:
+            given = f"{self.outputs} {self.output_names}" if self.output_names else self.outputs
+            raise SirenkitError(
+                f"the network gives {u.shape[-1] if u.dim() else 1} output(s) per point but "
+                f"the problem has {given}: build it with out_features={self.outputs}"
+            )
+        return u
 
 
 def model_dtype(model: nn.Module) -> torch.dtype:
@@ -276,7 +306,7 @@ def check_unknowns(unknowns: Mapping[str, Any]) -> dict[str, nn.Parameter]:
             f"unknowns must be a dict of name -> nn.Parameter, got {type(unknowns).__name__}"
         )
     for k, p in unknowns.items():
-        if not (isinstance(k, str) and k.isidentifier()) or k in RESERVED:
+        if not (isinstance(k, str) and k.isidentifier()) or k in RESERVED or k.startswith("rel_l2"):
             raise SirenkitError(f"unknown name {k!r}: use an identifier other than {RESERVED}")
         if not isinstance(p, nn.Parameter):
             raise SirenkitError(
@@ -308,7 +338,7 @@ def check_residual(r: Any, n: int, name: str) -> torch.Tensor:
         )
     if r.dim() == 1 and len(r) == n:
         return r[:, None]
-    if r.dim() == 2 and r.shape[0] == n and not (r.shape[1] == n and n > 1):
+    if r.dim() == 2 and r.shape[0] == n and r.shape[1] > 0 and not (r.shape[1] == n and n > 1):
         return r
     hint = ""
     if r.dim() == 2 and r.shape == (n, n):
@@ -348,6 +378,9 @@ class Reference:
         if not torch.isfinite(p).all():
             raise SirenkitError("reference points hold NaN or infinite coordinates")
         self.points, self.values = p.float(), v.float()
+        self.fn: Callable[[torch.Tensor], torch.Tensor] | None = None
+        """The exact solution as a function of x, where it was given as one (figures draw it
+        on their grid)."""
 
     @classmethod
     def grid(cls, axes: Sequence[Any], values: Any) -> Reference:
@@ -388,10 +421,17 @@ class Reference:
             raise SirenkitError(
                 f"reference function returned shape {tuple(v.shape)} for {n} points"
             )
-        return cls(x, v)
+        ref = cls(x, v)
+        ref.fn = fn
+        return ref
 
     def error(self, problem: Problem, model: nn.Module) -> float:
         """Relative L2 error ``||u - u_ref|| / ||u_ref||`` over the reference points."""
+        return self.errors(problem, model)["rel_l2"]
+
+    def errors(self, problem: Problem, model: nn.Module) -> dict[str, float]:
+        """``rel_l2`` over all outputs, and with several outputs each one's own
+        (``rel_l2_p``): a pressure off by 50 % hides in the total next to a large velocity."""
         device = next(model.parameters()).device
         u = problem.values(model, self.points.to(device, model_dtype(model))).cpu().double()
         if u.shape != self.values.shape:
@@ -399,7 +439,15 @@ class Reference:
                 f"reference has {self.values.shape[1]} values per point, the field {u.shape[1]}"
             )
         ref = self.values.double()
-        return float((u - ref).norm() / ref.norm().clamp_min(1e-30))
+        out = {"rel_l2": _relative(u, ref)}
+        if u.shape[1] > 1:
+            for k, label in enumerate(problem.labels):
+                out[f"rel_l2_{label}"] = _relative(u[:, k], ref[:, k])
+        return out
+
+
+def _relative(u: torch.Tensor, ref: torch.Tensor) -> float:
+    return float((u - ref).norm() / ref.norm().clamp_min(1e-30))
 
 
 def as_reference(obj: Any, problem: Problem) -> Reference | None:
@@ -417,6 +465,22 @@ def as_reference(obj: Any, problem: Problem) -> Reference | None:
 
 
 __all__ = ["Batch", "Constraint", "PointSet", "Problem", "Reference", "check_residual"]
+
+
+def _output_names(outputs: int | Sequence[str]) -> tuple[str, ...] | None:
+    """The outputs' names when ``outputs`` gives them (None for a count), checked."""
+    if isinstance(outputs, int) and not isinstance(outputs, bool):
+        return None
+    if isinstance(outputs, str) or not isinstance(outputs, Sequence):
+        raise SirenkitError(
+            f'outputs must be a count or a tuple of names such as ("u", "v"), got {outputs!r}'
+        )
+    names = tuple(outputs)
+    if not names or not all(isinstance(n, str) and n.isidentifier() for n in names):
+        raise SirenkitError(f"output names must be identifiers, got {names}")
+    if len(set(names)) != len(names):
+        raise SirenkitError(f"output names repeat: {names}")
+    return names
 
 
 def _default_names(constraints: Sequence[Constraint]) -> list[str]:

@@ -131,9 +131,7 @@ class ProblemTask(Task):
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         """The error against the reference when there is one, and every constraint's RMS
         residual at fresh points: a problem without a reference still ends with figures."""
-        out = (
-            {} if self.reference is None else {"rel_l2": self.reference.error(self.problem, model)}
-        )
+        out = {} if self.reference is None else self.reference.errors(self.problem, model)
         out.update({k: float(v) for k, v in unknown_values(self.problem.unknowns).items()})
         self._rms = residual_rms(self.problem, model)
         out.update({f"rms_{k}": v for k, v in self._rms.items()})
@@ -166,7 +164,11 @@ class ProblemTask(Task):
                 return
 
     def meta(self) -> dict[str, Any]:
-        return {"names": list(self.problem.names), "outputs": self.problem.outputs}
+        return {
+            "names": list(self.problem.names),
+            "outputs": self.problem.outputs,
+            "output_names": list(self.problem.labels),
+        }
 
     def write_outputs(self, model: nn.Module, run_dir: Path) -> None:
         from .figures import write_solution_figures

@@ -312,8 +312,8 @@ def train(
                         "checkpoint written before it is kept"
                     )
                 shown = {"loss": f"{record['loss']:.3e}"}
-                if task.headline in record:
-                    shown[task.headline] = f"{record[task.headline]:.2f}"
+                if task.headline in record and task.headline != "loss":  # not as 0.00
+                    shown[task.headline] = f"{record[task.headline]:.4g}"
                 bar.set_postfix(shown, refresh=False)
             bar.update(1)
             if cfg.eval_every and step % cfg.eval_every == 0 and step < total:
