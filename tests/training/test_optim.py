@@ -46,6 +46,9 @@ def test_muon_takes_the_hidden_matrices_and_adam_the_rest_at_the_schedules_rate(
     # a network without a hidden matrix wide enough is Adam's alone (Muon refuses no params)
     narrow = MuonAdam(Siren(2, 8, 2, 1).parameters(), lr=lr, betas=(0.9, 0.999))
     assert list(narrow.parts) == ["adam"]
+    # complex weights (WIRE's) are Adam's: Muon refuses them
+    wire = torch.nn.Parameter(torch.randn(32, 32, dtype=torch.cfloat))
+    assert list(MuonAdam([wire], lr=lr, betas=(0.9, 0.999)).parts) == ["adam"]
 
 
 def test_a_muon_run_steps_with_muon_and_resumes_to_the_same_end(tmp_path):

@@ -72,8 +72,9 @@ rows are not the square matrices an orthogonalised step is for."""
 
 class MuonAdam:
     """Muon (:class:`torch.optim.Muon`) on the hidden layers' weight matrices, Adam on every
-    other parameter (first and last layers, biases, a task's own); Adam alone for a network
-    with no matrix at least :data:`HIDDEN_MIN_WIDTH` wide on both sides.
+    other parameter (first and last layers, biases, a task's own, complex weights, which Muon
+    does not take); Adam alone for a network with no real matrix at least
+    :data:`HIDDEN_MIN_WIDTH` wide on both sides.
 
     Why: Muon orthogonalises each hidden matrix's momentum, so every direction of the update
     moves at the same rate, where Adam's steps can be dominated by a few (McGinnis et al.,
@@ -91,7 +92,11 @@ class MuonAdam:
         self, params: Iterable[torch.Tensor], lr: float, betas: tuple[float, float]
     ) -> None:
         params = list(params)
-        hidden = [p for p in params if p.ndim == 2 and min(p.shape) >= HIDDEN_MIN_WIDTH]
+        hidden = [
+            p
+            for p in params
+            if p.ndim == 2 and min(p.shape) >= HIDDEN_MIN_WIDTH and not p.is_complex()
+        ]
         rest = [p for p in params if all(p is not h for h in hidden)]
         self.parts: dict[str, torch.optim.Optimizer] = {}
         if rest:
