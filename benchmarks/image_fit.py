@@ -732,6 +732,11 @@ def main() -> None:
         "--from-json", nargs="+", type=Path, default=None, help="tabulate earlier --json runs"
     )
     ap.add_argument(
+        "--replace",
+        action="store_true",
+        help="--from-json: an image in a later file replaces an earlier one's (a rerun)",
+    )
+    ap.add_argument(
         "--step-costs",
         action="store_true",
         help="measure each side's step CPU cost and write the CPU hours of the runs not done "
@@ -787,13 +792,14 @@ def main() -> None:
             data = json.loads(path.read_text())
             for key, sides in data["results"].items():
                 name, size = key.rsplit("@", 1)
-                while (name, int(size)) in results:  # the same image in another run
+                while (name, int(size)) in results and not args.replace:  # another run's
                     name += "'"
                 results[(name, int(size))] = sides
             runs.append(f"{data['command']} ({data.get('load', 'load not recorded')})")
             torch.set_num_threads(data["args"]["threads"])  # the caption names the runs' threads
         files = " ".join(str(p) for p in args.from_json)
         command = f"python -m benchmarks.image_fit --from-json {files}"
+        command += " --replace" if args.replace else ""
         command += "`, tabulating the runs `" + "`; `".join(runs)
         seconds = max(json.loads(p.read_text())["args"]["seconds"] for p in args.from_json)
         report(results, seconds, command, args.write_docs)

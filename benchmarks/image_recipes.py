@@ -189,26 +189,36 @@ def crossing(recs: list[dict], key: str, target: float) -> float | None:
     return None
 
 
-def render_fits(paths: list[Path]) -> str:
+def render_fits(
+    paths: list[Path], images: list[str] | None = None, labels: list[str] | None = None
+) -> str:
     """Markdown: per run of ``image_fit --sides sirenkit --set ...``, FBE to 30/35/40 dB and the
-    final PSNR, grouped by image."""
+    final PSNR, grouped by image (only ``images``' when given: a benchmark's records hold
+    every photograph), each run named by its options or by its entry in ``labels``."""
     rows = []
-    for path in paths:
+    for i, path in enumerate(paths):
         data = json.loads(path.read_text())
-        options = [o for o in data["args"]["set"] if o.startswith("train.")]
+        options = [o for o in data["args"]["set"] or [] if o.startswith("train.")]
         for key, sides in data["results"].items():
             name, size = key.rsplit("@", 1)
+            if images is not None and name not in images:
+                continue
             h, w, _ = load_image(name, int(size)).shape
             recs = sides["sirenkit"]["records"]
             work = work_by_step(options, h * w, recs[-1]["step"])
             recs = [r | {"fbe": work[r["step"]]} for r in recs]
-            rows.append((name, " ".join(options) or "the default", recs))
+            label = labels[i] if labels else " ".join(options) or "the default"
+            rows.append((name, label, recs))
     lines = [
-        "| image | options (`--set`) | FBE to 30 dB | 35 dB | 40 dB (step) | final PSNR (FBE) |",
+        f"| image | {'run' if labels else 'options (`--set`)'} | FBE to 30 dB | 35 dB | "
+        "40 dB (step) | final PSNR (FBE) |",
         "|---|---|---|---|---|---|",
     ]
     fmt = lambda x: "-" if x is None else f"{x:.1f}"  # noqa: E731
-    for name, opts, recs in sorted(rows, key=lambda r: (r[0], r[1] != "the default", r[1])):
+    order = {label: i for i, label in enumerate(labels or [])}
+    for name, opts, recs in sorted(
+        rows, key=lambda r: (r[0], r[1] != "the default", order.get(r[1], 0), r[1])
+    ):
         step = crossing(recs, "step", 40.0)
         lines.append(
             f"| {name} | {opts} | {fmt(crossing(recs, 'fbe', 30.0))} | "
@@ -227,16 +237,27 @@ def main() -> None:
     ap.add_argument("--jsonl", type=Path, default=None, help="append each variant's records")
     ap.add_argument("--render", type=Path, default=None, help="tabulate a --jsonl file")
     ap.add_argument("--fits", nargs="+", type=Path, default=None, help="tabulate 256x256 runs")
+    ap.add_argument("--images", nargs="+", default=None, help="--fits: only these photographs")
+    ap.add_argument("--key", default="image-recipes-256", help="--fits: the doc block written")
+    ap.add_argument("--labels", nargs="+", default=None, help="--fits: one name per file")
     ap.add_argument("--write-docs", action="store_true", help="into docs/speed.md")
     args = ap.parse_args()
     torch.set_num_threads(1)
     if args.fits:
-        text = render_fits(args.fits)
+        if args.labels and len(args.labels) != len(args.fits):
+            ap.error("--labels needs one name per --fits file")
+        text = render_fits(args.fits, args.images, args.labels)
         print(text)
         if args.write_docs:
             files = " ".join(str(p) for p in args.fits)
             command = f"python -m benchmarks.image_recipes --fits {files}"
-            write_doc_block(ROOT / "docs" / "speed.md", "image-recipes-256", text, command)
+            if args.images:
+                command += " --images " + " ".join(args.images)
+            if args.labels:
+                command += " --labels " + " ".join(repr(label) for label in args.labels)
+            if args.key != "image-recipes-256":
+                command += f" --key {args.key}"
+            write_doc_block(ROOT / "docs" / "speed.md", args.key, text, command)
         return
     if args.render is not None:
         rows = [json.loads(line) for line in args.render.read_text().splitlines() if line]

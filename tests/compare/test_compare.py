@@ -33,6 +33,8 @@ def test_compare_command_writes_table_plots_and_one_run_per_model(tmp_path, tiny
     for model in ("siren", "relu", "tanh"):
         cfg = json.loads((root / model / "config.json").read_text())
         assert cfg["model"]["name"] == model and (root / model / "checkpoint.pt").is_file()
+        # every network takes Adam, as the baselines were compared (fit image's Muon is not)
+        assert cfg["train"]["optimizer"] == "adam" and cfg["train"]["hold"] == 0.7
     report = json.loads((root / "comparison.json").read_text())
     assert [m["name"] for m in report["models"]] == ["siren", "relu", "tanh"]
     for row, model in zip(report["table"], report["models"], strict=True):
@@ -44,7 +46,7 @@ def test_compare_command_writes_table_plots_and_one_run_per_model(tmp_path, tiny
     counts = [m["parameters"] for m in report["models"]]
     assert max(counts) / min(counts) < 1.05
     md = (root / "comparison.md").read_text()
-    assert "| siren |" in md and "| tanh |" in md
+    assert "| siren |" in md and "| tanh |" in md and ", Adam lr 0.001 (cosine)" in md
     assert "comparison written to" in capsys.readouterr().out
 
 

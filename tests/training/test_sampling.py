@@ -82,3 +82,25 @@ def test_gain_stop_is_not_ended_by_one_lucky_measurement():
     stop = GainStop(min_gain=0.05, window=20)
     curve = [(w, 30 + 0.1 * w + (3.0 if w == 10 else 0.0)) for w in range(0, 120)]
     assert not any(stop.update(w, q) for w, q in curve)
+
+
+def test_gain_stop_judges_no_curve_before_its_start():
+    """Muon's fit sits on a floor while the learning rate is high and climbs again once it
+    decays (the clock: flat at 36 dB from 4 to 25 units of work): the image task's rule only
+    judges from half its steps on."""
+    floor_then_climb = [(w, 36.0 if w < 50 else 36.0 + 0.2 * (w - 50)) for w in range(0, 100)]
+    early, judged_late = GainStop(min_gain=0.02, window=20), GainStop(min_gain=0.02, start=50)
+    assert any(early.update(w, q) for w, q in floor_then_climb)
+    assert not any(judged_late.update(w, q) for w, q in floor_then_climb)
+    # a curve that is still flat after the start is stopped, a window after it
+    flat = GainStop(min_gain=0.02, window=20, start=50)
+    first = [flat.update(w, 36.0) for w in range(0, 100)].index(True)
+    assert first == 70
+
+
+def test_the_image_config_judges_flatness_from_half_its_steps(tmp_path):
+    from sirenkit.tasks.image import FitImageConfig
+
+    cfg = FitImageConfig(source="camera", size=16)
+    cfg.train.steps, cfg.train.batch_size, cfg.train.batch_growth_every = 40, 64, 0
+    assert cfg.setup().stop.start == pytest.approx(20 * 64 / 256)

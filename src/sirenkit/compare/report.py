@@ -94,7 +94,8 @@ def write_report(comparison: Comparison, cfg: Any) -> dict[str, Path]:
     t = cfg.train
     settings = (
         f"{comparison.task} `{comparison.signal}`, {t.steps} steps, batch "
-        f"{t.batch_size or 'full'}, Adam lr {t.lr:g} ({t.schedule}), seed {t.seed}, "
+        f"{t.batch_size or 'full'}, {'Muon and Adam' if t.optimizer == 'muon' else 'Adam'} "
+        f"lr {t.lr:g} ({t.schedule}), seed {t.seed}, "
         f"--hidden {cfg.model.hidden} --layers {cfg.model.layers}, parameter matching "
         f"{'on' if cfg.model.param_match else 'off'}; seconds are training time only."
     )

@@ -26,6 +26,11 @@ class TrainConfig:
     betas: tuple[float, float] = (0.9, 0.999)
     """Adam's decay rates of its running gradient mean and squared gradient (0.99 for the
     second measured slower on images, docs/speed.md)."""
+    optimizer: Literal["adam", "muon"] = "adam"
+    """adam: Adam on every parameter; muon: Muon (momentum orthogonalised by Newton-Schulz
+    iterations) on the hidden layers' weight matrices at the same learning rate, Adam on the
+    rest (first and last layers, biases): fewer steps to a given PSNR on images when the
+    learning rate decays from the start (docs/speed.md)."""
     schedule: Literal["constant", "cosine", "exponential"] = "cosine"
     """Learning-rate schedule after warm-up: constant, cosine (to lr * final_lr_factor) or
     exponential (geometric decay to lr * final_lr_factor)."""

@@ -22,7 +22,7 @@ from . import distributed
 from .checkpoint import CHECKPOINT_NAME, save_checkpoint
 from .config import TrainConfig
 from .metrics_log import MetricsLog
-from .optim import LearnedRateSGD, is_learned_rate_state
+from .optim import LearnedRateSGD, MuonAdam, is_learned_rate_state
 from .precision import MIN_SPEEDUP, bfloat16_speedup
 from .schedule import batch_size_at, learning_rate
 from .task import Task
@@ -102,16 +102,19 @@ def _optimizer(
     rates: Sequence[torch.Tensor] | None,
     saved: dict[str, Any] | None,
     extra: Sequence[nn.Parameter] = (),
-) -> torch.optim.Optimizer:
-    """Adam on the network's parameters and ``extra`` (the task's own), or the learned-rate
-    steps of a learned initialisation (given, or, on resume, named by the saved optimiser
-    state, which then restores the rates)."""
+) -> torch.optim.Optimizer | MuonAdam:
+    """Adam (or, under ``--optimizer muon``, :class:`MuonAdam`) on the network's parameters
+    and ``extra`` (the task's own), or the learned-rate steps of a learned initialisation
+    (given, or, on resume, named by the saved optimiser state, which then restores the
+    rates)."""
     if rates is None and is_learned_rate_state(saved):
         rates = [torch.zeros_like(p) for p in model.parameters()]
     if rates is not None:
         if extra:
             raise SirenkitError("--init: a task with parameters of its own cannot take it")
         return LearnedRateSGD(model.parameters(), rates, lr=cfg.lr, peak=cfg.lr)
+    if cfg.optimizer == "muon":
+        return MuonAdam([*model.parameters(), *extra], lr=cfg.lr, betas=cfg.betas)
     return torch.optim.Adam([*model.parameters(), *extra], lr=cfg.lr, betas=cfg.betas)
 
 

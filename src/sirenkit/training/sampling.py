@@ -88,15 +88,22 @@ class GainStop:
     the whole window, not the best value now against the best one a window ago, so that one
     lucky noisy measurement (a partial batch's estimate) neither ends a rising fit nor keeps a
     flat one going. Work rather than seconds makes the decision reproducible and independent
-    of the load.
+    of the load. The flat-curve rule judges no measurement before ``start`` units of work: a fit
+    whose learning rate has not yet decayed can sit on a floor that rate sets (Muon's,
+    docs/speed.md) and climb again once it falls.
     """
 
     def __init__(
-        self, target: float | None = None, min_gain: float | None = None, window: float = 20.0
+        self,
+        target: float | None = None,
+        min_gain: float | None = None,
+        window: float = 20.0,
+        start: float = 0.0,
     ) -> None:
         self.target = target
         self.min_gain = min_gain
         self.window = window
+        self.start = start
         self.history: list[tuple[float, float]] = []
         self.reason = ""
 
@@ -108,9 +115,10 @@ class GainStop:
         if self.target is not None and quality >= self.target:
             self.reason = f"reached the target {self.target:g}"
             return True
-        if self.min_gain is None or work - self.history[0][0] < self.window:
+        first = max(self.start, self.history[0][0])
+        if self.min_gain is None or work - first < self.window:
             return False
-        recent = [(w, q) for w, q in self.history if w >= work - self.window]
+        recent = [(w, q) for w, q in self.history if w >= max(work - self.window, first)]
         if len(recent) < 3:
             return False
         if slope(recent) < self.min_gain:

@@ -1,0 +1,63 @@
+import torch
+
+from sirenkit import Siren
+from sirenkit.training import run
+from sirenkit.training.optim import MuonAdam
+from tests.tasks.common import assert_resume_matches_full_run
+from tests.training.test_run import tiny_config
+
+
+def _one_step(lr: float) -> tuple[Siren, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """A Siren(2, 32, 2, 1), its gradients on a random batch and each parameter's first step
+    by MuonAdam, the learning rate set on its groups as the loop's schedule sets it."""
+    torch.manual_seed(0)
+    net = Siren(2, 32, 2, 1)
+    x, y = torch.rand(256, 2) * 2 - 1, torch.rand(256, 1)
+    ((net(x) - y) ** 2).mean().backward()
+    grads = {n: p.grad.clone() for n, p in net.named_parameters()}
+    before = {n: p.detach().clone() for n, p in net.named_parameters()}
+    opt = MuonAdam(net.parameters(), lr=1.0, betas=(0.9, 0.999))
+    for group in opt.param_groups:
+        group["lr"] = lr
+    opt.step()
+    steps = {n: p.detach() - before[n] for n, p in net.named_parameters()}
+    return net, grads, steps
+
+
+def test_muon_takes_the_hidden_matrices_and_adam_the_rest_at_the_schedules_rate():
+    lr = 1e-3
+    net, grads, steps = _one_step(lr)
+    hidden = {"net.1.weight", "net.2.weight"}  # the two 32 x 32 matrices
+    for name, step in steps.items():
+        if name in hidden:
+            # orthogonalised: the step's singular values at most about Moonshot's RMS-matched
+            # size 0.2 lr sqrt(32) (Newton-Schulz leaves most in 0.5-1.5 of it; only the
+            # gradient's tiniest directions stay small), where Adam's sign-like first step
+            # has a leading one 12-23 times that
+            s = torch.linalg.svdvals(step) / (0.2 * lr * 32**0.5)
+            assert float(s.max()) < 1.6 and float(s.median()) > 0.5, (name, s)
+        else:
+            # Adam's first step: lr times the gradient's sign
+            torch.testing.assert_close(step, -lr * grads[name].sign(), atol=lr * 1e-3, rtol=0)
+    assert {n for n, p in net.named_parameters() if p.ndim == 2} - hidden == {
+        "net.0.weight",
+        "net.3.weight",
+    }
+    # a network without a hidden matrix wide enough is Adam's alone (Muon refuses no params)
+    narrow = MuonAdam(Siren(2, 8, 2, 1).parameters(), lr=lr, betas=(0.9, 0.999))
+    assert list(narrow.parts) == ["adam"]
+    # complex weights (WIRE's) are Adam's: Muon refuses them
+    wire = torch.nn.Parameter(torch.randn(32, 32, dtype=torch.cfloat))
+    assert list(MuonAdam([wire], lr=lr, betas=(0.9, 0.999)).parts) == ["adam"]
+
+
+def test_a_muon_run_steps_with_muon_and_resumes_to_the_same_end(tmp_path):
+    def cfg():
+        c = tiny_config(tmp_path, optimizer="muon", bfloat16_steps=4)
+        c.model.hidden = 32
+        return c
+
+    out = run(cfg())
+    saved = torch.load(out.run_dir / "checkpoint.pt", weights_only=False)["optimizer"]
+    assert saved["muon"]["state"] and saved["adam"]["state"]
+    assert_resume_matches_full_run(cfg)
