@@ -27,6 +27,8 @@ class Grid:
     reference: np.ndarray | None
     shape: list[int]
     extent: tuple[float, float, float, float]
+    at_reference: np.ndarray | None = None
+    """The field at the reference's own points (a reference of points, not a function)."""
 
 
 def _mask(problem: Problem, x: torch.Tensor) -> np.ndarray:
@@ -109,6 +111,9 @@ def write_solution_figures(
         rows, cols = u.shape[1], 1 + 2 * (reference is not None) + (r is not None)
         fig, axs = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.6 * rows), squeeze=False)
         grid = Grid(u, _reference_on(reference, x, inside, problem.outputs), shape, extent)
+        if reference is not None and grid.reference is None:  # once, for every output's row
+            points = reference.points.to(device, dtype)
+            grid.at_reference = problem.values(model, points).cpu().numpy()
         for c in range(rows):
             _image(axs[c, 0], fig, u[:, c].reshape(shape), extent, labels[c], names)
             if reference is not None:
@@ -174,8 +179,7 @@ def _reference_panels(
         _image(axs[0], fig, v, grid.extent, titles[0], names)
         _image(axs[1], fig, err, grid.extent, titles[1], names, "magma")
         return
-    device, dtype = next(model.parameters()).device, model_dtype(model)
-    u = problem.values(model, reference.points.to(device, dtype)).cpu().numpy()[:, c]
+    u = grid.at_reference[:, c]
     p, v = reference.points.numpy(), reference.values.numpy()[:, c]
     for ax, values, title, cmap in (
         (axs[0], v, titles[0], "viridis"),
