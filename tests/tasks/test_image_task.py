@@ -6,7 +6,7 @@ import torch
 from sirenkit import Siren
 from sirenkit.tasks.image import FitImageConfig, ImageTask
 from sirenkit.training import Interrupted, run
-from tests.tasks.common import tiny_train
+from tests.tasks.common import assert_resume_matches_full_run, tiny_train
 
 
 def test_batches_are_seeded_and_full_batch_is_everything(tiny_image):
@@ -96,3 +96,29 @@ def test_a_task_reused_for_a_second_run_starts_fresh(tmp_path):
     assert second.final == fresh.final
     for p, q in zip(fresh.model.parameters(), second.model.parameters(), strict=True):
         assert torch.equal(p, q)
+
+
+def test_a_flat_training_psnr_lowers_the_learning_rate_the_loop_uses(tmp_path):
+    """--plateau-gain: the rate logged (and given to the optimiser) is the schedule's times
+    the task's factor, which halves when the training PSNR gains less than asked; a resumed
+    run keeps the factor."""
+
+    def cfg(gain):
+        c = FitImageConfig(source="camera", size=16, out=tmp_path / "runs", min_gain=None)
+        c.plateau_gain, c.plateau_window = gain, 4.0
+        c.model.hidden, c.model.layers = 24, 3
+        c.train = tiny_train(steps=20, log_every=1, schedule="constant", bfloat16_steps=11)
+        return c
+
+    def rates(result):
+        lines = (result.run_dir / "metrics.jsonl").read_text().splitlines()
+        return [r["lr"] for r in map(json.loads, lines) if "lr" in r]
+
+    never = rates(run(cfg(None)))
+    cut = rates(run(cfg(1e9)))  # no fit gains a billion dB per image: a cut every window
+    assert never == [1e-3] * 20
+    # full batches: one measurement per step, a cut once a window (4 images) has passed;
+    # the rule acts in the bfloat16 phase only (11 steps), then the schedule alone
+    assert cut[:5] == [1e-3] * 5 and cut[5:9] == [5e-4] * 4 and cut[9:11] == [2.5e-4] * 2
+    assert cut[11:] == [1e-3] * 9
+    assert_resume_matches_full_run(lambda: cfg(1e9))

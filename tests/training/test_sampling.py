@@ -104,3 +104,17 @@ def test_the_image_config_judges_flatness_from_half_its_steps(tmp_path):
     cfg = FitImageConfig(source="camera", size=16)
     cfg.train.steps, cfg.train.batch_size, cfg.train.batch_growth_every = 40, 64, 0
     assert cfg.setup().stop.start == pytest.approx(20 * 64 / 256)
+
+
+def test_plateau_decay_cuts_on_a_flat_curve_only_and_waits_a_window_after_a_cut():
+    from sirenkit.training.sampling import PlateauDecay
+
+    rising, flat = PlateauDecay(0.05, window=5), PlateauDecay(0.05, window=5)
+    assert {rising.update(w, 30 + 0.1 * w) for w in range(0, 60)} == {1.0}
+    factors = [flat.update(w, 36.0 + 0.01 * (-1) ** w) for w in range(0, 21)]
+    # judged from a window on (work 5), then a window after each cut
+    assert factors[4] == 1.0 and factors[5] == 0.5 and factors[9] == 0.5
+    assert factors[10] == 0.25 and factors[20] == 0.25 * 0.25
+    again = PlateauDecay(0.05, window=5)
+    again.load_state_dict(flat.state_dict())
+    assert again.factor == flat.factor and again.history == flat.history

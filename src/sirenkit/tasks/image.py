@@ -20,7 +20,7 @@ from ..signals.discrete import grid_gradient, grid_laplacian
 from ..signals.grid import grid
 from ..signals.image import load_image, save_image
 from ..training.config import RunOptions, TrainConfig
-from ..training.sampling import ErrorSampler, GainStop, batch_mse, draw_batch
+from ..training.sampling import ErrorSampler, GainStop, PlateauDecay, batch_mse, draw_batch
 from ..training.schedule import batch_size_at
 from ..training.task import Task
 from ..viz.figures import Panel, note_panel, save_panels
@@ -70,11 +70,18 @@ class FitImageConfig(RunOptions):
     images' worth of pixels falls below this many dB per full image (None: run every step),
     judged from the second half of the steps on (before it the learning rate is above half its
     peak, and Muon's fit can sit on the floor that rate sets and climb again)."""
+    plateau_gain: float | None = None
+    """Halve the learning rate (on top of the schedule) whenever the training PSNR gained less
+    than this many dB per full image of work over the last plateau_window full images (None:
+    the schedule alone)."""
+    plateau_window: float = 5.0
+    """Full images' worth of pixels over which plateau_gain is judged (and waited after a
+    cut). The rule acts in the bfloat16 phase (--bfloat16-steps) only; after it the schedule
+    alone sets the rate."""
 
     def setup(self) -> ImageTask:
         img = load_image(self.source, self.size)
         pixels = img.shape[0] * img.shape[1]
-        first_half = [batch_size_at(self.train, s) for s in range(self.train.steps // 2)]
         return ImageTask(
             img,
             Path(self.source).stem,
@@ -82,8 +89,18 @@ class FitImageConfig(RunOptions):
             error_mix=self.error_mix,
             target_psnr=self.target_psnr,
             min_gain=self.min_gain,
-            judge_after=sum(1.0 if b is None else min(1.0, b / pixels) for b in first_half),
+            judge_after=work_until(self.train, self.train.steps // 2, pixels),
+            plateau_gain=self.plateau_gain,
+            plateau_window=self.plateau_window,
+            plateau_until=work_until(self.train, self.train.bfloat16_steps, pixels),
         )
+
+
+def work_until(train: TrainConfig, step: int, pixels: int) -> float:
+    """Full images' worth of pixels trained on in the first ``step`` steps of ``train``'s
+    batch schedule (an image of ``pixels`` pixels)."""
+    sizes = [batch_size_at(train, s) for s in range(step)]
+    return sum(1.0 if b is None else min(1.0, b / pixels) for b in sizes)
 
 
 class ImageTask(Task):
@@ -113,6 +130,9 @@ class ImageTask(Task):
         target_psnr: float | None = FitImageConfig.target_psnr,
         min_gain: float | None = FitImageConfig.min_gain,
         judge_after: float = 0.0,
+        plateau_gain: float | None = FitImageConfig.plateau_gain,
+        plateau_window: float = FitImageConfig.plateau_window,
+        plateau_until: float = math.inf,
     ) -> None:
         if image.ndim != 3 or image.shape[0] < 1 or image.shape[1] < 1:
             raise ValueError(f"image must be (H, W, C), got {image.shape}")
@@ -125,6 +145,11 @@ class ImageTask(Task):
         n = self.coords.shape[0]
         self.sampler = ErrorSampler(n, error_mix) if sampling == "error" else None
         self.stop = GainStop(target_psnr, min_gain, start=judge_after)
+        self.plateau = (
+            None
+            if plateau_gain is None
+            else PlateauDecay(plateau_gain, plateau_window, until=plateau_until)
+        )
         self.work = 0.0
         """Pixels trained on so far, in full images (full-batch equivalents)."""
         self._window = [0.0, 0.0]
@@ -174,7 +199,10 @@ class ImageTask(Task):
         if self._window[1] >= 1.0 - 1e-9:  # a full image's worth since the last measurement
             mean = self._window[0] / self._window[1]
             self._window = [0.0, 0.0]
-            if self.stop.update(self.work, 10 * math.log10(4.0 / max(mean, 1e-30))):
+            quality = 10 * math.log10(4.0 / max(mean, 1e-30))
+            if self.plateau is not None:
+                self.plateau.update(self.work, quality)
+            if self.stop.update(self.work, quality):
                 self._confirm_target(model)
         return mse, {"psnr": psnr_db}
 
@@ -192,6 +220,9 @@ class ImageTask(Task):
     def should_stop(self) -> str | None:
         return self.stop.reason or None
 
+    def lr_factor(self) -> float:
+        return 1.0 if self.plateau is None else self.plateau.factor
+
     def state_dict(self) -> dict[str, Any]:
         state: dict[str, Any] = {
             "work": self.work,
@@ -200,6 +231,8 @@ class ImageTask(Task):
         }
         if self.sampler is not None:
             state["sampler"] = self.sampler.state_dict()
+        if self.plateau is not None:
+            state["plateau"] = self.plateau.state_dict()
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -208,6 +241,8 @@ class ImageTask(Task):
         self.stop.load_state_dict(state.get("stop", {}))
         if self.sampler is not None:
             self.sampler.load_state_dict(state.get("sampler", {}))
+        if self.plateau is not None:
+            self.plateau.load_state_dict(state.get("plateau", {}))
 
     def predict(self, model: nn.Module, chunk: int = 65536) -> np.ndarray:
         """The model's image on the training grid, ``(H, W, C)``."""

@@ -137,6 +137,57 @@ class GainStop:
         self.reason = str(state.get("reason", ""))
 
 
+class PlateauDecay:
+    """Lower the learning rate when the training quality flattens (reduce-on-plateau).
+
+    Fed the same ``(work, quality)`` pairs as :class:`GainStop`, it multiplies
+    :attr:`factor` by ``cut`` each time the least-squares slope of quality against work over
+    the last ``window`` units falls below ``min_gain`` per unit, judging only measurements made
+    since its last cut (so each cut is given a window to show its effect). Why: Muon's update
+    keeps its size whatever the gradient, so a fit sits on a floor set by the learning rate
+    (docs/speed.md); a lower rate lowers the floor at once instead of waiting for the
+    schedule's decay. The loop multiplies the schedule's rate by the factor
+    (:meth:`~sirenkit.training.task.Task.lr_factor`). From ``until`` units of work on the
+    factor is 1 again (the schedule alone).
+    """
+
+    def __init__(
+        self, min_gain: float, window: float = 5.0, cut: float = 0.5, until: float = math.inf
+    ) -> None:
+        if not 0.0 < cut < 1.0:
+            raise ValueError(f"cut must be in (0, 1), got {cut}")
+        self.min_gain = min_gain
+        self.window = window
+        self.cut = cut
+        self.until = until
+        self.factor = 1.0
+        self.history: list[tuple[float, float]] = []
+
+    def update(self, work: float, quality: float) -> float:
+        """Record one measurement; returns the (possibly lowered) factor."""
+        if work >= self.until:
+            self.factor, self.history = 1.0, []
+            return self.factor
+        if not math.isfinite(quality):
+            return self.factor
+        self.history.append((float(work), float(quality)))
+        first = self.history[0][0]
+        if work - first < self.window:
+            return self.factor
+        recent = [(w, q) for w, q in self.history if w >= work - self.window]
+        if len(recent) >= 3 and slope(recent) < self.min_gain:
+            self.factor *= self.cut
+            self.history = [self.history[-1]]  # the next judgement starts from the cut
+        return self.factor
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"history": [list(h) for h in self.history], "factor": self.factor}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.history = [(float(w), float(q)) for w, q in state.get("history", [])]
+        self.factor = float(state.get("factor", 1.0))
+
+
 def slope(points: list[tuple[float, float]]) -> float:
     """Least-squares slope of ``y`` against ``x`` over ``(x, y)`` points (0 if all x agree)."""
     n = len(points)
