@@ -72,6 +72,24 @@ class Batch:
     """Uniform draws that pick an adaptive constraint's points among its candidates (drawn with
     the run's generator, so the pick is reproducible); None once picked, or for uniform ones."""
 
+    def shard(self, rank: int, world: int) -> Batch:
+        """This rank's slice of every constraint's points (and data) under data-parallel
+        training: each rank's mean over its slice, averaged over ranks, is the mean over the
+        whole draw. A constraint with fewer points than ranks, or whose points are candidates
+        still to be picked (adaptive), stays whole on every rank (its mean is the same on all)."""
+
+        def part(t: torch.Tensor | None, whole: bool) -> torch.Tensor | None:
+            return t if t is None or whole else torch.tensor_split(t, world)[rank]
+
+        whole = [
+            len(p) < world or u is not None for p, u in zip(self.points, self.noise, strict=True)
+        ]
+        return Batch(
+            [part(p, w) for p, w in zip(self.points, whole, strict=True)],
+            [part(d, w) for d, w in zip(self.data, whole, strict=True)],
+            list(self.noise),
+        )
+
     def to(self, device: torch.device) -> Batch:
         return Batch(
             [p.to(device) for p in self.points],
