@@ -194,11 +194,13 @@ def render_fits(
 ) -> str:
     """Markdown: per run of ``image_fit --sides sirenkit --set ...``, FBE to 30/35/40 dB and the
     final PSNR, grouped by image (only ``images``' when given: a benchmark's records hold
-    every photograph), each run named by its options or by its entry in ``labels``."""
+    every photograph), each run named by its options or by its entry in ``labels``; a later
+    file's run of an image under the same name replaces an earlier one."""
     rows = []
     for i, path in enumerate(paths):
         data = json.loads(path.read_text())
-        options = [o for o in data["args"]["set"] or [] if o.startswith("train.")]
+        # every option but the stopping rule's (off in these runs, to see the whole curve)
+        options = [o for o in data["args"]["set"] or [] if not o.startswith("min_gain=")]
         for key, sides in data["results"].items():
             name, size = key.rsplit("@", 1)
             if images is not None and name not in images:
@@ -208,7 +210,8 @@ def render_fits(
             work = work_by_step(options, h * w, recs[-1]["step"])
             recs = [r | {"fbe": work[r["step"]]} for r in recs]
             label = labels[i] if labels else " ".join(options) or "the default"
-            rows.append((name, label, recs))
+            # a later file's run of the same image and label replaces an earlier one (a rerun)
+            rows = [r for r in rows if r[:2] != (name, label)] + [(name, label, recs)]
     lines = [
         f"| image | {'run' if labels else 'options (`--set`)'} | FBE to 30 dB | 35 dB | "
         "40 dB (step) | final PSNR (FBE) |",
