@@ -101,7 +101,7 @@ def test_a_task_reused_for_a_second_run_starts_fresh(tmp_path):
 def test_a_flat_training_psnr_lowers_the_learning_rate_the_loop_uses(tmp_path):
     """--plateau-gain: the rate logged (and given to the optimiser) is the schedule's times
     the task's factor, which halves when the training PSNR gains less than asked; a resumed
-    run keeps the factor."""
+    run keeps the factor and the rate it holds."""
 
     def cfg(gain):
         c = FitImageConfig(source="camera", size=16, out=tmp_path / "runs", min_gain=None)
@@ -118,7 +118,18 @@ def test_a_flat_training_psnr_lowers_the_learning_rate_the_loop_uses(tmp_path):
     cut = rates(run(cfg(1e9)))  # no fit gains a billion dB per image: a cut every window
     assert never == [1e-3] * 20
     # full batches: one measurement per step, a cut once a window (4 images) has passed;
-    # the rule acts in the bfloat16 phase only (11 steps), then the schedule alone
+    # the rule acts in the bfloat16 phase only (11 steps), then holds its last rate until
+    # the schedule's falls below it (a constant one never does)
     assert cut[:5] == [1e-3] * 5 and cut[5:9] == [5e-4] * 4 and cut[9:11] == [2.5e-4] * 2
-    assert cut[11:] == [1e-3] * 9
+    assert cut[11:] == [2.5e-4] * 9
     assert_resume_matches_full_run(lambda: cfg(1e9))
+
+
+def test_the_default_cuts_the_rate_in_its_bfloat16_phase_and_compare_does_not():
+    from sirenkit.compare.config import CompareImageConfig
+
+    cfg = FitImageConfig(source="camera", size=32)  # 1024 pixels: every batch is all of them
+    plateau = cfg.setup().plateau
+    assert plateau is not None and plateau.min_gain == cfg.plateau_gain is not None
+    assert cfg.train.bfloat16_steps > 0 and plateau.until == pytest.approx(cfg.train.bfloat16_steps)
+    assert CompareImageConfig(source="camera", size=32).setup().plateau is None

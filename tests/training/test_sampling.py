@@ -118,3 +118,19 @@ def test_plateau_decay_cuts_on_a_flat_curve_only_and_waits_a_window_after_a_cut(
     again = PlateauDecay(0.05, window=5)
     again.load_state_dict(flat.state_dict())
     assert again.factor == flat.factor and again.history == flat.history
+
+
+def test_plateau_decay_hands_over_to_the_schedule_without_a_jump_up():
+    """After its phase the rule holds the last rate it set until the schedule's falls below
+    it (a jump back up would raise Muon's floor again)."""
+    from sirenkit.training.sampling import PlateauDecay
+
+    rule = PlateauDecay(0.05, window=2, until=10)
+    rule.factor = 0.25
+    assert rule.rate(1.0, work=9.5) == 0.25  # in the phase: the schedule's times the factor
+    resumed = PlateauDecay(0.05, window=2, until=10)  # a run resumed after the phase
+    resumed.load_state_dict(rule.state_dict())
+    assert resumed.rate(0.8, work=10) == 0.25
+    after = [rule.rate(r, work=10 + i) for i, r in enumerate([0.8, 0.4, 0.2, 0.1])]
+    assert after == [0.25, 0.25, 0.2, 0.1]
+    assert rule.update(11, 30.0) == 0.25 and rule.history == []  # no judging after it

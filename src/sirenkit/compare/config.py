@@ -44,6 +44,9 @@ class CompareImageConfig(CompareOptions, FitImageConfig):
     network was compared with; `fit image`'s Muon was measured on SIRENs only)."""
     min_gain: float | None = None
     """No early stop: every network trains all its steps, so the table compares them alike."""
+    plateau_gain: float | None = None
+    """No learning-rate cuts: every network follows the same schedule (the cut was measured
+    with Muon only)."""
 
 
 @dataclass

@@ -70,14 +70,16 @@ class FitImageConfig(RunOptions):
     images' worth of pixels falls below this many dB per full image (None: run every step),
     judged from the second half of the steps on (before it the learning rate is above half its
     peak, and Muon's fit can sit on the floor that rate sets and climb again)."""
-    plateau_gain: float | None = None
+    plateau_gain: float | None = 0.0
     """Halve the learning rate (on top of the schedule) whenever the training PSNR gained less
-    than this many dB per full image of work over the last plateau_window full images (None:
-    the schedule alone)."""
-    plateau_window: float = 5.0
+    than this many dB per full image of work over the last plateau_window full images (0:
+    stopped rising), in the bfloat16 phase (--bfloat16-steps); after it the last rate set
+    holds until the schedule's falls below it. Muon's fit sits on a floor its learning rate
+    sets, and the cut lowers it at once: the text and the clock reach 40 dB after much less
+    work (docs/speed.md). None: the schedule alone."""
+    plateau_window: float = 6.0
     """Full images' worth of pixels over which plateau_gain is judged (and waited after a
-    cut). The rule acts in the bfloat16 phase (--bfloat16-steps) only; after it the schedule
-    alone sets the rate."""
+    cut)."""
 
     def setup(self) -> ImageTask:
         img = load_image(self.source, self.size)
@@ -220,8 +222,8 @@ class ImageTask(Task):
     def should_stop(self) -> str | None:
         return self.stop.reason or None
 
-    def lr_factor(self) -> float:
-        return 1.0 if self.plateau is None else self.plateau.factor
+    def learning_rate(self, scheduled: float) -> float:
+        return scheduled if self.plateau is None else self.plateau.rate(scheduled, self.work)
 
     def state_dict(self) -> dict[str, Any]:
         state: dict[str, Any] = {

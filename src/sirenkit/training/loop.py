@@ -270,7 +270,7 @@ def train(
                 optimizer = lbfgs.optimizer  # a fresh one after the switch to float64
                 consistent = True
             else:
-                lr = learning_rate(cfg, step) * task.lr_factor()
+                lr = task.learning_rate(learning_rate(cfg, step))
                 for group in optimizer.param_groups:
                     group["lr"] = lr
                 batch = task.batch(step, generator, batch_size_at(cfg, step))

@@ -146,13 +146,20 @@ class PlateauDecay:
     since its last cut (so each cut is given a window to show its effect). Why: Muon's update
     keeps its size whatever the gradient, so a fit sits on a floor set by the learning rate
     (docs/speed.md); a lower rate lowers the floor at once instead of waiting for the
-    schedule's decay. The loop multiplies the schedule's rate by the factor
-    (:meth:`~sirenkit.training.task.Task.lr_factor`). From ``until`` units of work on the
-    factor is 1 again (the schedule alone).
+    schedule's decay. :meth:`rate` applies it to the schedule's rate.
+
+    It acts until ``until`` units of work; after that it keeps the last rate it set until the
+    schedule's own rate falls below it. Not back to the schedule's rate at once: a jump up
+    raises the floor again, and measured, the fits lost what the cuts had gained
+    (docs/speed.md).
     """
 
     def __init__(
-        self, min_gain: float, window: float = 5.0, cut: float = 0.5, until: float = math.inf
+        self,
+        min_gain: float,
+        window: float = 5.0,
+        cut: float = 0.5,
+        until: float = math.inf,
     ) -> None:
         if not 0.0 < cut < 1.0:
             raise ValueError(f"cut must be in (0, 1), got {cut}")
@@ -161,14 +168,20 @@ class PlateauDecay:
         self.cut = cut
         self.until = until
         self.factor = 1.0
+        self.level = math.inf
+        """The last rate set while the rule acted (it caps the rate after)."""
         self.history: list[tuple[float, float]] = []
+
+    def rate(self, scheduled: float, work: float) -> float:
+        """The learning rate for a step starting after ``work`` units, given the schedule's."""
+        if work < self.until:
+            self.level = scheduled * self.factor
+            return self.level
+        return min(scheduled, self.level)
 
     def update(self, work: float, quality: float) -> float:
         """Record one measurement; returns the (possibly lowered) factor."""
-        if work >= self.until:
-            self.factor, self.history = 1.0, []
-            return self.factor
-        if not math.isfinite(quality):
+        if work >= self.until or not math.isfinite(quality):
             return self.factor
         self.history.append((float(work), float(quality)))
         first = self.history[0][0]
@@ -181,11 +194,16 @@ class PlateauDecay:
         return self.factor
 
     def state_dict(self) -> dict[str, Any]:
-        return {"history": [list(h) for h in self.history], "factor": self.factor}
+        return {
+            "history": [list(h) for h in self.history],
+            "factor": self.factor,
+            "level": self.level,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.history = [(float(w), float(q)) for w, q in state.get("history", [])]
         self.factor = float(state.get("factor", 1.0))
+        self.level = float(state.get("level", math.inf))
 
 
 def slope(points: list[tuple[float, float]]) -> float:

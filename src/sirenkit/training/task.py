@@ -109,10 +109,10 @@ class Task(ABC):
         """Restore what :meth:`state_dict` returned; ``{}`` is the state of a fresh run (the
         trainer passes it at the start of every run that is not resumed)."""
 
-    def lr_factor(self) -> float:
-        """A factor on the schedule's learning rate that the task sets from how its fit goes
-        (e.g. lowered when the training quality flattens); asked before every step."""
-        return 1.0
+    def learning_rate(self, scheduled: float) -> float:
+        """The learning rate of the next step, given the schedule's: a task may lower it from
+        how its fit goes (e.g. when the training quality flattens); asked before every step."""
+        return scheduled
 
     def should_stop(self) -> str | None:
         """Why training may end before its last step (e.g. a target quality was reached), or
