@@ -270,7 +270,9 @@ def train(
                 optimizer = lbfgs.optimizer  # a fresh one after the switch to float64
                 consistent = True
             else:
-                lr = task.learning_rate(learning_rate(cfg, step))
+                # the task may lower the rate from its own (per-rank) measurements: rank 0's
+                # decision holds on every rank, so the copies stay identical
+                lr = distributed.broadcast(task.learning_rate(learning_rate(cfg, step)), ctx)
                 for group in optimizer.param_groups:
                     group["lr"] = lr
                 batch = task.batch(step, generator, batch_size_at(cfg, step))
