@@ -423,14 +423,14 @@ def goals(rows: list[dict[str, Any]], shock: dict[str, float] | None = None) -> 
                 met = "met" if ratio <= 0.2 and cpu <= 1 else "not met"
                 line = (
                     f"- {name}, against {against}: {best['method']} {best[key]:.4g} / DeepXDE "
-                    f"(seed {d['seed']}) {d[key]:.4g} = {ratio:.2f} (goal <= 0.2) in {cpu:.2f}x "
+                    f"(seed {d['seed']}) {d[key]:.4g} = {ratio:.2g} (goal <= 0.2) in {cpu:.2f}x "
                     f"its CPU seconds (goal <= 1): **{met}**"
                 )
                 lowest = min(scored, key=lambda r: r[key])
                 if lowest is not best:
                     line += (
                         f"; the lowest error, {lowest['method']} {lowest[key]:.4g} "
-                        f"({lowest[key] / d[key]:.2f} of it), took "
+                        f"({lowest[key] / d[key]:.2g} of it), took "
                         f"{lowest['cpu_s'] / d['cpu_s']:.2f}x its CPU seconds"
                     )
                 lines.append(line)
