@@ -118,6 +118,34 @@ def test_point_set_draws_points_with_their_values(tmp_path):
         D.PointSet(pts, vals)
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["x,y,u\n0,1,2\n3,4,5\n", "0 1 2\n3 4 5\n", "# made by hand\nx y u\n0 1 2\n\n3 4 5\n"],
+    ids=["csv-with-header", "whitespace", "comment-and-header"],
+)
+def test_point_set_reads_tables_as_spreadsheets_write_them(tmp_path, text):
+    (tmp_path / "obs.csv").write_text(text)
+    ps = D.PointSet.load(tmp_path / "obs.csv")
+    assert ps.points.tolist() == [[0.0, 1.0], [3.0, 4.0]]
+    assert ps.values[:, 0].tolist() == [2.0, 5.0]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("x,y,u\n0,1,2\n3,oops,5\n", "row 2 of the data has a cell that is not a number"),
+        ("0,1,2\n3,4\n", "row 2 of the data has 2 columns"),
+        ("x,y,u\n", "a header and no rows"),
+        ("0\n1\n", "needs at least 2 columns"),
+    ],
+    ids=["not-a-number", "ragged", "header-only", "one-column"],
+)
+def test_a_bad_table_is_one_line_naming_the_row(tmp_path, text, message):
+    (tmp_path / "obs.csv").write_text(text)
+    with pytest.raises(sk.SirenkitError, match=message):
+        D.PointSet.load(tmp_path / "obs.csv")
+
+
 def test_point_set_with_replacement_draws_any_number_of_its_points():
     values = np.arange(10.0)
     pts = sk.domains.PointSet(values[:, None], values, replace=True)

@@ -56,6 +56,26 @@ def test_residual_of_the_wrong_shape_is_a_one_line_error(tmp_path):
         sk.solve(scalar, steps=1, out=tmp_path, progress=False)
 
 
+def test_mistakes_a_new_user_makes_are_one_line_errors_before_training(tmp_path):
+    box = sk.domains.Box([0, 0], [1, 1])
+    ok = [sk.Constraint(box, lambda f: f.lap, points=8)]
+    net = sk.Siren(2, 8, 1, 1, w0=2.0)
+    forgot_the_field = sk.Problem(
+        [*ok, sk.Constraint(box, lambda f: torch.zeros(len(f.x), 1), points=8)], names=("x", "y")
+    )
+    with pytest.raises(sk.SirenkitError, match="c1: its residual depends on nothing trained"):
+        sk.solve(forgot_the_field, net, steps=1, out=tmp_path, progress=False)
+    problem = sk.Problem(ok, names=("x", "y"))
+    with pytest.raises(sk.SirenkitError, match=r"3 coordinates, the problem 2 axes") as e:
+        sk.solve(problem, net, reference=(np.zeros((5, 3)), np.zeros(5)), out=tmp_path / "r")
+    assert not (tmp_path / "r").exists()  # refused before training, not after it
+    # (N, 1) * (N,) in a hard constraint broadcasts to (N, N): named, not blamed on the network
+    flat = sk.Problem(ok, names=("x", "y"), transform=lambda x, y: y * x[:, 0])
+    with pytest.raises(sk.SirenkitError, match=r"output transform returned shape \(8, 8\)"):
+        sk.solve(flat, net, steps=1, out=tmp_path, progress=False)
+    assert "\n" not in str(e.value)
+
+
 def test_nan_in_a_reference_file_is_an_error_unless_outside_the_domain(tmp_path):
     lshape = sk.domains.Polygon([[0, 0], [1, 0], [1, -1], [-1, -1], [-1, 1], [0, 1]])
     x = np.stack(np.meshgrid(np.linspace(-1, 1, 9), np.linspace(-1, 1, 9)), -1).reshape(-1, 2)

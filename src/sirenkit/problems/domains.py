@@ -601,6 +601,35 @@ class Product(Domain):
         return torch.cat([la, lb]), torch.cat([ha, hb])
 
 
+def _read_table(path: Path) -> np.ndarray:
+    """A text table of numbers: comma- or whitespace-separated, with or without one header
+    line of column names (what a spreadsheet or pandas writes)."""
+    with open(path) as fh:
+        lines = [line for line in fh if line.strip() and not line.lstrip().startswith("#")]
+    if not lines:
+        raise SirenkitError(f"{path}: no rows")
+    sep = "," if "," in lines[0] else None
+
+    def numbers(line: str) -> list[float] | None:
+        try:
+            return [float(c) for c in line.split(sep)]
+        except ValueError:
+            return None
+
+    if numbers(lines[0]) is None:
+        lines = lines[1:]  # a header
+    rows = []
+    for i, line in enumerate(lines):
+        row = numbers(line)
+        if row is None or (rows and len(row) != len(rows[0])):
+            what = "a cell that is not a number" if row is None else f"{len(row)} columns"
+            raise SirenkitError(f"{path}: row {i + 1} of the data has {what}: {line.strip()!r}")
+        rows.append(row)
+    if not rows:
+        raise SirenkitError(f"{path}: a header and no rows")
+    return np.asarray(rows, dtype=np.float64)
+
+
 class PointSet(Domain):
     """Given points, optionally with values there (a data constraint reads them as ``f.data``).
 
@@ -652,9 +681,14 @@ class PointSet(Domain):
                 if missing:
                     raise SirenkitError(f"{p}: no array {missing[0]!r}; it has {', '.join(d)}")
                 return cls(d[points], None if values is None else d[values])
-        table = np.load(p) if p.suffix == ".npy" else np.loadtxt(p, delimiter=None, ndmin=2)
+        table = np.load(p) if p.suffix == ".npy" else _read_table(p)
         if values is None:
             return cls(table)
+        if table.ndim != 2 or table.shape[1] < 2:
+            raise SirenkitError(
+                f"{p}: a table of points and values needs at least 2 columns, it has "
+                f"{table.shape[1] if table.ndim == 2 else 1} (values=None: coordinates only)"
+            )
         return cls(table[:, :-1], table[:, -1:])
 
     @property

@@ -321,10 +321,12 @@ class Field:
         u = self.transform(x, y)
         if u.dim() == 1:
             u = u[:, None]
-        if u.shape[0] != x.shape[0] or u.dim() != 2:
+        broadcast = u.dim() == 2 and u.shape[1] == x.shape[0] != y.shape[-1]
+        if u.shape[0] != x.shape[0] or u.dim() != 2 or broadcast:
             raise SirenkitError(
-                f"the output transform returned shape {tuple(u.shape)}; expected "
-                f"({x.shape[0]}, outputs): keep the batch axis (x[:, :1], not x[:, 0])"
+                f"the output transform returned shape {tuple(u.shape)} for {x.shape[0]} points "
+                f"and a network output of {tuple(y.shape)}; expected ({x.shape[0]}, outputs): "
+                "keep the batch axis (x[:, :1], not x[:, 0])"
             )
         return u
 

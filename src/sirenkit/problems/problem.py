@@ -72,6 +72,24 @@ class Batch:
     """Uniform draws that pick an adaptive constraint's points among its candidates (drawn with
     the run's generator, so the pick is reproducible); None once picked, or for uniform ones."""
 
+    def shard(self, rank: int, world: int) -> Batch:
+        """This rank's slice of every constraint's points (and data) under data-parallel
+        training: each rank's mean over its slice, averaged over ranks, is the mean over the
+        whole draw. A constraint with fewer points than ranks, or whose points are candidates
+        still to be picked (adaptive), stays whole on every rank (its mean is the same on all)."""
+
+        def part(t: torch.Tensor | None, whole: bool) -> torch.Tensor | None:
+            return t if t is None or whole else torch.tensor_split(t, world)[rank]
+
+        whole = [
+            len(p) < world or u is not None for p, u in zip(self.points, self.noise, strict=True)
+        ]
+        return Batch(
+            [part(p, w) for p, w in zip(self.points, whole, strict=True)],
+            [part(d, w) for d, w in zip(self.data, whole, strict=True)],
+            list(self.noise),
+        )
+
     def to(self, device: torch.device) -> Batch:
         return Batch(
             [p.to(device) for p in self.points],
@@ -224,7 +242,12 @@ class Problem:
         if c.plan is None:
             probe = self.field(model, x[:2], None if data is None else data[:2], None, c.domain)
             self.check_outputs(probe.u)
-            c.residual(probe)
+            r = c.residual(probe)
+            if torch.is_grad_enabled() and isinstance(r, torch.Tensor) and not r.requires_grad:
+                raise SirenkitError(
+                    f"constraint {c.name}: its residual depends on nothing trained (neither "
+                    "the field, f.u, f.d(...), nor an unknown): a constant cannot be fitted"
+                )
             c.plan = probe.asked
         f = self.field(model, x, data, c.plan, c.domain)
         r = c.residual(f)
@@ -431,6 +454,14 @@ class Reference:
         ref.fn = fn
         return ref
 
+    def check(self, problem: Problem) -> None:
+        """A one-line error, before any training, when the points are not the problem's."""
+        if self.points.shape[1] != problem.dim:
+            raise SirenkitError(
+                f"reference points have {self.points.shape[1]} coordinates, the problem "
+                f"{problem.dim} axes {problem.names}"
+            )
+
     def error(self, problem: Problem, model: nn.Module) -> float:
         """Relative L2 error ``||u - u_ref|| / ||u_ref||`` over the reference points."""
         return self.errors(problem, model)["rel_l2"]
@@ -438,6 +469,7 @@ class Reference:
     def errors(self, problem: Problem, model: nn.Module) -> dict[str, float]:
         """``rel_l2`` over all outputs, and with several outputs each one's own
         (``rel_l2_p``): a pressure off by 50 % hides in the total next to a large velocity."""
+        self.check(problem)
         device = next(model.parameters()).device
         u = problem.values(model, self.points.to(device, model_dtype(model))).cpu().double()
         if u.shape != self.values.shape:

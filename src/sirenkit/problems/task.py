@@ -48,6 +48,8 @@ class ProblemTask(Task):
         w0: float = PROBLEM_W0,
         label: str | None = None,
     ) -> None:
+        if reference is not None:
+            reference.check(problem)
         self.problem, self.reference, self.w0 = problem, reference, w0
         self._label = label or problem.name
         self.device = torch.device("cpu")

@@ -16,9 +16,11 @@ CUDA devices, gloo otherwise). The shared loop then
 Batches are sharded along the first dimension of every tensor they hold, so a task's batch
 must be example-major (shared tensors such as a coordinate grid belong on the task instead).
 With a global batch that is not a multiple of N the shards differ by one example and the
-averaged gradient weighs examples slightly unequally. A problem's batch (``sirenkit solve``,
-the PDE and SDF commands: a list of point sets per constraint, some of a few points) is not
-sharded: every rank computes it whole and the same gradient, a correct run but no faster one.
+averaged gradient weighs examples slightly unequally. A batch with a ``shard(rank, world)``
+method slices itself: a problem's (``sirenkit solve``, the PDE and SDF commands) slices every
+constraint's points, and keeps whole a constraint with fewer points than ranks (every rank
+then computes it and the average is unchanged). The L-BFGS phase's one fixed batch is not
+sharded: every rank evaluates it whole (the same loss and gradient on every rank).
 """
 
 from __future__ import annotations
@@ -109,9 +111,13 @@ def wrap(model: nn.Module, ctx: DistContext | None, device: torch.device) -> nn.
 
 
 def shard_batch(batch: Any, ctx: DistContext | None) -> Any:
-    """This rank's slice (along dim 0) of every tensor in a (nested tuple/list/dict) batch."""
+    """This rank's slice (along dim 0) of every tensor in a (nested tuple/list/dict) batch, or
+    the batch's own ``shard(rank, world)``."""
     if ctx is None:
         return batch
+    shard = getattr(batch, "shard", None)
+    if callable(shard):  # a batch that knows its own layout (a problem's: one set per constraint)
+        return shard(ctx.rank, ctx.world)
     if isinstance(batch, torch.Tensor):
         return torch.tensor_split(batch, ctx.world)[ctx.rank]
     if isinstance(batch, dict):
