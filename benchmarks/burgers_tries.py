@@ -122,6 +122,8 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="L-BFGS iterations before float64, or the first that stalls (lbfgs_float64_after)",
     )
+    ap.add_argument("--bfgs", action="store_true", help="quasi_newton='bfgs' (self-scaled)")
+    ap.add_argument("--plain-bfgs", action="store_true", help="with --bfgs: not self-scaled")
     args = ap.parse_args(argv)
     if args.half and not args.sym:
         ap.error("--half needs --sym")
@@ -139,6 +141,10 @@ def main(argv: list[str] | None = None) -> None:
     ProblemTask.evaluate = timed
     if args.f64:
         torch.set_default_dtype(torch.float64)
+    if args.plain_bfgs:
+        from sirenkit.training.bfgs import BFGS
+
+        BFGS.self_scaled = False
     if args.gtol is not None:
         lbfgs = torch.optim.LBFGS
 
@@ -159,6 +165,7 @@ def main(argv: list[str] | None = None) -> None:
             lr=args.lr,
             schedule=args.schedule,
             lbfgs_float64_after=args.f64_after,
+            quasi_newton="bfgs" if args.bfgs else "lbfgs",
             seed=args.seed,
             out=tmp,
             progress=False,

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import torch
 import tyro
@@ -60,6 +60,7 @@ def data_path(relative: str) -> Path | None:
 TRAIN_DEFAULTS = (
     "steps",
     "then_lbfgs",
+    "quasi_newton",
     "lbfgs_float64_after",
     "lr",
     "eval_every",
@@ -76,6 +77,9 @@ class SolveTrainConfig(TrainConfig):
     """Adam steps (default: the file's ``steps``, else 2000)."""
     then_lbfgs: int | None = None  # type: ignore[assignment]
     """L-BFGS iterations after Adam (default: the file's ``then_lbfgs``, else 0)."""
+    quasi_newton: Literal["lbfgs", "bfgs"] | None = None  # type: ignore[assignment]
+    """The optimiser of the then_lbfgs phase: lbfgs, or bfgs (self-scaled, the whole inverse
+    Hessian: small networks; docs/pde.md) (default: the file's ``quasi_newton``, else lbfgs)."""
     lr: float | None = None  # type: ignore[assignment]
     """Peak learning rate of Adam (default: the file's ``lr``, else 1e-3)."""
     eval_every: int | None = None  # type: ignore[assignment]
@@ -87,6 +91,7 @@ class SolveTrainConfig(TrainConfig):
 _FALLBACK = {
     "steps": 2000,
     "then_lbfgs": 0,
+    "quasi_newton": "lbfgs",
     "lbfgs_float64_after": None,
     "lr": 1e-3,
     "eval_every": 500,

@@ -44,6 +44,11 @@ class TrainConfig:
     then_lbfgs: int = 0
     """L-BFGS iterations after the Adam steps (strong-Wolfe line search, on one fixed batch):
     the usual finish of physics-informed training; 0: Adam only."""
+    quasi_newton: Literal["lbfgs", "bfgs"] = "lbfgs"
+    """The optimiser of the then_lbfgs phase: lbfgs (torch's L-BFGS, the last 100 curvature
+    pairs) or bfgs (self-scaled BFGS, the whole inverse Hessian: n^2 numbers for n weights, so
+    networks of a few thousand weights; on Burgers it goes below L-BFGS's floor in a quarter
+    of the iterations, docs/pde.md). Same line search, batch and float64 switch."""
     lbfgs_float64_after: int | None = None
     """L-BFGS iterations in the network's own dtype before the phase goes on in float64 (the
     weights and the task's unknowns cast, a fresh L-BFGS memory), or earlier, at the first

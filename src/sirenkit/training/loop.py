@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 from ..errors import SirenkitError
 from ..nets.siren import bfloat16_backward
 from . import distributed
+from .bfgs import BFGS, BFGS_MAX_WEIGHTS
 from .checkpoint import CHECKPOINT_NAME, save_checkpoint
 from .config import TrainConfig
 from .metrics_log import MetricsLog
@@ -365,6 +366,13 @@ class _LBFGSPhase:
     ) -> None:
         self.task, self.net, self.device, self.low = task, net, device, low
         self.params = [p for p in [*model.parameters(), *task.parameters()] if p.requires_grad]
+        self.quasi_newton = cfg.quasi_newton
+        n = sum(p.numel() for p in self.params)
+        if cfg.quasi_newton == "bfgs" and n > BFGS_MAX_WEIGHTS:
+            raise SirenkitError(
+                f"--quasi-newton bfgs keeps an n x n matrix: {n} weights is more than "
+                f"{BFGS_MAX_WEIGHTS}; use lbfgs"
+            )
         self.optimizer = self._lbfgs()
         fixed = torch.Generator().manual_seed(cfg.seed + 1)
         # a task may choose this batch itself (e.g. points where the residual is large)
@@ -395,7 +403,8 @@ class _LBFGSPhase:
     def _lbfgs(self, **tolerances: float) -> torch.optim.LBFGS:
         # max_eval bounds the line search too (to max_eval minus the one evaluation at the
         # start): LBFGS's default for max_iter=1 leaves it none, so every step would fail.
-        return torch.optim.LBFGS(
+        kind = BFGS if self.quasi_newton == "bfgs" else torch.optim.LBFGS
+        return kind(
             self.params,
             lr=1.0,
             max_iter=1,
