@@ -3,7 +3,9 @@ constraint's points, and two processes follow one."""
 
 from __future__ import annotations
 
+import json
 import math
+import time
 
 import torch
 import torch.multiprocessing as mp
@@ -41,6 +43,22 @@ def _worker(rank: int, world: int, port: int, out: str) -> None:
     torch.save(run.model.state_dict(), f"{out}/rank{rank}.pt")
 
 
+def _stop_worker(rank: int, world: int, port: int, out: str) -> None:
+    """Rank 0 alone wants to stop after its second step (each rank judges its own shard)."""
+    from sirenkit.problems.task import ProblemTask
+
+    become_rank(rank, world, port)
+    asked = [0]
+
+    def should_stop(self) -> str | None:
+        asked[0] += 1
+        return "rank 0 has seen enough" if rank == 0 and asked[0] >= 3 else None
+
+    ProblemTask.should_stop = should_stop
+    run = _solve(out, "stop")
+    torch.save(run.model.state_dict(), f"{out}/stop{rank}.pt")
+
+
 def test_a_problem_batch_is_sliced_per_constraint_and_small_ones_stay_whole():
     points = [torch.arange(10.0)[:, None], torch.tensor([[1.0]]), torch.arange(4.0)[:, None]]
     data = [None, torch.tensor([[2.0]]), torch.arange(4.0)[:, None] * 10]
@@ -63,3 +81,19 @@ def test_two_processes_solve_as_one(tmp_path):
     for k in r0:
         assert torch.equal(r0[k], r1[k]), k
         torch.testing.assert_close(r0[k], single[k], rtol=1e-4, atol=1e-5)
+
+
+def test_rank_0_decides_when_every_rank_stops(tmp_path):
+    """A rank that left the loop alone would leave the others waiting on its gradients."""
+    ranks = mp.spawn(_stop_worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=False)
+    deadline = time.monotonic() + 120
+    while not ranks.join(timeout=1):
+        if time.monotonic() > deadline:
+            for p in ranks.processes:
+                p.kill()
+            raise AssertionError("the ranks did not stop together: one hangs")
+    r0, r1 = (torch.load(tmp_path / f"stop{r}.pt") for r in (0, 1))
+    assert all(torch.equal(r0[k], r1[k]) for k in r0)
+    (run_dir,) = [p.parent for p in tmp_path.glob("*stop*/summary.json")]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["steps"] == 2 and "rank 0 has seen enough" in summary["stopped"]

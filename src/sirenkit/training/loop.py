@@ -256,7 +256,9 @@ def train(
     consistent = True  # weights and optimizer match `step` (False only inside optimizer.step)
     gen_before = generator.get_state()
     task_before = None
-    stopped = task.should_stop()  # a resumed run that had stopped early stays stopped
+    # a resumed run that had stopped early stays stopped; rank 0 decides for every rank (each
+    # measures its own shard, and a rank that left the loop alone would hang the others)
+    stopped = distributed.broadcast(task.should_stop(), ctx)
     try:
         while step < total and stopped is None:
             t0 = time.perf_counter()
@@ -329,7 +331,7 @@ def train(
                 checkpoint(step)
             for fn in callbacks:
                 fn(step, model)
-            stopped = task.should_stop()
+            stopped = distributed.broadcast(task.should_stop(), ctx)
             if stopped is None and lbfgs is not None and lbfgs.stalled:
                 stopped = f"L-BFGS stalled: iteration {step - cfg.steps} left the weights unchanged"
     except KeyboardInterrupt:
