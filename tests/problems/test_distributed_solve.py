@@ -59,6 +59,16 @@ def _stop_worker(rank: int, world: int, port: int, out: str) -> None:
     torch.save(run.model.state_dict(), f"{out}/stop{rank}.pt")
 
 
+def _rate_worker(rank: int, world: int, port: int, out: str) -> None:
+    """Each rank's task would pick its own rate (it judges its own shard)."""
+    from sirenkit.problems.task import ProblemTask
+
+    become_rank(rank, world, port)
+    ProblemTask.learning_rate = lambda self, scheduled: scheduled / (1 + rank)
+    run = _solve(out, "rate")
+    torch.save(run.model.state_dict(), f"{out}/rate{rank}.pt")
+
+
 def test_a_problem_batch_is_sliced_per_constraint_and_small_ones_stay_whole():
     points = [torch.arange(10.0)[:, None], torch.tensor([[1.0]]), torch.arange(4.0)[:, None]]
     data = [None, torch.tensor([[2.0]]), torch.arange(4.0)[:, None] * 10]
@@ -97,3 +107,9 @@ def test_rank_0_decides_when_every_rank_stops(tmp_path):
     (run_dir,) = [p.parent for p in tmp_path.glob("*stop*/summary.json")]
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["steps"] == 2 and "rank 0 has seen enough" in summary["stopped"]
+
+
+def test_rank_0s_learning_rate_holds_on_every_rank(tmp_path):
+    mp.spawn(_rate_worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True)
+    r0, r1 = (torch.load(tmp_path / f"rate{r}.pt") for r in (0, 1))
+    assert all(torch.equal(r0[k], r1[k]) for k in r0)  # the copies did not drift apart

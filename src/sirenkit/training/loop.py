@@ -256,9 +256,17 @@ def train(
     consistent = True  # weights and optimizer match `step` (False only inside optimizer.step)
     gen_before = generator.get_state()
     task_before = None
-    # a resumed run that had stopped early stays stopped; rank 0 decides for every rank (each
-    # measures its own shard, and a rank that left the loop alone would hang the others)
-    stopped = distributed.broadcast(task.should_stop(), ctx)
+    # A task's own stop and rate are judged on each rank's shard: rank 0 decides for every rank
+    # (a rank that left the loop alone would hang the others), one broadcast per step and hook,
+    # and none for the hooks a task leaves as the contract's (which answer alike everywhere).
+    agree_stop = ctx is not None and type(task).should_stop is not Task.should_stop
+    agree_rate = ctx is not None and type(task).learning_rate is not Task.learning_rate
+
+    def should_stop() -> str | None:
+        stop = task.should_stop()
+        return distributed.broadcast(stop, ctx) if agree_stop else stop
+
+    stopped = should_stop()  # a resumed run that had stopped early stays stopped
     try:
         while step < total and stopped is None:
             t0 = time.perf_counter()
@@ -273,9 +281,8 @@ def train(
                 optimizer = lbfgs.optimizer  # a fresh one after the switch to float64
                 consistent = True
             else:
-                # the task may lower the rate from its own (per-rank) measurements: rank 0's
-                # decision holds on every rank, so the copies stay identical
-                lr = distributed.broadcast(task.learning_rate(learning_rate(cfg, step)), ctx)
+                lr = task.learning_rate(learning_rate(cfg, step))  # the task may lower it
+                lr = distributed.broadcast(lr, ctx) if agree_rate else lr
                 for group in optimizer.param_groups:
                     group["lr"] = lr
                 batch = task.batch(step, generator, batch_size_at(cfg, step))
@@ -331,7 +338,7 @@ def train(
                 checkpoint(step)
             for fn in callbacks:
                 fn(step, model)
-            stopped = distributed.broadcast(task.should_stop(), ctx)
+            stopped = should_stop()
             if stopped is None and lbfgs is not None and lbfgs.stalled:
                 stopped = f"L-BFGS stalled: iteration {step - cfg.steps} left the weights unchanged"
     except KeyboardInterrupt:
