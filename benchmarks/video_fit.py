@@ -145,7 +145,9 @@ def compare(args: argparse.Namespace, seconds: float, ref_seconds: float) -> dic
     if path is None:
         raise SystemExit(MISSING)
     cfg = config(path, args.frame_step, args.downsample, tuple(args.set))
-    ref = VideoTask(config(path, args.frame_step, args.downsample).setup().video, sampling="uniform")
+    ref = VideoTask(
+        config(path, args.frame_step, args.downsample).setup().video, sampling="uniform"
+    )
     pixels = ref.num_pixels
     sides = tuple(args.sides)
     turns = Turns(len(sides))
