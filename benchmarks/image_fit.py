@@ -47,7 +47,9 @@ from sirenkit.runtime import keep_freed_memory
 from sirenkit.signals import grid, load_image
 from sirenkit.signals.audio import load_audio
 from sirenkit.tasks.image import FitImageConfig
+from sirenkit.training.config import TrainConfig
 from sirenkit.training.loop import train
+from sirenkit.training.sampling import SampledTask
 
 PHOTOGRAPHS = (
     "camera",
@@ -182,28 +184,26 @@ def image_source(name: str) -> str:
     return str(Path(__import__(package).__file__).parent / rel)
 
 
-def tuned_siren(
-    channels: int, w0: float = 30.0, inputs: int = 2, first_w0: float | None = None
-) -> nn.Module:
+def tuned_siren(channels: int, w0: float = 30.0, in_features: int = 2) -> nn.Module:
     """The tuned baseline's network: what a strong user writes from the paper in 30 lines
-    (5 linear layers, 256 wide, sine activations, the paper's initialisation); ``first_w0``
-    is the first layer's frequency where it differs from the others' (audio's)."""
+    (5 linear layers, 256 wide, sine activations, the paper's initialisation); 2 inputs for
+    an image, 3 for a video."""
 
     class Sine(nn.Module):
         def __init__(self, n_in: int, n_out: int, first: bool) -> None:
             super().__init__()
-            self.w0 = first_w0 if first and first_w0 is not None else w0
             self.linear = nn.Linear(n_in, n_out)
             bound = 1 / n_in if first else math.sqrt(6 / n_in) / w0
             nn.init.uniform_(self.linear.weight, -bound, bound)
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return torch.sin(self.w0 * self.linear(x))
+            return torch.sin(w0 * self.linear(x))
 
     last = nn.Linear(256, channels)
     nn.init.uniform_(last.weight, -math.sqrt(6 / 256) / w0, math.sqrt(6 / 256) / w0)
-    hidden = (Sine(256, 256, False) for _ in range(3))
-    return nn.Sequential(Sine(inputs, 256, True), *hidden, last)
+    return nn.Sequential(
+        Sine(in_features, 256, True), *(Sine(256, 256, False) for _ in range(3)), last
+    )
 
 
 def _evaluator(model: nn.Module, coords: torch.Tensor, image: np.ndarray) -> Callable[[], float]:
@@ -222,22 +222,9 @@ def full_batch_side(
     """A reference loop: full batch, Adam at ``lr``, constant or cosine-decayed to zero."""
     coords = grid(image.shape[:2])
     target = torch.from_numpy(image.reshape(-1, image.shape[-1]).copy())
-    clock.evaluate = _evaluator(model, coords, image)
-    return train_full(clock, model, coords, target, lr, steps, cosine)
-
-
-def train_full(
-    clock: Clock,
-    model: nn.Module,
-    coords: torch.Tensor,
-    target: torch.Tensor,
-    lr: float,
-    steps: int,
-    cosine: bool,
-) -> str:
-    """The reference loop of :func:`full_batch_side` on any points ``coords`` -> ``target``."""
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps) if cosine else None
+    clock.evaluate = _evaluator(model, coords, image)
     step, ended = 0, f"{steps} steps{', cosine' if cosine else ''}"
     for step in range(1, steps + 1):
         clock.start()
@@ -270,29 +257,9 @@ def override(cfg: object, assignments: tuple[str, ...]) -> None:
         setattr(target, last, ast.literal_eval(text))
 
 
-def sirenkit_side(
-    clock: Clock, name: str, size: int, steps: int | None, assignments: tuple[str, ...] = ()
-) -> dict:
-    """``sirenkit fit image NAME --size SIZE`` with its defaults (or the given
-    ``assignments``), through the shared loop."""
-    cfg = FitImageConfig(source=image_source(name), size=size)
-    if steps is not None:
-        cfg.train.steps = steps
-    override(cfg, assignments)
-    task = cfg.setup()
-    return loop_side(clock, cfg, task, lambda model: _evaluator(model, task.coords, task.image))
-
-
-def loop_side(clock: Clock, cfg, task, evaluator: Callable[[nn.Module], Callable]) -> dict:
-    """Train ``cfg``'s run of ``task`` (a task with a ``work`` count in full batches) through
-    the shared loop as its command does, booking every step on ``clock``; evaluations, logs
-    and checkpoints are left to the clock."""
-    cfg.train.eval_every = cfg.train.checkpoint_every = 0
-    cfg.train.progress = False
-    cfg.train.log_every = 10**9
-    torch.manual_seed(cfg.train.seed)
-    model = model_from_config(cfg.model, task.shape)
-    clock.evaluate = evaluator(model)
+def loop_side(clock: Clock, task: SampledTask, model: nn.Module, cfg: TrainConfig) -> str:
+    """Train ``task`` through the shared loop as ``cfg`` says, one step per turn of ``clock``
+    (the pixels of a step from the task's work); why it ended."""
     seen = {"work": 0.0, "step": 0}
 
     def after_step(step: int, _model: nn.Module) -> None:
@@ -305,12 +272,31 @@ def loop_side(clock: Clock, cfg, task, evaluator: Callable[[nn.Module], Callable
     with tempfile.TemporaryDirectory() as tmp:
         clock.start()
         try:
-            result = train(task, model, cfg.train, Path(tmp), callbacks=[after_step])
-            stopped = result.stopped
+            stopped = train(task, model, cfg, Path(tmp), callbacks=[after_step]).stopped
         except _Done:
             stopped = "time budget"
     clock.finish(seen["step"])
-    return {"stopped": stopped or f"{cfg.train.steps} steps"}
+    return stopped or f"{cfg.steps} steps"
+
+
+def sirenkit_side(
+    clock: Clock, name: str, size: int, steps: int | None, assignments: tuple[str, ...] = ()
+) -> dict:
+    """``sirenkit fit image NAME --size SIZE`` with its defaults (or the given
+    ``assignments``), through the shared loop."""
+    cfg = FitImageConfig(source=image_source(name), size=size)
+    if steps is not None:
+        cfg.train.steps = steps
+    override(cfg, assignments)
+    cfg.train.eval_every = cfg.train.checkpoint_every = 0
+    cfg.train.progress = False
+    cfg.train.log_every = 10**9
+    task = cfg.setup()
+    torch.manual_seed(cfg.train.seed)
+    model = model_from_config(cfg.model, task.shape)
+    clock.evaluate = _evaluator(model, task.coords, task.image)
+    stopped = loop_side(clock, task, model, cfg.train)
+    return {"stopped": stopped}
 
 
 def compare(
@@ -366,28 +352,20 @@ def compare(
         net = ReferenceSiren(n_out=image.shape[-1])
         return {"stopped": full_batch_side(clocks[s], net, image, 1e-4, 10**9, cosine=False)}
 
-    extra = run_sides(turns, clocks, side)
-    return {
-        s: {
-            "records": clocks[s].records,
-            **summarise(clocks[s].records, pixels, image.shape[-1]),
-            **extra[s],
-            "budget": clocks[s].budget(),
-        }
-        for s in sides
-    }
+    extra = interleave(turns, clocks, side)
+    return side_results(clocks, extra, pixels, image.shape[-1])
 
 
-def run_sides(
+def interleave(
     turns: Turns, clocks: dict[str, Clock], side: Callable[[str], dict]
 ) -> dict[str, dict]:
-    """Run ``side(name)`` for every clock's side in its own thread (seeded alike), taking
-    turns on ``turns``; what each returned. A side that fails leaves the round, so the
-    others never wait for it, and its error is raised here."""
+    """Run ``side(name)`` for every side of ``clocks``, each in its own thread, one computing
+    at a time (``turns``; torch seeded 0 for each); what each returned. A side's error ends
+    that side only (the others are never left waiting) and is raised once all have ended."""
     extra: dict[str, dict] = {s: {} for s in clocks}
     errors: list[BaseException] = []
 
-    def one(s: str) -> None:
+    def run(s: str) -> None:
         try:
             torch.manual_seed(0)
             extra[s] = side(s)
@@ -395,7 +373,7 @@ def run_sides(
             errors.append(e)
             turns.give(clocks[s].index, clocks[s].cpu, finished=True)
 
-    threads = [threading.Thread(target=one, args=(s,)) for s in clocks]
+    threads = [threading.Thread(target=run, args=(s,)) for s in clocks]
     for t in threads:
         t.start()
     for t in threads:
@@ -405,11 +383,30 @@ def run_sides(
     return extra
 
 
+def side_results(
+    clocks: dict[str, Clock],
+    extra: dict[str, dict],
+    pixels: int,
+    channels: int,
+    targets: tuple[float, ...] = TARGETS,
+) -> dict[str, dict]:
+    """Every side's records, :func:`summarise`'s summary, what the side returned and its
+    final CPU budget."""
+    return {
+        s: {
+            "records": c.records,
+            **summarise(c.records, pixels, channels, targets),
+            **extra[s],
+            "budget": c.budget(),
+        }
+        for s, c in clocks.items()
+    }
+
+
 def summarise(
     records: list[dict], pixels: int, channels: int, targets: tuple[float, ...] = TARGETS
 ) -> dict:
-    """Seconds (wall, CPU) and steps to each target (default the image's), PSNR at fixed
-    seconds, final PSNR."""
+    """Seconds (wall, CPU) and steps to each target, PSNR at fixed seconds, final PSNR."""
     last = records[-1]
     row: dict = {
         "steps": last["step"],

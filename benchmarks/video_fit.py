@@ -49,15 +49,17 @@ from benchmarks.image_fit import (
     Clock,
     Turns,
     _fmt,
+    interleave,
     loop_side,
     override,
     psnr_at,
     ratio,
-    run_sides,
+    side_results,
     summarise,
     tuned_siren,
 )
 from benchmarks.reference import ReferenceSiren
+from sirenkit.nets.registry import model_from_config
 from sirenkit.render import in_chunks
 from sirenkit.runtime import keep_freed_memory
 from sirenkit.signals.video import bikes_path
@@ -74,9 +76,12 @@ def config(
     source: Path, frame_step: int, downsample: int, assignments: tuple[str, ...] = ()
 ) -> FitVideoConfig:
     """`sirenkit fit video SOURCE --frame-step K --downsample S` with its defaults, changed by
-    ``assignments`` (``train.lr=1e-3``)."""
+    ``assignments`` (``train.lr=1e-3``); no progress bar, evaluation or checkpoint."""
     cfg = FitVideoConfig(source=str(source), frame_step=frame_step, downsample=downsample)
     override(cfg, assignments)
+    cfg.train.eval_every = cfg.train.checkpoint_every = 0
+    cfg.train.progress = False
+    cfg.train.log_every = 10**9
     return cfg
 
 
@@ -128,6 +133,15 @@ def minibatch_side(
     return ended
 
 
+def sirenkit_side(clock: Clock, cfg: FitVideoConfig) -> dict:
+    """``sirenkit fit video`` as ``cfg`` says, through the shared loop."""
+    task = cfg.setup()
+    torch.manual_seed(cfg.train.seed)
+    model = model_from_config(cfg.model, task.shape)
+    clock.evaluate = lambda: clip_psnr(model, task)
+    return {"stopped": loop_side(clock, task, model, cfg.train), "steps_planned": cfg.train.steps}
+
+
 def compare(args: argparse.Namespace, seconds: float, ref_seconds: float) -> dict[str, dict]:
     """Train the chosen sides on the clip, interleaved; their records and summaries."""
     path = bikes_path()
@@ -155,10 +169,9 @@ def compare(args: argparse.Namespace, seconds: float, ref_seconds: float) -> dic
 
     def side(s: str) -> dict:
         if s == "sirenkit":
-            task = cfg.setup()
-            return loop_side(clocks[s], cfg, task, lambda m: lambda: clip_psnr(m, task))
+            return sirenkit_side(clocks[s], cfg)
         if s == "tuned":
-            net = tuned_siren(3, inputs=3)
+            net = tuned_siren(3, in_features=3)
             return {
                 "stopped": minibatch_side(
                     clocks[s], net, ref, args.tuned_lr, args.tuned_batch, args.tuned_steps, True
@@ -167,11 +180,7 @@ def compare(args: argparse.Namespace, seconds: float, ref_seconds: float) -> dic
         net = ReferenceSiren(n_in=3, n_out=3)
         return {"stopped": minibatch_side(clocks[s], net, ref, 1e-4, fraction, 10**9, False)}
 
-    extra = run_sides(turns, clocks, side)
-    return {
-        s: {"records": c.records, **summarise(c.records, pixels, 3, TARGETS), **extra[s]}
-        for s, c in clocks.items()
-    }
+    return side_results(clocks, interleave(turns, clocks, side), pixels, 3, TARGETS)
 
 
 def clip_name(frame_step: int, downsample: int) -> str:
