@@ -47,7 +47,9 @@ from sirenkit.runtime import keep_freed_memory
 from sirenkit.signals import grid, load_image
 from sirenkit.signals.audio import load_audio
 from sirenkit.tasks.image import FitImageConfig
+from sirenkit.training.config import TrainConfig
 from sirenkit.training.loop import train
+from sirenkit.training.sampling import SampledTask
 
 PHOTOGRAPHS = (
     "camera",
@@ -182,9 +184,10 @@ def image_source(name: str) -> str:
     return str(Path(__import__(package).__file__).parent / rel)
 
 
-def tuned_siren(channels: int, w0: float = 30.0) -> nn.Module:
+def tuned_siren(channels: int, w0: float = 30.0, in_features: int = 2) -> nn.Module:
     """The tuned baseline's network: what a strong user writes from the paper in 30 lines
-    (5 linear layers, 256 wide, sine activations, the paper's initialisation)."""
+    (5 linear layers, 256 wide, sine activations, the paper's initialisation); 2 inputs for
+    an image, 3 for a video."""
 
     class Sine(nn.Module):
         def __init__(self, n_in: int, n_out: int, first: bool) -> None:
@@ -198,7 +201,9 @@ def tuned_siren(channels: int, w0: float = 30.0) -> nn.Module:
 
     last = nn.Linear(256, channels)
     nn.init.uniform_(last.weight, -math.sqrt(6 / 256) / w0, math.sqrt(6 / 256) / w0)
-    return nn.Sequential(Sine(2, 256, True), *(Sine(256, 256, False) for _ in range(3)), last)
+    return nn.Sequential(
+        Sine(in_features, 256, True), *(Sine(256, 256, False) for _ in range(3)), last
+    )
 
 
 def _evaluator(model: nn.Module, coords: torch.Tensor, image: np.ndarray) -> Callable[[], float]:
@@ -252,6 +257,28 @@ def override(cfg: object, assignments: tuple[str, ...]) -> None:
         setattr(target, last, ast.literal_eval(text))
 
 
+def loop_side(clock: Clock, task: SampledTask, model: nn.Module, cfg: TrainConfig) -> str:
+    """Train ``task`` through the shared loop as ``cfg`` says, one step per turn of ``clock``
+    (the pixels of a step from the task's work); why it ended."""
+    seen = {"work": 0.0, "step": 0}
+
+    def after_step(step: int, _model: nn.Module) -> None:
+        pixels = round((task.work - seen["work"]) * clock.pixels)
+        seen.update(work=task.work, step=step)
+        if clock.stop(step, pixels):
+            raise _Done
+        clock.start()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        clock.start()
+        try:
+            stopped = train(task, model, cfg, Path(tmp), callbacks=[after_step]).stopped
+        except _Done:
+            stopped = "time budget"
+    clock.finish(seen["step"])
+    return stopped or f"{cfg.steps} steps"
+
+
 def sirenkit_side(
     clock: Clock, name: str, size: int, steps: int | None, assignments: tuple[str, ...] = ()
 ) -> dict:
@@ -268,24 +295,8 @@ def sirenkit_side(
     torch.manual_seed(cfg.train.seed)
     model = model_from_config(cfg.model, task.shape)
     clock.evaluate = _evaluator(model, task.coords, task.image)
-    seen = {"work": 0.0, "step": 0}
-
-    def after_step(step: int, _model: nn.Module) -> None:
-        pixels = round((task.work - seen["work"]) * clock.pixels)
-        seen.update(work=task.work, step=step)
-        if clock.stop(step, pixels):
-            raise _Done
-        clock.start()
-
-    with tempfile.TemporaryDirectory() as tmp:
-        clock.start()
-        try:
-            result = train(task, model, cfg.train, Path(tmp), callbacks=[after_step])
-            stopped = result.stopped
-        except _Done:
-            stopped = "time budget"
-    clock.finish(seen["step"])
-    return {"stopped": stopped or f"{cfg.train.steps} steps"}
+    stopped = loop_side(clock, task, model, cfg.train)
+    return {"stopped": stopped}
 
 
 def compare(
@@ -331,45 +342,70 @@ def compare(
 
     for i, s in enumerate(sides):
         clocks[s] = Clock(turns, i, lambda: float("nan"), eval_every, budget(s), pixels)
-    extra: dict[str, dict] = {s: {} for s in sides}
+
+    def side(s: str) -> dict:
+        if s == "sirenkit":
+            return sirenkit_side(clocks[s], name, size, sirenkit_steps, assignments)
+        if s == "tuned":
+            net = tuned_siren(image.shape[-1])
+            return {"stopped": full_batch_side(clocks[s], net, image, 1e-3, tuned_steps, True)}
+        net = ReferenceSiren(n_out=image.shape[-1])
+        return {"stopped": full_batch_side(clocks[s], net, image, 1e-4, 10**9, cosine=False)}
+
+    extra = interleave(turns, clocks, side)
+    return side_results(clocks, extra, pixels, image.shape[-1])
+
+
+def interleave(
+    turns: Turns, clocks: dict[str, Clock], side: Callable[[str], dict]
+) -> dict[str, dict]:
+    """Run ``side(name)`` for every side of ``clocks``, each in its own thread, one computing
+    at a time (``turns``; torch seeded 0 for each); what each returned. A side's error ends
+    that side only (the others are never left waiting) and is raised once all have ended."""
+    extra: dict[str, dict] = {s: {} for s in clocks}
     errors: list[BaseException] = []
 
-    def side(s: str) -> None:
+    def run(s: str) -> None:
         try:
             torch.manual_seed(0)
-            if s == "sirenkit":
-                extra[s] = sirenkit_side(clocks[s], name, size, sirenkit_steps, assignments)
-            elif s == "tuned":
-                net = tuned_siren(image.shape[-1])
-                ended = full_batch_side(clocks[s], net, image, 1e-3, tuned_steps, cosine=True)
-                extra[s] = {"stopped": ended}
-            else:
-                net = ReferenceSiren(n_out=image.shape[-1])
-                ended = full_batch_side(clocks[s], net, image, 1e-4, 10**9, cosine=False)
-                extra[s] = {"stopped": ended}
+            extra[s] = side(s)
         except BaseException as e:  # report in the main thread; never leave the others waiting
             errors.append(e)
             turns.give(clocks[s].index, clocks[s].cpu, finished=True)
 
-    threads = [threading.Thread(target=side, args=(s,)) for s in sides]
+    threads = [threading.Thread(target=run, args=(s,)) for s in clocks]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     if errors:
         raise errors[0]
+    return extra
+
+
+def side_results(
+    clocks: dict[str, Clock],
+    extra: dict[str, dict],
+    pixels: int,
+    channels: int,
+    targets: tuple[float, ...] = TARGETS,
+) -> dict[str, dict]:
+    """Every side's records, :func:`summarise`'s summary, what the side returned and its
+    final CPU budget."""
     return {
         s: {
-            "records": clocks[s].records,
-            **summarise(clocks[s].records, pixels, image.shape[-1]),
+            "records": c.records,
+            **summarise(c.records, pixels, channels, targets),
             **extra[s],
-            "budget": clocks[s].budget(),
+            "budget": c.budget(),
         }
-        for s in sides
+        for s, c in clocks.items()
     }
 
 
-def summarise(records: list[dict], pixels: int, channels: int) -> dict:
+def summarise(
+    records: list[dict], pixels: int, channels: int, targets: tuple[float, ...] = TARGETS
+) -> dict:
     """Seconds (wall, CPU) and steps to each target, PSNR at fixed seconds, final PSNR."""
     last = records[-1]
     row: dict = {
@@ -381,7 +417,7 @@ def summarise(records: list[dict], pixels: int, channels: int) -> dict:
         "cpu s per full batch": last["cpu"] / max(last["work"], 1e-9),
         "channels": channels,
     }
-    for t in TARGETS:
+    for t in targets:
         at = next((i for i, r in enumerate(records) if r["psnr"] >= t), None)
         hit = None if at is None else records[at]
         before = records[at - 1] if at else None
