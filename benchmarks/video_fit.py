@@ -243,12 +243,16 @@ def work_table(paths: list[Path], labels: list[str] | None, at: tuple[float, ...
         data = json.loads(path.read_text())
         for side, row in data["results"].items():
             rec = row["records"]
-            name = labels[i] if labels else f"{path.stem} {side}"
-            if not labels and side == "sirenkit" and data["args"].get("set"):
-                name += " " + " ".join(data["args"]["set"])
-            if not labels and side == "tuned":
-                a = data["args"]
-                name += f" batch {a['tuned_batch']} lr {a['tuned_lr']:g}"
+            a = data["args"]
+            if side == "sirenkit":
+                name = "sirenkit: " + (" ".join(a.get("set") or []) or "its defaults")
+                name = name.replace("train.", "").replace("'", "")
+            elif side == "tuned":
+                name = f"tuned: uniform, batch {a['tuned_batch']}, lr {a['tuned_lr']:g}"
+            else:
+                name = "authors"
+            if labels:
+                name = f"{labels[i]}; {name}"
             psnrs = []
             for w in at:
                 within = [r["psnr"] for r in rec if r["work"] <= w + 1e-6]
@@ -299,8 +303,10 @@ def main(argv: list[str] | None = None) -> None:
         if args.write_docs:
             files = " ".join(map(str, args.work_table))
             labels = " ".join(f"'{x}'" for x in args.labels or [])
-            command = f"python -m benchmarks.video_fit --work-table {files}" + (
-                f" --labels {labels}" if labels else ""
+            command = (
+                f"python -m benchmarks.video_fit --work-table {files}"
+                + (f" --labels {labels}" if labels else "")
+                + f" --at-work {' '.join(f'{w:g}' for w in args.at_work)}"
             )
             write_doc_block(ROOT / "docs" / "speed.md", "video-recipes", text, command)
         return
