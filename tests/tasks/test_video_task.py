@@ -169,3 +169,20 @@ def test_bad_recipe_options_are_one_line_errors(tmp_path, clip_file, capsys):
             assert main(argv) == 2
             err = capsys.readouterr().err
             assert flag in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_flat_training_psnr_lowers_the_video_learning_rate(tmp_path, clip_file):
+    """--plateau-gain reaches the loop through the video task as through the image's: with
+    one clip's worth of pixels a step, the rate halves once a window, in the bfloat16 phase
+    only, and holds after it."""
+
+    def rates(gain):
+        cfg = tiny_config(tmp_path, clip_file, steps=20, log_every=1, schedule="constant")
+        cfg.train.batch_size, cfg.train.bfloat16_steps = 8 * 16 * 24, 11
+        cfg.plateau_gain, cfg.plateau_window = gain, 4.0
+        lines = (run(cfg).run_dir / "metrics.jsonl").read_text().splitlines()
+        return [r["lr"] for r in map(json.loads, lines) if "lr" in r]
+
+    assert rates(None) == [1e-3] * 20
+    cut = rates(1e9)  # no fit gains a billion dB per clip: a cut every window
+    assert cut[:5] == [1e-3] * 5 and cut[5:9] == [5e-4] * 4 and cut[9:] == [2.5e-4] * 11
