@@ -165,23 +165,28 @@ class Clock:
         self.turns.give(self.index, self.cpu, finished=True)
 
 
-def tuned_siren(channels: int, w0: float = 30.0) -> nn.Module:
+def tuned_siren(
+    channels: int, w0: float = 30.0, inputs: int = 2, first_w0: float | None = None
+) -> nn.Module:
     """The tuned baseline's network: what a strong user writes from the paper in 30 lines
-    (5 linear layers, 256 wide, sine activations, the paper's initialisation)."""
+    (5 linear layers, 256 wide, sine activations, the paper's initialisation); ``first_w0``
+    is the first layer's frequency where it differs from the others' (audio's)."""
 
     class Sine(nn.Module):
         def __init__(self, n_in: int, n_out: int, first: bool) -> None:
             super().__init__()
+            self.w0 = first_w0 if first and first_w0 is not None else w0
             self.linear = nn.Linear(n_in, n_out)
             bound = 1 / n_in if first else math.sqrt(6 / n_in) / w0
             nn.init.uniform_(self.linear.weight, -bound, bound)
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return torch.sin(w0 * self.linear(x))
+            return torch.sin(self.w0 * self.linear(x))
 
     last = nn.Linear(256, channels)
     nn.init.uniform_(last.weight, -math.sqrt(6 / 256) / w0, math.sqrt(6 / 256) / w0)
-    return nn.Sequential(Sine(2, 256, True), *(Sine(256, 256, False) for _ in range(3)), last)
+    hidden = (Sine(256, 256, False) for _ in range(3))
+    return nn.Sequential(Sine(inputs, 256, True), *hidden, last)
 
 
 def _evaluator(model: nn.Module, coords: torch.Tensor, image: np.ndarray) -> Callable[[], float]:
@@ -200,9 +205,22 @@ def full_batch_side(
     """A reference loop: full batch, Adam at ``lr``, constant or cosine-decayed to zero."""
     coords = grid(image.shape[:2])
     target = torch.from_numpy(image.reshape(-1, image.shape[-1]).copy())
+    clock.evaluate = _evaluator(model, coords, image)
+    return train_full(clock, model, coords, target, lr, steps, cosine)
+
+
+def train_full(
+    clock: Clock,
+    model: nn.Module,
+    coords: torch.Tensor,
+    target: torch.Tensor,
+    lr: float,
+    steps: int,
+    cosine: bool,
+) -> str:
+    """The reference loop of :func:`full_batch_side` on any points ``coords`` -> ``target``."""
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps) if cosine else None
-    clock.evaluate = _evaluator(model, coords, image)
     step, ended = 0, f"{steps} steps{', cosine' if cosine else ''}"
     for step in range(1, steps + 1):
         clock.start()
@@ -244,13 +262,20 @@ def sirenkit_side(
     if steps is not None:
         cfg.train.steps = steps
     override(cfg, assignments)
+    task = cfg.setup()
+    return loop_side(clock, cfg, task, lambda model: _evaluator(model, task.coords, task.image))
+
+
+def loop_side(clock: Clock, cfg, task, evaluator: Callable[[nn.Module], Callable]) -> dict:
+    """Train ``cfg``'s run of ``task`` (a task with a ``work`` count in full batches) through
+    the shared loop as its command does, booking every step on ``clock``; evaluations, logs
+    and checkpoints are left to the clock."""
     cfg.train.eval_every = cfg.train.checkpoint_every = 0
     cfg.train.progress = False
     cfg.train.log_every = 10**9
-    task = cfg.setup()
     torch.manual_seed(cfg.train.seed)
     model = model_from_config(cfg.model, task.shape)
-    clock.evaluate = _evaluator(model, task.coords, task.image)
+    clock.evaluate = evaluator(model)
     seen = {"work": 0.0, "step": 0}
 
     def after_step(step: int, _model: nn.Module) -> None:
@@ -314,33 +339,17 @@ def compare(
 
     for i, s in enumerate(sides):
         clocks[s] = Clock(turns, i, lambda: float("nan"), eval_every, budget(s), pixels)
-    extra: dict[str, dict] = {s: {} for s in sides}
-    errors: list[BaseException] = []
 
-    def side(s: str) -> None:
-        try:
-            torch.manual_seed(0)
-            if s == "sirenkit":
-                extra[s] = sirenkit_side(clocks[s], name, size, sirenkit_steps, assignments)
-            elif s == "tuned":
-                net = tuned_siren(image.shape[-1])
-                ended = full_batch_side(clocks[s], net, image, 1e-3, tuned_steps, cosine=True)
-                extra[s] = {"stopped": ended}
-            else:
-                net = ReferenceSiren(n_out=image.shape[-1])
-                ended = full_batch_side(clocks[s], net, image, 1e-4, 10**9, cosine=False)
-                extra[s] = {"stopped": ended}
-        except BaseException as e:  # report in the main thread; never leave the others waiting
-            errors.append(e)
-            turns.give(clocks[s].index, clocks[s].cpu, finished=True)
+    def side(s: str) -> dict:
+        if s == "sirenkit":
+            return sirenkit_side(clocks[s], name, size, sirenkit_steps, assignments)
+        if s == "tuned":
+            net = tuned_siren(image.shape[-1])
+            return {"stopped": full_batch_side(clocks[s], net, image, 1e-3, tuned_steps, True)}
+        net = ReferenceSiren(n_out=image.shape[-1])
+        return {"stopped": full_batch_side(clocks[s], net, image, 1e-4, 10**9, cosine=False)}
 
-    threads = [threading.Thread(target=side, args=(s,)) for s in sides]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
+    extra = run_sides(turns, clocks, side)
     return {
         s: {
             "records": clocks[s].records,
@@ -350,6 +359,33 @@ def compare(
         }
         for s in sides
     }
+
+
+def run_sides(
+    turns: Turns, clocks: dict[str, Clock], side: Callable[[str], dict]
+) -> dict[str, dict]:
+    """Run ``side(name)`` for every clock's side in its own thread (seeded alike), taking
+    turns on ``turns``; what each returned. A side that fails leaves the round, so the
+    others never wait for it, and its error is raised here."""
+    extra: dict[str, dict] = {s: {} for s in clocks}
+    errors: list[BaseException] = []
+
+    def one(s: str) -> None:
+        try:
+            torch.manual_seed(0)
+            extra[s] = side(s)
+        except BaseException as e:  # report in the main thread; never leave the others waiting
+            errors.append(e)
+            turns.give(clocks[s].index, clocks[s].cpu, finished=True)
+
+    threads = [threading.Thread(target=one, args=(s,)) for s in clocks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return extra
 
 
 def summarise(records: list[dict], pixels: int, channels: int) -> dict:

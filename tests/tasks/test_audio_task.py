@@ -39,7 +39,7 @@ def test_task_shape_batches_and_default_w0():
     task = AudioTask(synthetic_audio(rate=1000, seconds=0.2), "s")
     assert task.shape.in_features == 1 and task.shape.out_features == 1
     assert task.shape.w0 == AUDIO_W0 and task.shape.resolution == (200,)
-    coords, values = task.batch(0, torch.Generator(), None)
+    coords, values, _, _ = task.batch(0, torch.Generator(), None)
     assert values.shape == (200, 1) and coords.shape == (200, 1)
     assert coords[0, 0] == -1 and coords[-1, 0] == 1
     a = task.batch(0, torch.Generator().manual_seed(3), 50)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import torch
@@ -23,6 +23,7 @@ from ..render import in_chunks, model_device
 from ..signals.audio import Audio, load_audio, save_audio, synthetic_audio
 from ..signals.grid import grid
 from ..training.config import RunOptions, TrainConfig
+from ..training.sampling import ErrorSampler, batch_mse, draw_batch
 from ..training.task import Task
 from ..viz.audio import plot_spectrograms, plot_waveform
 
@@ -40,6 +41,12 @@ class FitAudioConfig(RunOptions):
     default) is a 2 s, 8 kHz clip of plucked notes and clicks generated in code."""
     chunk: int = 65536
     """Samples evaluated at once when rendering the whole clip (bounds memory)."""
+    sampling: Literal["error", "uniform"] = "error"
+    """How the samples of a partial batch (--batch-size below the clip's length) are drawn:
+    error (more often where the last seen error is large, each loss weighted so the batch loss
+    stays an unbiased estimate of the clip's MSE; the image sampler) or uniform."""
+    error_mix: float = 0.5
+    """Share of an error-driven draw that follows the error (the rest is uniform)."""
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
             steps=1000,
@@ -51,8 +58,17 @@ class FitAudioConfig(RunOptions):
 
     def setup(self) -> AudioTask:
         if self.source == SYNTHETIC and not Path(self.source).exists():
-            return AudioTask(synthetic_audio(), SYNTHETIC, self.chunk)
-        return AudioTask(load_audio(self.source), Path(self.source).stem, self.chunk)
+            audio = synthetic_audio()
+            return AudioTask(
+                audio, SYNTHETIC, self.chunk, sampling=self.sampling, error_mix=self.error_mix
+            )
+        return AudioTask(
+            load_audio(self.source),
+            Path(self.source).stem,
+            self.chunk,
+            sampling=self.sampling,
+            error_mix=self.error_mix,
+        )
 
 
 def snr_db(pred: torch.Tensor | np.ndarray, target: torch.Tensor | np.ndarray) -> float:
@@ -67,7 +83,11 @@ def snr_db(pred: torch.Tensor | np.ndarray, target: torch.Tensor | np.ndarray) -
 
 
 class AudioTask(Task):
-    """Regress samples on their [-1, 1] times with a mean squared error."""
+    """Regress samples on their [-1, 1] times with a mean squared error.
+
+    Partial batches are drawn by the images' :class:`ErrorSampler` (or uniformly), with the
+    importance-weighted loss that keeps the batch MSE an unbiased estimate of the clip's.
+    """
 
     name = "audio"
     views = ("audio",)
@@ -75,10 +95,24 @@ class AudioTask(Task):
     headline = "snr"
     reported = ("mse", "snr")
 
-    def __init__(self, audio: Audio, label: str = "audio", chunk: int = 65536) -> None:
+    def __init__(
+        self,
+        audio: Audio,
+        label: str = "audio",
+        chunk: int = 65536,
+        *,
+        sampling: Literal["error", "uniform"] = FitAudioConfig.sampling,
+        error_mix: float = FitAudioConfig.error_mix,
+    ) -> None:
         if audio.samples.ndim != 2 or audio.samples.shape[0] < 1:
             raise ValueError(f"audio samples must be (N, C), got {audio.samples.shape}")
+        if sampling not in ("error", "uniform"):
+            raise SirenkitError(f"--sampling must be error or uniform, got {sampling!r}")
         require_positive("--chunk", chunk)
+        n = audio.samples.shape[0]
+        self.sampler = ErrorSampler(n, error_mix) if sampling == "error" else None
+        self.work = 0.0
+        """Samples trained on so far, in whole clips (full-batch equivalents)."""
         self.audio = audio
         self._label = label
         self.chunk = chunk
@@ -100,22 +134,44 @@ class AudioTask(Task):
     def to(self, device: torch.device) -> AudioTask:
         self.coords = self.coords.to(device)
         self.values = self.values.to(device)
+        if self.sampler is not None:
+            self.sampler.to(device)
         return self
 
     def batch(self, step: int, generator: torch.Generator, batch_size: int | None):
+        """``(times, values, weights, indices)``; weights and indices are None for the whole
+        clip, weights None for a uniform draw."""
         n = self.coords.shape[0]
         if batch_size is None or batch_size >= n:
-            return self.coords, self.values
-        idx = torch.randint(n, (batch_size,), generator=generator).to(self.coords.device)
-        return self.coords[idx], self.values[idx]
+            return self.coords, self.values, None, None
+        idx, weights = draw_batch(self.sampler, n, batch_size, generator)
+        idx = idx.to(self.coords.device)
+        return self.coords[idx], self.values[idx], weights, idx
 
     def loss(self, model: nn.Module, batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        coords, target = batch
-        mse = torch.mean((model(coords) - target) ** 2)
+        """Mean squared error (importance-weighted for an error-driven draw); records the
+        batch's errors in the sampler (the loop calls this once per training step)."""
+        coords, target, weights, idx = batch
+        per_sample = ((model(coords).float() - target) ** 2).mean(-1)
+        mse = batch_mse(per_sample, weights)
+        if self.sampler is not None:
+            self.sampler.observe(idx, per_sample)
+        self.work += per_sample.shape[0] / self.coords.shape[0]
         d = mse.detach()
         if self._power == 0:  # SNR undefined: only the loss (the MSE) is logged
             return mse, {}
         return mse, {"snr": 10 * torch.log10(self._power / d.clamp_min(1e-30))}
+
+    def state_dict(self) -> dict[str, Any]:
+        state: dict[str, Any] = {"work": self.work}
+        if self.sampler is not None:
+            state["sampler"] = self.sampler.state_dict()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.work = float(state.get("work", 0.0))
+        if self.sampler is not None:
+            self.sampler.load_state_dict(state.get("sampler", {}))
 
     def predict(self, model: nn.Module) -> np.ndarray:
         """The model's clip at the training samples, ``(N, C)``."""
