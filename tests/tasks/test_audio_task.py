@@ -6,6 +6,7 @@ import torch
 
 from sirenkit import load
 from sirenkit.cli import main
+from sirenkit.errors import SirenkitError
 from sirenkit.nets.registry import model_from_config
 from sirenkit.signals.audio import synthetic_audio
 from sirenkit.tasks.audio import AUDIO_W0, AudioTask, FitAudioConfig, render_audio, snr_db
@@ -117,3 +118,34 @@ def test_cli_default_help_and_errors(tmp_path, capsys):
         assert main(["fit", "audio", str(tmp_path / name), "--out", str(tmp_path)]) == 2
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err
+
+
+def test_error_driven_batches_keep_the_loss_an_unbiased_mse():
+    """The importance weights make the mean batch loss the clip's MSE even when the sampler
+    draws the large-error samples far more often (unweighted, it would overstate it)."""
+    task = AudioTask(synthetic_audio(rate=1000, seconds=0.2), "s", error_mix=0.9)
+    net = torch.nn.Linear(1, 1)
+    torch.nn.init.zeros_(net.weight)
+    torch.nn.init.zeros_(net.bias)  # the residual is the clip: large at its notes and clicks
+    full = task.loss(net, task.batch(0, torch.Generator(), None))[0].detach()  # all observed
+    g = torch.Generator().manual_seed(0)
+    losses = [float(task.loss(net, task.batch(i, g, 20))[0].detach()) for i in range(3000)]
+    assert task.sampler.probabilities().max() > 3 / 200  # far from uniform
+    assert np.mean(losses) == pytest.approx(float(full), rel=0.05)
+    assert task.work == pytest.approx(1 + 3000 * 20 / 200)
+
+
+def test_sampling_options_reach_the_task_and_bad_values_are_one_line(tmp_path, clip_file, capsys):
+    cfg = tiny_config(tmp_path, clip_file)
+    cfg.sampling = "uniform"
+    assert cfg.setup().sampler is None
+    cfg.sampling, cfg.error_mix = "error", 0.25
+    assert cfg.setup().sampler.mix == 0.25
+    code = main(["fit", "audio", str(clip_file), "--out", str(tmp_path), "--error-mix", "1.5"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--error-mix must be in [0, 1)" in err and "Traceback" not in err
+    with pytest.raises(SirenkitError, match="--sampling must be error or uniform"):
+        AudioTask(synthetic_audio(rate=1000, seconds=0.2), sampling="big")
+    with pytest.raises(SystemExit) as info:  # the CLI's parser names the choices
+        main(["fit", "audio", "--sampling", "big"])
+    assert info.value.code == 2 and "'error'" in capsys.readouterr().err
