@@ -293,7 +293,7 @@ def loop_side(clock: Clock, cfg, task, evaluator: Callable[[nn.Module], Callable
         except _Done:
             stopped = "time budget"
     clock.finish(seen["step"])
-    return {"stopped": stopped or f"{cfg.train.steps} steps"}
+    return {"stopped": stopped or f"{cfg.train.steps + cfg.train.then_lbfgs} steps"}
 
 
 def compare(
