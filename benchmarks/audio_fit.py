@@ -49,17 +49,18 @@ from benchmarks.common import SHARED, load, machine, table, write_doc_block, wri
 from benchmarks.image_fit import (
     Clock,
     Turns,
+    interleave,
     loop_side,
     override,
-    run_sides,
     train_full,
     tuned_siren,
 )
 from benchmarks.reference import ReferenceSiren
 from sirenkit.metrics import mse_to_psnr
+from sirenkit.nets.registry import model_from_config
 from sirenkit.runtime import keep_freed_memory
 from sirenkit.signals.audio import Audio, load_audio, save_audio
-from sirenkit.tasks.audio import AUDIO_W0, FitAudioConfig
+from sirenkit.tasks.audio import AUDIO_W0, AudioTask, FitAudioConfig
 
 CLIPS = {"bach": ("gt_bach.wav", 2.0), "counting": ("gt_counting.wav", 1.5)}
 """The paper's clips and where their crops start (seconds): a stretch of music in Bach, a
@@ -109,6 +110,19 @@ def sirenkit_config(path: Path, w0: float, assignments: tuple[str, ...] = ()) ->
     return cfg
 
 
+def sirenkit_side(clock: Clock, cfg: FitAudioConfig, task: AudioTask) -> dict:
+    """``cfg``'s run of ``task`` (``cfg.setup()``'s) through the shared loop, as the CLI
+    trains it; evaluations, logs and checkpoints are left to the clock."""
+    cfg.train.eval_every = cfg.train.checkpoint_every = 0
+    cfg.train.progress = False
+    cfg.train.log_every = 10**9
+    torch.manual_seed(cfg.train.seed)
+    model = model_from_config(cfg.model, task.shape)
+    clock.evaluate = _evaluator(model, task.coords, task.values)
+    stopped = loop_side(clock, task, model, cfg.train)
+    return {"stopped": stopped}
+
+
 def compare(
     clip: Audio,
     w0: float,
@@ -152,16 +166,16 @@ def compare(
     def side(s: str) -> dict:
         spec = sides[s]
         if spec["kind"] == "sirenkit":
-            return loop_side(clocks[s], cfg, task, lambda m: _evaluator(m, times, values))
+            return sirenkit_side(clocks[s], cfg, task)
         if spec.get("net") == "authors":
             net = ReferenceSiren(n_in=1, n_out=channels, first_w0=w0)
         else:
-            net = tuned_siren(channels, inputs=1, first_w0=w0)
+            net = tuned_siren(channels, in_features=1, first_w0=w0)
         clocks[s].evaluate = _evaluator(net, times, values)
         args = (spec["lr"], spec["steps"], spec["cosine"])
         return {"stopped": train_full(clocks[s], net, times, values, *args)}
 
-    extra = run_sides(turns, clocks, side)
+    extra = interleave(turns, clocks, side)
     return {
         s: {"records": [_with_mse(r) for r in clocks[s].records], **extra[s], "samples": n}
         for s in names

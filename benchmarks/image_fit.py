@@ -47,7 +47,9 @@ from sirenkit.runtime import keep_freed_memory
 from sirenkit.signals import grid, load_image
 from sirenkit.signals.audio import load_audio
 from sirenkit.tasks.image import FitImageConfig
+from sirenkit.training.config import TrainConfig
 from sirenkit.training.loop import train
+from sirenkit.training.sampling import SampledTask
 
 PHOTOGRAPHS = (
     "camera",
@@ -70,6 +72,15 @@ PHOTOGRAPHS = (
 """scikit-image's built-in photographs (the synthetic ones, horse's silhouette and cat, a
 second copy of chelsea, left out), grey and RGB in turn so that a run cut short covers
 both."""
+HELD_OUT = {
+    "grace_hopper": ("matplotlib", "mpl-data/sample_data/grace_hopper.jpg"),
+    "motorcycle": ("skimage", "data/motorcycle_left.png"),
+    "cell": ("skimage", "data/cell.png"),
+}
+"""Photographs the recipe was never chosen on (``--images held-out``), shipped inside two of
+sirenkit's dependencies: Grace Hopper's portrait (matplotlib, 600x512 RGB), the left view of
+scikit-image's stereo pair (500x741 RGB; not one of its ``data`` names) and its
+microscopy cell (660x550 grey), all at least 512 pixels on the longer side."""
 TARGETS = (30.0, 35.0, 40.0)
 SIDES = ("sirenkit", "tuned", "authors")
 ROOT = Path(__file__).resolve().parents[1]
@@ -165,12 +176,20 @@ class Clock:
         self.turns.give(self.index, self.cpu, finished=True)
 
 
+def image_source(name: str) -> str:
+    """The path of a held-out photograph, else ``name`` (a built-in name or a file)."""
+    if name not in HELD_OUT:
+        return name
+    package, rel = HELD_OUT[name]
+    return str(Path(__import__(package).__file__).parent / rel)
+
+
 def tuned_siren(
-    channels: int, w0: float = 30.0, inputs: int = 2, first_w0: float | None = None
+    channels: int, w0: float = 30.0, in_features: int = 2, first_w0: float | None = None
 ) -> nn.Module:
     """The tuned baseline's network: what a strong user writes from the paper in 30 lines
-    (5 linear layers, 256 wide, sine activations, the paper's initialisation); ``first_w0``
-    is the first layer's frequency where it differs from the others' (audio's)."""
+    (5 linear layers, 256 wide, sine activations, the paper's initialisation); 2 inputs for
+    an image, 3 for a video, 1 for audio, whose first layer has its own ``first_w0``."""
 
     class Sine(nn.Module):
         def __init__(self, n_in: int, n_out: int, first: bool) -> None:
@@ -185,8 +204,9 @@ def tuned_siren(
 
     last = nn.Linear(256, channels)
     nn.init.uniform_(last.weight, -math.sqrt(6 / 256) / w0, math.sqrt(6 / 256) / w0)
-    hidden = (Sine(256, 256, False) for _ in range(3))
-    return nn.Sequential(Sine(inputs, 256, True), *hidden, last)
+    return nn.Sequential(
+        Sine(in_features, 256, True), *(Sine(256, 256, False) for _ in range(3)), last
+    )
 
 
 def _evaluator(model: nn.Module, coords: torch.Tensor, image: np.ndarray) -> Callable[[], float]:
@@ -218,7 +238,8 @@ def train_full(
     steps: int,
     cosine: bool,
 ) -> str:
-    """The reference loop of :func:`full_batch_side` on any points ``coords`` -> ``target``."""
+    """The reference loop of :func:`full_batch_side` on any points ``coords`` -> ``target``
+    (an audio clip's): every point each step; why it ended."""
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps) if cosine else None
     step, ended = 0, f"{steps} steps{', cosine' if cosine else ''}"
@@ -253,29 +274,9 @@ def override(cfg: object, assignments: tuple[str, ...]) -> None:
         setattr(target, last, ast.literal_eval(text))
 
 
-def sirenkit_side(
-    clock: Clock, name: str, size: int, steps: int | None, assignments: tuple[str, ...] = ()
-) -> dict:
-    """``sirenkit fit image NAME --size SIZE`` with its defaults (or the given
-    ``assignments``), through the shared loop."""
-    cfg = FitImageConfig(source=name, size=size)
-    if steps is not None:
-        cfg.train.steps = steps
-    override(cfg, assignments)
-    task = cfg.setup()
-    return loop_side(clock, cfg, task, lambda model: _evaluator(model, task.coords, task.image))
-
-
-def loop_side(clock: Clock, cfg, task, evaluator: Callable[[nn.Module], Callable]) -> dict:
-    """Train ``cfg``'s run of ``task`` (a task with a ``work`` count in full batches) through
-    the shared loop as its command does, booking every step on ``clock``; evaluations, logs
-    and checkpoints are left to the clock."""
-    cfg.train.eval_every = cfg.train.checkpoint_every = 0
-    cfg.train.progress = False
-    cfg.train.log_every = 10**9
-    torch.manual_seed(cfg.train.seed)
-    model = model_from_config(cfg.model, task.shape)
-    clock.evaluate = evaluator(model)
+def loop_side(clock: Clock, task: SampledTask, model: nn.Module, cfg: TrainConfig) -> str:
+    """Train ``task`` through the shared loop as ``cfg`` says, one step per turn of ``clock``
+    (the pixels of a step from the task's work); why it ended."""
     seen = {"work": 0.0, "step": 0}
 
     def after_step(step: int, _model: nn.Module) -> None:
@@ -288,12 +289,31 @@ def loop_side(clock: Clock, cfg, task, evaluator: Callable[[nn.Module], Callable
     with tempfile.TemporaryDirectory() as tmp:
         clock.start()
         try:
-            result = train(task, model, cfg.train, Path(tmp), callbacks=[after_step])
-            stopped = result.stopped
+            stopped = train(task, model, cfg, Path(tmp), callbacks=[after_step]).stopped
         except _Done:
             stopped = "time budget"
     clock.finish(seen["step"])
-    return {"stopped": stopped or f"{cfg.train.steps + cfg.train.then_lbfgs} steps"}
+    return stopped or f"{cfg.steps} steps"
+
+
+def sirenkit_side(
+    clock: Clock, name: str, size: int, steps: int | None, assignments: tuple[str, ...] = ()
+) -> dict:
+    """``sirenkit fit image NAME --size SIZE`` with its defaults (or the given
+    ``assignments``), through the shared loop."""
+    cfg = FitImageConfig(source=image_source(name), size=size)
+    if steps is not None:
+        cfg.train.steps = steps
+    override(cfg, assignments)
+    cfg.train.eval_every = cfg.train.checkpoint_every = 0
+    cfg.train.progress = False
+    cfg.train.log_every = 10**9
+    task = cfg.setup()
+    torch.manual_seed(cfg.train.seed)
+    model = model_from_config(cfg.model, task.shape)
+    clock.evaluate = _evaluator(model, task.coords, task.image)
+    stopped = loop_side(clock, task, model, cfg.train)
+    return {"stopped": stopped}
 
 
 def compare(
@@ -317,7 +337,7 @@ def compare(
     sirenkit never reached it (the image counts as missed whatever the reference does), the
     reference gets as much CPU as sirenkit's whole run: an equal-CPU comparison.
     """
-    image = load_image(name, size)
+    image = load_image(image_source(name), size)
     pixels = image.shape[0] * image.shape[1]
     turns = Turns(len(sides))
     caps = {s: (caps or {}).get(s, seconds) for s in sides}
@@ -349,28 +369,20 @@ def compare(
         net = ReferenceSiren(n_out=image.shape[-1])
         return {"stopped": full_batch_side(clocks[s], net, image, 1e-4, 10**9, cosine=False)}
 
-    extra = run_sides(turns, clocks, side)
-    return {
-        s: {
-            "records": clocks[s].records,
-            **summarise(clocks[s].records, pixels, image.shape[-1]),
-            **extra[s],
-            "budget": clocks[s].budget(),
-        }
-        for s in sides
-    }
+    extra = interleave(turns, clocks, side)
+    return side_results(clocks, extra, pixels, image.shape[-1])
 
 
-def run_sides(
+def interleave(
     turns: Turns, clocks: dict[str, Clock], side: Callable[[str], dict]
 ) -> dict[str, dict]:
-    """Run ``side(name)`` for every clock's side in its own thread (seeded alike), taking
-    turns on ``turns``; what each returned. A side that fails leaves the round, so the
-    others never wait for it, and its error is raised here."""
+    """Run ``side(name)`` for every side of ``clocks``, each in its own thread, one computing
+    at a time (``turns``; torch seeded 0 for each); what each returned. A side's error ends
+    that side only (the others are never left waiting) and is raised once all have ended."""
     extra: dict[str, dict] = {s: {} for s in clocks}
     errors: list[BaseException] = []
 
-    def one(s: str) -> None:
+    def run(s: str) -> None:
         try:
             torch.manual_seed(0)
             extra[s] = side(s)
@@ -378,7 +390,7 @@ def run_sides(
             errors.append(e)
             turns.give(clocks[s].index, clocks[s].cpu, finished=True)
 
-    threads = [threading.Thread(target=one, args=(s,)) for s in clocks]
+    threads = [threading.Thread(target=run, args=(s,)) for s in clocks]
     for t in threads:
         t.start()
     for t in threads:
@@ -388,7 +400,29 @@ def run_sides(
     return extra
 
 
-def summarise(records: list[dict], pixels: int, channels: int) -> dict:
+def side_results(
+    clocks: dict[str, Clock],
+    extra: dict[str, dict],
+    pixels: int,
+    channels: int,
+    targets: tuple[float, ...] = TARGETS,
+) -> dict[str, dict]:
+    """Every side's records, :func:`summarise`'s summary, what the side returned and its
+    final CPU budget."""
+    return {
+        s: {
+            "records": c.records,
+            **summarise(c.records, pixels, channels, targets),
+            **extra[s],
+            "budget": c.budget(),
+        }
+        for s, c in clocks.items()
+    }
+
+
+def summarise(
+    records: list[dict], pixels: int, channels: int, targets: tuple[float, ...] = TARGETS
+) -> dict:
     """Seconds (wall, CPU) and steps to each target, PSNR at fixed seconds, final PSNR."""
     last = records[-1]
     row: dict = {
@@ -400,7 +434,7 @@ def summarise(records: list[dict], pixels: int, channels: int) -> dict:
         "cpu s per full batch": last["cpu"] / max(last["work"], 1e-9),
         "channels": channels,
     }
-    for t in TARGETS:
+    for t in targets:
         at = next((i for i, r in enumerate(records) if r["psnr"] >= t), None)
         hit = None if at is None else records[at]
         before = records[at - 1] if at else None
@@ -727,7 +761,12 @@ def variant_table(
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--images", nargs="+", default=list(PHOTOGRAPHS))
+    ap.add_argument(
+        "--images",
+        nargs="+",
+        default=list(PHOTOGRAPHS),
+        help="built-in names, files, or held-out (the photographs of HELD_OUT)",
+    )
     ap.add_argument("--sizes", nargs="+", type=int, default=[256, 512])
     ap.add_argument(
         "--seconds", type=float, default=300.0, help="training budget per side, CPU seconds"
@@ -789,7 +828,14 @@ def main() -> None:
     ap.add_argument(
         "--at-steps", nargs="+", type=int, default=[100, 200, 300], help="--variants' steps"
     )
+    ap.add_argument(
+        "--block",
+        default="image-fit",
+        help="--write-docs: the generated block of docs/speed.md to write (README's goal "
+        "table only for image-fit)",
+    )
     args = ap.parse_args()
+    args.images = [n for x in args.images for n in (HELD_OUT if x == "held-out" else [x])]
     if args.variants:
         if args.labels and len(args.labels) != len(args.variants):
             raise SystemExit("--labels needs one name per --variants file")
@@ -838,7 +884,7 @@ def main() -> None:
         command += " --replace" if args.replace else ""
         command += "`, tabulating the runs `" + "`; `".join(runs)
         seconds = max(json.loads(p.read_text())["args"]["seconds"] for p in args.from_json)
-        report(results, seconds, command, args.write_docs)
+        report(results, seconds, command, args.write_docs, args.block)
         return
     torch.set_num_threads(args.threads)
     command = (
@@ -896,18 +942,24 @@ def main() -> None:
                         "results": {f"{k[0]}@{k[1]}": v for k, v in results.items()},
                     },
                 )
-    report(results, args.seconds, command, args.write_docs)
+    report(results, args.seconds, command, args.write_docs, args.block)
 
 
 def report(
-    results: dict[tuple[str, int], dict[str, dict]], seconds: float, command: str, docs: bool
+    results: dict[tuple[str, int], dict[str, dict]],
+    seconds: float,
+    command: str,
+    docs: bool,
+    block: str = "image-fit",
 ) -> None:
-    """Print the tables; with ``docs``, write them into docs/speed.md and README."""
+    """Print the tables; with ``docs``, write them into docs/speed.md's ``block`` (and, for
+    the main benchmark's block, README's goal table)."""
     text = tables(results, seconds)
     print(text)
     if docs:
-        write_doc_block(ROOT / "docs" / "speed.md", "image-fit", text, command)
-        write_doc_block(ROOT / "README.md", "image-fit", goal_table(results), command)
+        write_doc_block(ROOT / "docs" / "speed.md", block, text, command)
+        if block == "image-fit":
+            write_doc_block(ROOT / "README.md", "image-fit", goal_table(results), command)
 
 
 if __name__ == "__main__":

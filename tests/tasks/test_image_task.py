@@ -129,7 +129,7 @@ def test_the_default_cuts_the_rate_in_its_bfloat16_phase_and_compare_does_not():
     from sirenkit.compare.config import CompareImageConfig
 
     cfg = FitImageConfig(source="camera", size=32)  # 1024 pixels: every batch is all of them
-    plateau = cfg.setup().plateau
+    plateau = cfg.setup().quality.plateau
     assert plateau is not None and plateau.min_gain == cfg.plateau_gain is not None
     assert cfg.train.bfloat16_steps > 0 and plateau.until == pytest.approx(cfg.train.bfloat16_steps)
-    assert CompareImageConfig(source="camera", size=32).setup().plateau is None
+    assert CompareImageConfig(source="camera", size=32).setup().quality.plateau is None

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import re
 
@@ -122,3 +123,50 @@ def test_sources_subsampling_and_errors(tmp_path, clip_file, capsys):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err
+
+
+def test_the_cli_and_the_benchmark_run_the_configs_defaults(tmp_path, clip_file, monkeypatch):
+    """`sirenkit fit video` trains FitVideoConfig's defaults, and benchmarks.video_fit's
+    sirenkit side the same (only its evaluation, checkpoint and progress settings differ)."""
+    import importlib
+
+    from benchmarks.video_fit import config
+
+    run_module = importlib.import_module("sirenkit.training.run")
+
+    seen = []
+    monkeypatch.setattr(run_module, "run", lambda cfg, *a, **k: seen.append(cfg))
+    assert main(["fit", "video", str(clip_file), "--out", str(tmp_path)]) == 0
+    default = FitVideoConfig(source=str(clip_file), out=tmp_path)
+    assert seen[0] == default
+    bench = config(clip_file, 1, 1)
+    quiet = {"eval_every": 0, "checkpoint_every": 0, "progress": False, "log_every": 10**9}
+    assert bench.train == dataclasses.replace(default.train, **quiet)
+    assert dataclasses.replace(bench, train=default.train, frame_step=None, downsample=None) == (
+        dataclasses.replace(default, out=FitVideoConfig.out)
+    )
+
+
+def test_a_growing_batch_keeps_its_last_size_and_work_counts_clips(tmp_path, clip_file):
+    """A video has no full batch: where an image's growing batch becomes the whole image,
+    a video's stays at batch_size x 2^doublings (never back to --sample-fraction)."""
+    cfg = tiny_config(tmp_path, clip_file, batch_size=16, batch_growth_every=2, batch_doublings=2)
+    task = cfg.setup()
+    g = torch.Generator().manual_seed(0)
+    from sirenkit.training.schedule import batch_size_at
+
+    sizes = [task.batch(s, g, batch_size_at(cfg.train, s))[0].shape[0] for s in range(6)]
+    assert sizes == [16, 16, 32, 32, 64, 64]
+    net = model_from_config(cfg.model, task.shape)
+    for s in range(3):
+        task.loss(net, task.batch(s, g, batch_size_at(cfg.train, s)))
+    assert task.work == pytest.approx((16 + 16 + 32) / task.num_pixels)
+
+
+def test_bad_recipe_options_are_one_line_errors(tmp_path, clip_file, capsys):
+    for flag in ("--gain-window", "--plateau-window"):
+        for value in ("0", "-1", "nan"):
+            argv = ["fit", "video", str(clip_file), flag, value, "--out", str(tmp_path)]
+            assert main(argv) == 2
+            err = capsys.readouterr().err
+            assert flag in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

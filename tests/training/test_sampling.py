@@ -103,7 +103,7 @@ def test_the_image_config_judges_flatness_from_half_its_steps(tmp_path):
 
     cfg = FitImageConfig(source="camera", size=16)
     cfg.train.steps, cfg.train.batch_size, cfg.train.batch_growth_every = 40, 64, 0
-    assert cfg.setup().stop.start == pytest.approx(20 * 64 / 256)
+    assert cfg.setup().quality.stop.start == pytest.approx(20 * 64 / 256)
 
 
 def test_plateau_decay_cuts_on_a_flat_curve_only_and_waits_a_window_after_a_cut():

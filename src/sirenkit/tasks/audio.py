@@ -23,8 +23,14 @@ from ..render import in_chunks, model_device
 from ..signals.audio import Audio, load_audio, save_audio, synthetic_audio
 from ..signals.grid import grid
 from ..training.config import RunOptions, TrainConfig
-from ..training.sampling import ErrorSampler, batch_mse, draw_batch
-from ..training.task import Task
+from ..training.sampling import (
+    ErrorSampler,
+    GainStop,
+    SampledTask,
+    TrainingQuality,
+    batch_mse,
+    draw_batch,
+)
 from ..viz.audio import plot_spectrograms, plot_waveform
 
 AUDIO_W0 = 3000.0
@@ -94,7 +100,7 @@ def snr_db(pred: torch.Tensor | np.ndarray, target: torch.Tensor | np.ndarray) -
     return 10 * math.log10(max(signal, 1e-300) / noise)
 
 
-class AudioTask(Task):
+class AudioTask(SampledTask):
     """Regress samples on their [-1, 1] times with a mean squared error.
 
     Partial batches are drawn by the images' :class:`ErrorSampler` (or uniformly), with the
@@ -123,8 +129,7 @@ class AudioTask(Task):
         require_positive("--chunk", chunk)
         n = audio.samples.shape[0]
         self.sampler = ErrorSampler(n, error_mix) if sampling == "error" else None
-        self.work = 0.0
-        """Samples trained on so far, in whole clips (full-batch equivalents)."""
+        self.quality = TrainingQuality(GainStop())  # counts the work; no stopping rule
         self.audio = audio
         self._label = label
         self.chunk = chunk
@@ -168,22 +173,11 @@ class AudioTask(Task):
         mse = batch_mse(per_sample, weights)
         if self.sampler is not None:
             self.sampler.observe(idx, per_sample)
-        self.work += per_sample.shape[0] / self.coords.shape[0]
         d = mse.detach()
+        self.quality.observe(float(d), per_sample.shape[0] / self.coords.shape[0])
         if self._power == 0:  # SNR undefined: only the loss (the MSE) is logged
             return mse, {}
         return mse, {"snr": 10 * torch.log10(self._power / d.clamp_min(1e-30))}
-
-    def state_dict(self) -> dict[str, Any]:
-        state: dict[str, Any] = {"work": self.work}
-        if self.sampler is not None:
-            state["sampler"] = self.sampler.state_dict()
-        return state
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.work = float(state.get("work", 0.0))
-        if self.sampler is not None:
-            self.sampler.load_state_dict(state.get("sampler", {}))
 
     def predict(self, model: nn.Module) -> np.ndarray:
         """The model's clip at the training samples, ``(N, C)``."""

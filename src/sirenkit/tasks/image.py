@@ -20,9 +20,16 @@ from ..signals.discrete import grid_gradient, grid_laplacian
 from ..signals.grid import grid
 from ..signals.image import load_image, save_image
 from ..training.config import RunOptions, TrainConfig
-from ..training.sampling import ErrorSampler, GainStop, PlateauDecay, batch_mse, draw_batch
-from ..training.schedule import batch_size_at
-from ..training.task import Task
+from ..training.sampling import (
+    ErrorSampler,
+    GainStop,
+    PlateauDecay,
+    SampledTask,
+    TrainingQuality,
+    batch_mse,
+    draw_batch,
+)
+from ..training.schedule import work_until
 from ..viz.figures import Panel, note_panel, save_panels
 
 IMAGE_START_BATCH = 16384
@@ -98,14 +105,7 @@ class FitImageConfig(RunOptions):
         )
 
 
-def work_until(train: TrainConfig, step: int, pixels: int) -> float:
-    """Full images' worth of pixels trained on in the first ``step`` steps of ``train``'s
-    batch schedule (an image of ``pixels`` pixels)."""
-    sizes = [batch_size_at(train, s) for s in range(step)]
-    return sum(1.0 if b is None else min(1.0, b / pixels) for b in sizes)
-
-
-class ImageTask(Task):
+class ImageTask(SampledTask):
     """Regress pixel values on their [-1, 1] coordinates with a mean squared error.
 
     Partial batches are drawn by an :class:`ErrorSampler` (or uniformly). The stopping rule
@@ -146,17 +146,14 @@ class ImageTask(Task):
         self.pixels = torch.from_numpy(self.image.reshape(-1, self.image.shape[-1]).copy())
         n = self.coords.shape[0]
         self.sampler = ErrorSampler(n, error_mix) if sampling == "error" else None
-        self.stop = GainStop(target_psnr, min_gain, start=judge_after)
-        self.plateau = (
+        plateau = (
             None
             if plateau_gain is None
             else PlateauDecay(plateau_gain, plateau_window, until=plateau_until)
         )
-        self.work = 0.0
-        """Pixels trained on so far, in full images (full-batch equivalents)."""
-        self._window = [0.0, 0.0]
-        # (sum of batch MSE x share, share) since the stopping rule's last measurement: the
-        # mean of unbiased batch estimates over a full image's worth of work
+        self.quality = TrainingQuality(GainStop(target_psnr, min_gain, start=judge_after), plateau)
+        """The training PSNR per full image's worth of pixels, the stopping rule and the
+        plateau cut it drives."""
 
     @property
     def shape(self) -> TaskShape:
@@ -194,57 +191,20 @@ class ImageTask(Task):
         psnr_db = 10 * torch.log10(4.0 / d.clamp_min(1e-30))
         if self.sampler is not None:
             self.sampler.observe(idx, per_pixel)
-        share = per_pixel.shape[0] / self.coords.shape[0]
-        self.work += share
-        self._window[0] += float(d) * share
-        self._window[1] += share
-        if self._window[1] >= 1.0 - 1e-9:  # a full image's worth since the last measurement
-            mean = self._window[0] / self._window[1]
-            self._window = [0.0, 0.0]
-            quality = 10 * math.log10(4.0 / max(mean, 1e-30))
-            if self.plateau is not None:
-                self.plateau.update(self.work, quality)
-            if self.stop.update(self.work, quality):
-                self._confirm_target(model)
+        if self.quality.observe(float(d), per_pixel.shape[0] / self.coords.shape[0]):
+            self._confirm_target(model)
         return mse, {"psnr": psnr_db}
 
     def _confirm_target(self, model: nn.Module) -> None:
         """A target reached by the training estimate (a batch mean, possibly in bfloat16) is
         confirmed by the whole image in float32, as the final evaluation will measure it."""
-        target = self.stop.target
-        if target is None or not self.stop.reason.startswith("reached"):
+        stop = self.quality.stop
+        if stop.target is None or not stop.reason.startswith("reached"):
             return
         with torch.autocast(self.coords.device.type, enabled=False):
             exact = psnr(self.predict(model), self.image)
-        if exact < target:
-            self.stop.reason = ""
-
-    def should_stop(self) -> str | None:
-        return self.stop.reason or None
-
-    def learning_rate(self, scheduled: float) -> float:
-        return scheduled if self.plateau is None else self.plateau.rate(scheduled, self.work)
-
-    def state_dict(self) -> dict[str, Any]:
-        state: dict[str, Any] = {
-            "work": self.work,
-            "window": list(self._window),
-            "stop": self.stop.state_dict(),
-        }
-        if self.sampler is not None:
-            state["sampler"] = self.sampler.state_dict()
-        if self.plateau is not None:
-            state["plateau"] = self.plateau.state_dict()
-        return state
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.work = float(state.get("work", 0.0))
-        self._window = [float(x) for x in state.get("window", (0.0, 0.0))]
-        self.stop.load_state_dict(state.get("stop", {}))
-        if self.sampler is not None:
-            self.sampler.load_state_dict(state.get("sampler", {}))
-        if self.plateau is not None:
-            self.plateau.load_state_dict(state.get("plateau", {}))
+        if exact < stop.target:
+            stop.reason = ""
 
     def predict(self, model: nn.Module, chunk: int = 65536) -> np.ndarray:
         """The model's image on the training grid, ``(H, W, C)``."""

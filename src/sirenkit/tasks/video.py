@@ -9,6 +9,7 @@ rendering ever holds a coordinate array for the whole video.
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -33,8 +34,16 @@ from ..signals.video import (
     video_from_array,
 )
 from ..training.config import RunOptions, TrainConfig
-from ..training.sampling import ErrorSampler, batch_mse, draw_batch
-from ..training.task import Task
+from ..training.sampling import (
+    ErrorSampler,
+    GainStop,
+    PlateauDecay,
+    SampledTask,
+    TrainingQuality,
+    batch_mse,
+    draw_batch,
+)
+from ..training.schedule import work_until
 from ..viz.video import plot_frame_metrics, save_frame_strip
 
 PAPER_FRACTION = 0.0038
@@ -69,6 +78,19 @@ class FitVideoConfig(RunOptions):
     importance-weighted so the loss stays unbiased; docs/speed.md) or uniform."""
     error_mix: float = 0.5
     """Share of an error-driven draw that follows the error (the rest is uniform)."""
+    min_gain: float | None = None
+    """Stop once the curve has flattened: the slope of the training PSNR over the last
+    gain_window clips' worth of pixels falls below this many dB per clip (None: run every
+    step), judged from the second half of the steps on."""
+    gain_window: float = 20.0
+    """Clips' worth of pixels over which min_gain is judged."""
+    plateau_gain: float | None = None
+    """Halve the learning rate (on top of the schedule) whenever the training PSNR gained less
+    than this many dB per clip of work over the last plateau_window clips, in the bfloat16
+    phase (--bfloat16-steps); after it the last rate set holds until the schedule's falls
+    below it (as `fit image`'s, docs/speed.md). None: the schedule alone."""
+    plateau_window: float = 6.0
+    """Clips' worth of pixels over which plateau_gain is judged (and waited after a cut)."""
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
             steps=2000,
@@ -80,7 +102,15 @@ class FitVideoConfig(RunOptions):
     )
 
     def setup(self) -> VideoTask:
+        require_positive("--gain-window", self.gain_window)
+        require_positive("--plateau-window", self.plateau_window)
         video, label = load_source(self)
+        t = self.train
+        grown = None
+        if t.batch_size is not None and t.batch_growth_every > 0:
+            grown = t.batch_size * 2**t.batch_doublings  # a video has no full batch
+        pixels = int(np.prod(video.frames.shape[:3]))
+        full = grown or max(1, round(self.sample_fraction * pixels))
         return VideoTask(
             video,
             label,
@@ -88,6 +118,13 @@ class FitVideoConfig(RunOptions):
             chunk=self.chunk,
             sampling=self.sampling,
             error_mix=self.error_mix,
+            grown_batch=grown,
+            min_gain=self.min_gain,
+            gain_window=self.gain_window,
+            judge_after=work_until(t, t.steps // 2, pixels, full),
+            plateau_gain=self.plateau_gain,
+            plateau_window=self.plateau_window,
+            plateau_until=work_until(t, t.bfloat16_steps, pixels, full),
         )
 
 
@@ -131,8 +168,14 @@ def load_source(cfg: FitVideoConfig) -> tuple[Video, str]:
     return load_video(cfg.source, fps=cfg.fps, **steps), Path(cfg.source).stem
 
 
-class VideoTask(Task):
-    """Regress pixel colours on [-1, 1] ``(t, y, x)`` coordinates, a random subset per step."""
+class VideoTask(SampledTask):
+    """Regress pixel colours on [-1, 1] ``(t, y, x)`` coordinates, a random subset per step.
+
+    The training PSNR of every clip's worth of trained pixels (a
+    :class:`~sirenkit.training.sampling.TrainingQuality`) drives the flat-curve stopping rule
+    (``min_gain``, judged from ``judge_after`` clips of work on) and the learning-rate cut
+    (``plateau_gain``, until ``plateau_until`` clips of work).
+    """
 
     name = "video"
     views = ("video",)
@@ -147,6 +190,13 @@ class VideoTask(Task):
         chunk: int = 65536,
         sampling: Literal["error", "uniform"] = FitVideoConfig.sampling,
         error_mix: float = FitVideoConfig.error_mix,
+        grown_batch: int | None = None,
+        min_gain: float | None = FitVideoConfig.min_gain,
+        gain_window: float = FitVideoConfig.gain_window,
+        judge_after: float = 0.0,
+        plateau_gain: float | None = FitVideoConfig.plateau_gain,
+        plateau_window: float = FitVideoConfig.plateau_window,
+        plateau_until: float = math.inf,
     ) -> None:
         if video.frames.ndim != 4 or min(video.frames.shape) < 1:
             raise ValueError(f"video frames must be (T, H, W, C), got {video.frames.shape}")
@@ -161,6 +211,17 @@ class VideoTask(Task):
             np.ascontiguousarray(video.frames.reshape(-1, video.frames.shape[-1]))
         )
         self.sampler = ErrorSampler(self.num_pixels, error_mix) if sampling == "error" else None
+        self.grown_batch = grown_batch
+        """Pixels of a step once a growing batch has doubled --batch-doublings times (where an
+        image's would become the full image); None: the batch does not grow."""
+        plateau = (
+            None
+            if plateau_gain is None
+            else PlateauDecay(plateau_gain, plateau_window, until=plateau_until)
+        )
+        self.quality = TrainingQuality(
+            GainStop(None, min_gain, window=gain_window, start=judge_after), plateau
+        )
 
     @property
     def shape(self) -> TaskShape:
@@ -193,7 +254,7 @@ class VideoTask(Task):
     def batch(self, step: int, generator: torch.Generator, batch_size: int | None):
         """``(coords, pixels, weights, indices)`` of a random batch (weights None: uniform)."""
         n = self.num_pixels
-        size = batch_size or max(1, round(self.sample_fraction * n))
+        size = batch_size or self.grown_batch or max(1, round(self.sample_fraction * n))
         idx, weights = draw_batch(self.sampler, n, min(size, n), generator)
         idx = idx.to(self.pixels.device)
         return self.coords_of(idx), self.pixels[idx], weights, idx
@@ -207,14 +268,8 @@ class VideoTask(Task):
         if self.sampler is not None:
             self.sampler.observe(idx, per_pixel)
         d = mse.detach()
+        self.quality.observe(float(d), per_pixel.shape[0] / self.num_pixels)
         return mse, {"psnr": 10 * torch.log10(4.0 / d.clamp_min(1e-30))}
-
-    def state_dict(self) -> dict[str, Any]:
-        return {} if self.sampler is None else {"sampler": self.sampler.state_dict()}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        if self.sampler is not None:
-            self.sampler.load_state_dict(state.get("sampler", {}))
 
     def predict(self, model: nn.Module) -> np.ndarray:
         """The model's video on the training grid, ``(T, H, W, C)``, rendered in chunks."""

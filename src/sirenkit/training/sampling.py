@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from ..errors import SirenkitError
+from .task import Task
 
 
 class ErrorSampler:
@@ -204,6 +205,98 @@ class PlateauDecay:
         self.history = [(float(w), float(q)) for w, q in state.get("history", [])]
         self.factor = float(state.get("factor", 1.0))
         self.level = float(state.get("level", math.inf))
+
+
+class TrainingQuality:
+    """The training PSNR of a fit on partial batches, and the rules it drives.
+
+    Fed every step's batch estimate of the mean squared error and the share of the signal the
+    batch covered, it measures, after every full signal's worth of points (a full image, a
+    whole clip), the PSNR of the mean estimate over that work (exact for full batches, an
+    unbiased MSE estimate otherwise, and a conservative one while the fit improves), at no
+    extra cost, and hands it to the stopping rule (:class:`GainStop`) and the learning-rate
+    cut (:class:`PlateauDecay`, optional). Work is counted in full signals, so both rules
+    decide the same on a busy machine and when resumed. Shared by the tasks that train on
+    random batches (image, video).
+    """
+
+    def __init__(self, stop: GainStop, plateau: PlateauDecay | None = None, peak: float = 4.0):
+        self.stop = stop
+        self.plateau = plateau
+        self.peak = peak
+        """Squared peak-to-peak range of the signal (4 for values in [-1, 1])."""
+        self.work = 0.0
+        """Points trained on so far, in full signals' worth."""
+        self._window = [0.0, 0.0]
+        # (sum of batch MSE x share, share) since the last measurement
+
+    def observe(self, mse: float, share: float) -> bool:
+        """Book one step's batch MSE estimate covering ``share`` of the signal; True when the
+        stopping rule fired at the measurement this step completed (``stop.reason`` says why)."""
+        self.work += share
+        self._window[0] += mse * share
+        self._window[1] += share
+        if self._window[1] < 1.0 - 1e-9:
+            return False
+        mean = self._window[0] / self._window[1]
+        self._window = [0.0, 0.0]
+        quality = 10 * math.log10(self.peak / max(mean, 1e-30))
+        if self.plateau is not None:
+            self.plateau.update(self.work, quality)
+        return self.stop.update(self.work, quality)
+
+    def learning_rate(self, scheduled: float) -> float:
+        """The schedule's rate, lowered by the plateau rule if there is one."""
+        return scheduled if self.plateau is None else self.plateau.rate(scheduled, self.work)
+
+    def state_dict(self) -> dict[str, Any]:
+        state: dict[str, Any] = {
+            "work": self.work,
+            "window": list(self._window),
+            "stop": self.stop.state_dict(),
+        }
+        if self.plateau is not None:
+            state["plateau"] = self.plateau.state_dict()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.work = float(state.get("work", 0.0))
+        self._window = [float(x) for x in state.get("window", (0.0, 0.0))]
+        self.stop.load_state_dict(state.get("stop", {}))
+        if self.plateau is not None:
+            self.plateau.load_state_dict(state.get("plateau", {}))
+
+
+class SampledTask(Task):
+    """The hooks of a task that trains on random batches of a signal's points: its sampler's
+    state and its :class:`TrainingQuality` (stopping rule, learning-rate cut) travel in the
+    checkpoint, the quality's rules answer the loop. Subclasses set ``sampler`` (None for
+    uniform draws) and ``quality`` and feed ``quality`` every step's batch loss."""
+
+    sampler: ErrorSampler | None
+    quality: TrainingQuality
+
+    @property
+    def work(self) -> float:
+        """Points trained on so far, in full signals' worth (full-batch equivalents)."""
+        return self.quality.work
+
+    def should_stop(self) -> str | None:
+        return self.quality.stop.reason or None
+
+    def learning_rate(self, scheduled: float) -> float:
+        return self.quality.learning_rate(scheduled)
+
+    def state_dict(self) -> dict[str, Any]:
+        state = self.quality.state_dict()
+        if self.sampler is not None:
+            state["sampler"] = self.sampler.state_dict()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.quality.load_state_dict(state)
+        if self.sampler is not None:
+            self.sampler.load_state_dict(state.get("sampler", {}))
 
 
 def slope(points: list[tuple[float, float]]) -> float:

@@ -36,3 +36,12 @@ def batch_size_at(cfg: TrainConfig, step: int) -> int | None:
     if doublings >= cfg.batch_doublings:
         return None
     return cfg.batch_size * 2**doublings
+
+
+def work_until(cfg: TrainConfig, step: int, points: int, full_batch: int | None = None) -> float:
+    """Full signals' worth of points (of ``points`` in all) trained on in the first ``step``
+    steps of ``cfg``'s batch schedule; a step the schedule gives no size (None) trains on
+    ``full_batch`` points (default: all of them)."""
+    full = points if full_batch is None else full_batch
+    sizes = [batch_size_at(cfg, s) for s in range(step)]
+    return sum(min(1.0, (full if b is None else b) / points) for b in sizes)
