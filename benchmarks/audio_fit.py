@@ -357,7 +357,22 @@ def main() -> None:
         default=[100, 300, 1000, 3000],
         help="--variants: whole crops' worth of samples at which the MSE is read",
     )
+    ap.add_argument(
+        "--from-json", type=Path, default=None, help="tabulate an earlier --json run instead"
+    )
     args = ap.parse_args()
+    if args.from_json:
+        data = json.loads(args.from_json.read_text())
+        text = report(data["results"], data["meta"])
+        print(text)
+        if args.write_docs:
+            body = text + f"\n\nLoad: {data['load']}."
+            command = (
+                f"python -m benchmarks.audio_fit --from-json {args.from_json}"
+                f"`, tabulating the run `{data['command']}"
+            )
+            write_doc_block(ROOT / "docs" / "speed.md", "audio-fit", body, command)
+        return
     if args.variants:
         labels = args.labels or [p.stem for p in args.variants]
         if len(labels) != len(args.variants):
