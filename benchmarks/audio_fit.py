@@ -366,7 +366,7 @@ def main() -> None:
         text = report(data["results"], data["meta"])
         print(text)
         if args.write_docs:
-            body = text + f"\n\nLoad: {data['load']}."
+            body = text + f"\n\nMeasured under {data['load']}."
             command = (
                 f"python -m benchmarks.audio_fit --from-json {args.from_json}"
                 f"`, tabulating the run `{data['command']}"
@@ -444,7 +444,7 @@ def main() -> None:
     text = report(results, meta)
     print(text)
     if args.write_docs:
-        body = text + f"\n\nLoad: {loads[0]} at the start, {loads[-1]} at the end."
+        body = text + f"\n\nMeasured under {loads[0]} at the start, {loads[-1]} at the end."
         write_doc_block(ROOT / "docs" / "speed.md", "audio-fit", body, command)
 
 
