@@ -36,12 +36,12 @@ def test_tiny_interleaved_run_reports_every_side(tmp_path):
     clip = crop(synthetic_audio(rate=2000, seconds=0.5), 0.1, 0.1)
     sides = sides_for(argparse.Namespace(sweep=0, sides=["sirenkit", "tuned", "authors"]))
     sides["tuned"]["steps"] = 6
-    res = compare(clip, 30.0, sides, 60.0, 1.0, ("train.steps=6", "model.hidden=16"))
+    res = compare(clip, 30.0, sides, 20.0, 1.0, ("train.steps=6", "model.hidden=16"))
     assert [r["step"] for r in res["tuned"]["records"]][-1] == 6
     assert res["sirenkit"]["records"][-1]["step"] == 6
     # the authors' side stops once it has used the tuned side's CPU seconds
     tuned_cpu = res["tuned"]["records"][-1]["cpu"]
-    assert res["authors"]["records"][-1]["cpu"] >= tuned_cpu
+    assert tuned_cpu <= res["authors"]["records"][-1]["cpu"] <= 2 * tuned_cpu + 0.5
     assert res["authors"]["stopped"] == "time budget"
     meta = {"c": {"start": 0.1, "seconds": 0.1, "samples": 200, "rate": 2000, "w0": 30.0}}
     doc = tmp_path / "doc.md"
