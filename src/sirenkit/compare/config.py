@@ -55,10 +55,3 @@ class CompareAudioConfig(CompareOptions, FitAudioConfig):
     steps and seconds, time per step, parameters) and convergence plots."""
 
     task: ClassVar[str] = "audio"
-    train: TrainConfig = field(
-        default_factory=lambda: replace(FitAudioConfig().train, lr=1e-4, batch_growth_every=0)
-    )
-    """The paper's full-clip Adam at 1e-4 with a cosine decay, which every network was
-    compared with (`fit audio`'s recipe was measured on SIRENs only)."""
-    batch_share: float | None = None
-    """The whole clip every step."""
