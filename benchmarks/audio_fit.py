@@ -80,6 +80,7 @@ RECIPE = (
     "batch_share=0.25",
     "train.batch_growth_every=500",
     "train.batch_doublings=2",
+    "sampling='error'",
 )
 """sirenkit's side: ``sirenkit fit audio`` with these flags (``--set`` adds to them): the
 recipe that won on the crops (docs/speed.md, "Audio"; the CLI's default during the published

@@ -86,7 +86,12 @@ def test_fit_writes_outputs_and_improves_snr(tmp_path, clip_file):
 
 
 def test_interrupted_audio_run_resumes_to_the_same_end(tmp_path, clip_file):
-    assert_resume_matches_full_run(lambda: tiny_config(tmp_path, clip_file, batch_size=64))
+    def error_driven():  # the sampler's state travels in the checkpoint
+        cfg = tiny_config(tmp_path, clip_file, batch_size=64)
+        cfg.sampling = "error"
+        return cfg
+
+    assert_resume_matches_full_run(error_driven)
 
 
 def test_render_at_another_rate_keeps_duration(tmp_path, clip_file):
@@ -123,7 +128,7 @@ def test_cli_default_help_and_errors(tmp_path, capsys):
 def test_error_driven_batches_keep_the_loss_an_unbiased_mse():
     """The importance weights make the mean batch loss the clip's MSE even when the sampler
     draws the large-error samples far more often (unweighted, it would overstate it)."""
-    task = AudioTask(synthetic_audio(rate=1000, seconds=0.2), "s", error_mix=0.9)
+    task = AudioTask(synthetic_audio(rate=1000, seconds=0.2), "s", sampling="error", error_mix=0.9)
     net = torch.nn.Linear(1, 1)
     torch.nn.init.zeros_(net.weight)
     torch.nn.init.zeros_(net.bias)  # the residual is the clip: large at its notes and clicks
@@ -141,7 +146,8 @@ def test_sampling_options_reach_the_task_and_bad_values_are_one_line(tmp_path, c
     assert cfg.setup().sampler is None
     cfg.sampling, cfg.error_mix = "error", 0.25
     assert cfg.setup().sampler.mix == 0.25
-    code = main(["fit", "audio", str(clip_file), "--out", str(tmp_path), "--error-mix", "1.5"])
+    bad = ["--sampling", "error", "--error-mix", "1.5"]
+    code = main(["fit", "audio", str(clip_file), "--out", str(tmp_path), *bad])
     err = capsys.readouterr().err
     assert code == 2 and "--error-mix must be in [0, 1)" in err and "Traceback" not in err
     with pytest.raises(SirenkitError, match="--sampling must be error or uniform"):
@@ -161,8 +167,10 @@ def test_the_default_and_the_crop_recipe_are_what_the_cli_runs(tmp_path, clip_fi
     train = saved["train"]
     assert (train["lr"], train["optimizer"], train["schedule"]) == (1e-4, "adam", "cosine")
     assert train["batch_size"] is None and saved["batch_share"] is None
+    assert saved["sampling"] == "uniform"
     recipe = ["--lr", "1e-3", "--batch-share", "0.25", "--batch-growth-every", "500"]
-    assert main([*args, "--name", "recipe", *recipe, "--batch-doublings", "2"]) == 0
+    recipe += ["--batch-doublings", "2", "--sampling", "error"]
+    assert main([*args, "--name", "recipe", *recipe]) == 0
     saved = json.loads((tmp_path / "recipe" / "config.json").read_text())
     assert saved["train"]["batch_size"] == 125 and saved["sampling"] == "error"
     assert main([*args, "--batch-share", "0"]) == 2

@@ -47,10 +47,11 @@ class FitAudioConfig(RunOptions):
     default) is a 2 s, 8 kHz clip of plucked notes and clicks generated in code."""
     chunk: int = 65536
     """Samples evaluated at once when rendering the whole clip (bounds memory)."""
-    sampling: Literal["error", "uniform"] = "error"
+    sampling: Literal["error", "uniform"] = "uniform"
     """How the samples of a partial batch (--batch-size below the clip's length) are drawn:
-    error (more often where the last seen error is large, each loss weighted so the batch loss
-    stays an unbiased estimate of the clip's MSE; the image sampler) or uniform."""
+    uniform, or error (more often where the last seen error is large, each loss weighted so
+    the batch loss stays an unbiased estimate of the clip's MSE; the image sampler, which the
+    crop recipe of docs/speed.md uses; uniform against it on audio was not measured)."""
     error_mix: float = 0.5
     """Share of an error-driven draw that follows the error (the rest is uniform)."""
     train: TrainConfig = field(
@@ -67,7 +68,7 @@ class FitAudioConfig(RunOptions):
     the crops' w0 is ~40, and Adam moves the first layer's phase at the clip's ends by about
     w0 x lr per step, 70x more at w0 3000 on a whole clip; on the 2 s synthetic clip (w0 3000)
     that recipe sat at 0 dB until its last 250 steps and ended at 16.5 dB, where this default
-    has 37.0 dB at step 500."""
+    has 37.0 dB at step 500 and 42.5 dB at step 1000."""
     batch_share: float | None = None
     """First batch as a share of the clip's samples when --batch-size is not given (it doubles
     every --batch-growth-every steps, --batch-doublings times, then the whole clip); None:
