@@ -37,6 +37,7 @@ def fit(path: Path, model: str, args: argparse.Namespace, out: Path) -> dict:
     cfg.train.steps = args.steps
     cfg.train.lr = args.lr
     cfg.train.batch_size = args.batch_size
+    cfg.train.batch_growth_every = 0  # uniform random batches of one size, as measured
     cfg.train.eval_every = args.eval_every
     cfg.train.checkpoint_every = 0
     cfg.train.progress = False

@@ -184,20 +184,23 @@ def image_source(name: str) -> str:
     return str(Path(__import__(package).__file__).parent / rel)
 
 
-def tuned_siren(channels: int, w0: float = 30.0, in_features: int = 2) -> nn.Module:
+def tuned_siren(
+    channels: int, w0: float = 30.0, in_features: int = 2, first_w0: float | None = None
+) -> nn.Module:
     """The tuned baseline's network: what a strong user writes from the paper in 30 lines
     (5 linear layers, 256 wide, sine activations, the paper's initialisation); 2 inputs for
-    an image, 3 for a video."""
+    an image, 3 for a video, 1 for audio, whose first layer has its own ``first_w0``."""
 
     class Sine(nn.Module):
         def __init__(self, n_in: int, n_out: int, first: bool) -> None:
             super().__init__()
+            self.w0 = first_w0 if first and first_w0 is not None else w0
             self.linear = nn.Linear(n_in, n_out)
             bound = 1 / n_in if first else math.sqrt(6 / n_in) / w0
             nn.init.uniform_(self.linear.weight, -bound, bound)
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return torch.sin(w0 * self.linear(x))
+            return torch.sin(self.w0 * self.linear(x))
 
     last = nn.Linear(256, channels)
     nn.init.uniform_(last.weight, -math.sqrt(6 / 256) / w0, math.sqrt(6 / 256) / w0)
@@ -222,9 +225,23 @@ def full_batch_side(
     """A reference loop: full batch, Adam at ``lr``, constant or cosine-decayed to zero."""
     coords = grid(image.shape[:2])
     target = torch.from_numpy(image.reshape(-1, image.shape[-1]).copy())
+    clock.evaluate = _evaluator(model, coords, image)
+    return train_full(clock, model, coords, target, lr, steps, cosine)
+
+
+def train_full(
+    clock: Clock,
+    model: nn.Module,
+    coords: torch.Tensor,
+    target: torch.Tensor,
+    lr: float,
+    steps: int,
+    cosine: bool,
+) -> str:
+    """The reference loop of :func:`full_batch_side` on any points ``coords`` -> ``target``
+    (an audio clip's): every point each step; why it ended."""
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps) if cosine else None
-    clock.evaluate = _evaluator(model, coords, image)
     step, ended = 0, f"{steps} steps{', cosine' if cosine else ''}"
     for step in range(1, steps + 1):
         clock.start()
@@ -361,12 +378,17 @@ def interleave(
 ) -> dict[str, dict]:
     """Run ``side(name)`` for every side of ``clocks``, each in its own thread, one computing
     at a time (``turns``; torch seeded 0 for each); what each returned. A side's error ends
-    that side only (the others are never left waiting) and is raised once all have ended."""
+    that side only (the others are never left waiting) and is raised once all have ended.
+
+    A side is seeded and builds its network only in its own turn: the threads share torch's
+    global generator, and a side drawing while another seeds or draws would start from weights
+    no rerun reproduces."""
     extra: dict[str, dict] = {s: {} for s in clocks}
     errors: list[BaseException] = []
 
     def run(s: str) -> None:
         try:
+            turns.wait(clocks[s].index)
             torch.manual_seed(0)
             extra[s] = side(s)
         except BaseException as e:  # report in the main thread; never leave the others waiting

@@ -28,9 +28,16 @@ class ReferenceSineLayer(nn.Module):
 
 
 class ReferenceSiren(nn.Module):
-    def __init__(self, n_in: int = 2, hidden: int = 256, hidden_layers: int = 3, n_out: int = 1):
+    def __init__(
+        self,
+        n_in: int = 2,
+        hidden: int = 256,
+        hidden_layers: int = 3,
+        n_out: int = 1,
+        first_w0: float = 30.0,
+    ):
         super().__init__()
-        layers: list[nn.Module] = [ReferenceSineLayer(n_in, hidden, True)]
+        layers: list[nn.Module] = [ReferenceSineLayer(n_in, hidden, True, first_w0)]
         layers += [ReferenceSineLayer(hidden, hidden, False) for _ in range(hidden_layers)]
         last = nn.Linear(hidden, n_out)
         with torch.no_grad():

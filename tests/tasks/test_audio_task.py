@@ -6,6 +6,7 @@ import torch
 
 from sirenkit import load
 from sirenkit.cli import main
+from sirenkit.errors import SirenkitError
 from sirenkit.nets.registry import model_from_config
 from sirenkit.signals.audio import synthetic_audio
 from sirenkit.tasks.audio import AUDIO_W0, AudioTask, FitAudioConfig, render_audio, snr_db
@@ -39,7 +40,7 @@ def test_task_shape_batches_and_default_w0():
     task = AudioTask(synthetic_audio(rate=1000, seconds=0.2), "s")
     assert task.shape.in_features == 1 and task.shape.out_features == 1
     assert task.shape.w0 == AUDIO_W0 and task.shape.resolution == (200,)
-    coords, values = task.batch(0, torch.Generator(), None)
+    coords, values, _, _ = task.batch(0, torch.Generator(), None)
     assert values.shape == (200, 1) and coords.shape == (200, 1)
     assert coords[0, 0] == -1 and coords[-1, 0] == 1
     a = task.batch(0, torch.Generator().manual_seed(3), 50)
@@ -85,7 +86,12 @@ def test_fit_writes_outputs_and_improves_snr(tmp_path, clip_file):
 
 
 def test_interrupted_audio_run_resumes_to_the_same_end(tmp_path, clip_file):
-    assert_resume_matches_full_run(lambda: tiny_config(tmp_path, clip_file, batch_size=64))
+    def error_driven():  # the sampler's state travels in the checkpoint
+        cfg = tiny_config(tmp_path, clip_file, batch_size=64)
+        cfg.sampling = "error"
+        return cfg
+
+    assert_resume_matches_full_run(error_driven)
 
 
 def test_render_at_another_rate_keeps_duration(tmp_path, clip_file):
@@ -117,3 +123,59 @@ def test_cli_default_help_and_errors(tmp_path, capsys):
         assert main(["fit", "audio", str(tmp_path / name), "--out", str(tmp_path)]) == 2
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err
+
+
+def test_error_driven_batches_keep_the_loss_an_unbiased_mse():
+    """The importance weights make the mean batch loss the clip's MSE even when the sampler
+    draws the large-error samples far more often (unweighted, it would overstate it)."""
+    task = AudioTask(synthetic_audio(rate=1000, seconds=0.2), "s", sampling="error", error_mix=0.9)
+    net = torch.nn.Linear(1, 1)
+    torch.nn.init.zeros_(net.weight)
+    torch.nn.init.zeros_(net.bias)  # the residual is the clip: large at its notes and clicks
+    full = task.loss(net, task.batch(0, torch.Generator(), None))[0].detach()  # all observed
+    g = torch.Generator().manual_seed(0)
+    losses = [float(task.loss(net, task.batch(i, g, 20))[0].detach()) for i in range(3000)]
+    assert task.sampler.probabilities().max() > 3 / 200  # far from uniform
+    assert np.mean(losses) == pytest.approx(float(full), rel=0.05)
+    assert task.work == pytest.approx(1 + 3000 * 20 / 200)
+
+
+def test_sampling_options_reach_the_task_and_bad_values_are_one_line(tmp_path, clip_file, capsys):
+    cfg = tiny_config(tmp_path, clip_file)
+    cfg.sampling = "uniform"
+    assert cfg.setup().sampler is None
+    cfg.sampling, cfg.error_mix = "error", 0.25
+    assert cfg.setup().sampler.mix == 0.25
+    bad = ["--sampling", "error", "--error-mix", "1.5"]
+    code = main(["fit", "audio", str(clip_file), "--out", str(tmp_path), *bad])
+    err = capsys.readouterr().err
+    assert code == 2 and "--error-mix must be in [0, 1)" in err and "Traceback" not in err
+    with pytest.raises(SirenkitError, match="--sampling must be error or uniform"):
+        AudioTask(synthetic_audio(rate=1000, seconds=0.2), sampling="big")
+    with pytest.raises(SystemExit) as info:  # the CLI's parser names the choices
+        main(["fit", "audio", "--sampling", "big"])
+    assert info.value.code == 2 and "'error'" in capsys.readouterr().err
+
+
+def test_the_default_and_the_crop_recipe_are_what_the_cli_runs(tmp_path, clip_file, capsys):
+    """The default stays the paper's full-clip Adam 1e-4 (docs/speed.md, "Audio": the crop
+    recipe lost on the synthetic clip); the crop recipe's flags give the run its batches as
+    a count of samples (a quarter of 500), recorded for a resume."""
+    args = ["fit", "audio", str(clip_file), "--out", str(tmp_path), "--steps", "2", "--no-progress"]
+    assert main([*args, "--name", "default"]) == 0
+    saved = json.loads((tmp_path / "default" / "config.json").read_text())
+    train = saved["train"]
+    assert (train["lr"], train["optimizer"], train["schedule"]) == (1e-4, "adam", "cosine")
+    assert train["batch_size"] is None and saved["batch_share"] is None
+    assert saved["sampling"] == "uniform"
+    recipe = ["--lr", "1e-3", "--batch-share", "0.25", "--batch-growth-every", "500"]
+    recipe += ["--batch-doublings", "2", "--sampling", "error"]
+    assert main([*args, "--name", "recipe", *recipe]) == 0
+    saved = json.loads((tmp_path / "recipe" / "config.json").read_text())
+    assert saved["train"]["batch_size"] == 125 and saved["sampling"] == "error"
+    assert main([*args, "--batch-share", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--batch-share must be in (0, 1], got 0.0" in err and "Traceback" not in err
+    cfg = tiny_config(tmp_path, clip_file)
+    cfg.batch_share, cfg.train.batch_size = 0.25, 50  # an explicit count wins over the share
+    assert cfg.setup() and cfg.train.batch_size == 50
