@@ -49,15 +49,14 @@ from benchmarks.common import SHARED, load, machine, table, write_doc_block, wri
 from benchmarks.image_fit import (
     Clock,
     Turns,
+    command_side,
     interleave,
-    loop_side,
     override,
     train_full,
     tuned_siren,
 )
 from benchmarks.reference import ReferenceSiren
 from sirenkit.metrics import mse_to_psnr
-from sirenkit.nets.registry import model_from_config
 from sirenkit.runtime import keep_freed_memory
 from sirenkit.signals.audio import Audio, load_audio, save_audio
 from sirenkit.tasks.audio import AUDIO_W0, AudioTask, FitAudioConfig
@@ -126,14 +125,7 @@ def sirenkit_config(path: Path, w0: float, assignments: tuple[str, ...] = ()) ->
 def sirenkit_side(clock: Clock, cfg: FitAudioConfig, task: AudioTask) -> dict:
     """``cfg``'s run of ``task`` (``cfg.setup()``'s) through the shared loop, as the CLI
     trains it; evaluations, logs and checkpoints are left to the clock."""
-    cfg.train.eval_every = cfg.train.checkpoint_every = 0
-    cfg.train.progress = False
-    cfg.train.log_every = 10**9
-    torch.manual_seed(cfg.train.seed)
-    model = model_from_config(cfg.model, task.shape)
-    clock.evaluate = _evaluator(model, task.coords, task.values)
-    stopped = loop_side(clock, task, model, cfg.train)
-    return {"stopped": stopped}
+    return command_side(clock, cfg, task, lambda m: _evaluator(m, task.coords, task.values))
 
 
 def compare(

@@ -305,15 +305,23 @@ def sirenkit_side(
     if steps is not None:
         cfg.train.steps = steps
     override(cfg, assignments)
+    task = cfg.setup()
+    return command_side(clock, cfg, task, lambda m: _evaluator(m, task.coords, task.image))
+
+
+def command_side(
+    clock: Clock, cfg, task: SampledTask, evaluator: Callable[[nn.Module], Callable[[], float]]
+) -> dict:
+    """``cfg``'s run of ``task`` (``cfg.setup()``'s) through the shared loop, as its command
+    trains it, from the command's seed; evaluations, logs and checkpoints are left to the
+    clock (``evaluator(model)`` measures the fit)."""
     cfg.train.eval_every = cfg.train.checkpoint_every = 0
     cfg.train.progress = False
     cfg.train.log_every = 10**9
-    task = cfg.setup()
     torch.manual_seed(cfg.train.seed)
     model = model_from_config(cfg.model, task.shape)
-    clock.evaluate = _evaluator(model, task.coords, task.image)
-    stopped = loop_side(clock, task, model, cfg.train)
-    return {"stopped": stopped}
+    clock.evaluate = evaluator(model)
+    return {"stopped": loop_side(clock, task, model, cfg.train)}
 
 
 def compare(
