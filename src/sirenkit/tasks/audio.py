@@ -28,7 +28,6 @@ from ..training.sampling import (
     GainStop,
     SampledTask,
     TrainingQuality,
-    batch_mse,
     draw_batch,
 )
 from ..viz.audio import plot_spectrograms, plot_waveform
@@ -167,13 +166,8 @@ class AudioTask(SampledTask):
     def loss(self, model: nn.Module, batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Mean squared error (importance-weighted for an error-driven draw); records the
         batch's errors in the sampler (the loop calls this once per training step)."""
-        coords, target, weights, idx = batch
-        per_sample = ((model(coords).float() - target) ** 2).mean(-1)
-        mse = batch_mse(per_sample, weights)
-        if self.sampler is not None:
-            self.sampler.observe(idx, per_sample)
+        mse, _ = self.sampled_mse(model, batch, self.coords.shape[0])
         d = mse.detach()
-        self.quality.observe(float(d), per_sample.shape[0] / self.coords.shape[0])
         if self._power == 0:  # SNR undefined: only the loss (the MSE) is logged
             return mse, {}
         return mse, {"snr": 10 * torch.log10(self._power / d.clamp_min(1e-30))}

@@ -26,7 +26,6 @@ from ..training.sampling import (
     PlateauDecay,
     SampledTask,
     TrainingQuality,
-    batch_mse,
     draw_batch,
 )
 from ..training.schedule import work_until
@@ -184,16 +183,10 @@ class ImageTask(SampledTask):
         """Mean squared error (importance-weighted for an error-driven draw). Also records
         the batch's errors in the sampler and, on a full batch, the PSNR in the stopping rule:
         the loop calls this once per training step."""
-        coords, target, weights, idx = batch
-        per_pixel = ((model(coords).float() - target) ** 2).mean(-1)
-        mse = batch_mse(per_pixel, weights)
-        d = mse.detach()
-        psnr_db = 10 * torch.log10(4.0 / d.clamp_min(1e-30))
-        if self.sampler is not None:
-            self.sampler.observe(idx, per_pixel)
-        if self.quality.observe(float(d), per_pixel.shape[0] / self.coords.shape[0]):
+        mse, fired = self.sampled_mse(model, batch, self.coords.shape[0])
+        if fired:
             self._confirm_target(model)
-        return mse, {"psnr": psnr_db}
+        return mse, {"psnr": 10 * torch.log10(4.0 / mse.detach().clamp_min(1e-30))}
 
     def _confirm_target(self, model: nn.Module) -> None:
         """A target reached by the training estimate (a batch mean, possibly in bfloat16) is

@@ -40,7 +40,6 @@ from ..training.sampling import (
     PlateauDecay,
     SampledTask,
     TrainingQuality,
-    batch_mse,
     draw_batch,
 )
 from ..training.schedule import work_until
@@ -271,14 +270,8 @@ class VideoTask(SampledTask):
     def loss(self, model: nn.Module, batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Mean squared error (importance-weighted for an error-driven draw); records the
         batch's errors in the sampler (the loop calls this once per training step)."""
-        coords, target, weights, idx = batch
-        per_pixel = ((model(coords).float() - target) ** 2).mean(-1)
-        mse = batch_mse(per_pixel, weights)
-        if self.sampler is not None:
-            self.sampler.observe(idx, per_pixel)
-        d = mse.detach()
-        self.quality.observe(float(d), per_pixel.shape[0] / self.num_pixels)
-        return mse, {"psnr": 10 * torch.log10(4.0 / d.clamp_min(1e-30))}
+        mse, _ = self.sampled_mse(model, batch, self.num_pixels)
+        return mse, {"psnr": 10 * torch.log10(4.0 / mse.detach().clamp_min(1e-30))}
 
     def predict(self, model: nn.Module) -> np.ndarray:
         """The model's video on the training grid, ``(T, H, W, C)``, rendered in chunks."""

@@ -298,6 +298,20 @@ class SampledTask(Task):
         if self.sampler is not None:
             self.sampler.load_state_dict(state.get("sampler", {}))
 
+    def sampled_mse(
+        self, model: torch.nn.Module, batch: tuple, points: int
+    ) -> tuple[torch.Tensor, bool]:
+        """The mean squared error of ``batch`` (``(coords, target, weights, indices)``,
+        importance-weighted for an error-driven draw) of a signal of ``points`` points. Books
+        the batch's errors in the sampler and its estimate in the quality (the loop calls a
+        task's loss once per training step); True when the stopping rule fired."""
+        coords, target, weights, idx = batch
+        per_point = ((model(coords).float() - target) ** 2).mean(-1)
+        mse = batch_mse(per_point, weights)
+        if self.sampler is not None:
+            self.sampler.observe(idx, per_point)
+        return mse, self.quality.observe(float(mse.detach()), per_point.shape[0] / points)
+
 
 def slope(points: list[tuple[float, float]]) -> float:
     """Least-squares slope of ``y`` against ``x`` over ``(x, y)`` points (0 if all x agree)."""
