@@ -321,7 +321,7 @@ def command_side(
     torch.manual_seed(cfg.train.seed)
     model = model_from_config(cfg.model, task.shape)
     clock.evaluate = evaluator(model)
-    return {"stopped": loop_side(clock, task, model, cfg.train)}
+    return {"stopped": loop_side(clock, task, model, cfg.schedule(task))}
 
 
 def compare(
@@ -801,7 +801,12 @@ def main() -> None:
     ap.add_argument(
         "--authors-ratio", type=float, default=None, help="the same for the authors' side"
     )
-    ap.add_argument("--sirenkit-steps", type=int, default=None, help="default: sirenkit's")
+    ap.add_argument(
+        "--sirenkit-steps",
+        type=int,
+        default=None,
+        help="default: sirenkit's (counts for 256x256, scaled with the pixels as the command does)",
+    )
     ap.add_argument(
         "--set",
         nargs="+",

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from sirenkit import Siren
+from sirenkit.errors import SirenkitError
 from sirenkit.tasks.image import FitImageConfig, ImageTask
 from sirenkit.training import Interrupted, run
 from tests.tasks.common import assert_resume_matches_full_run, tiny_train
@@ -133,3 +134,34 @@ def test_the_default_cuts_the_rate_in_its_bfloat16_phase_and_compare_does_not():
     assert plateau is not None and plateau.min_gain == cfg.plateau_gain is not None
     assert cfg.train.bfloat16_steps > 0 and plateau.until == pytest.approx(cfg.train.bfloat16_steps)
     assert CompareImageConfig(source="camera", size=32).setup().quality.plateau is None
+
+
+def test_step_counts_scale_with_the_pixels_and_a_resume_derives_the_same_schedule(tmp_path):
+    """16x16 = 256 pixels with counts given for 64: four times every count, the bfloat16
+    phase's end included (the plateau rule's), and a resumed run follows the same schedule."""
+
+    def cfg(**kw):
+        c = FitImageConfig(source="camera", size=16, out=tmp_path / "runs", schedule_pixels=64)
+        c.model.hidden, c.model.layers = 24, 3
+        c.train = tiny_train(steps=3, bfloat16_steps=1, batch_size=32, batch_growth_every=1, **kw)
+        return c
+
+    c = cfg()
+    task = c.setup()
+    s = c.schedule(task)
+    assert (s.steps, s.bfloat16_steps, s.batch_growth_every) == (12, 4, 4)
+    assert c.train.steps == 3  # the config keeps the counts as given (so does config.json)
+    assert task.quality.plateau.until == pytest.approx(4 * 32 / 256)  # 4 steps of 32 pixels
+    done = run(cfg())
+    assert json.loads((done.run_dir / "summary.json").read_text())["steps"] == 12
+    assert_resume_matches_full_run(cfg)
+
+    big = FitImageConfig(source="camera", size=16, schedule_pixels=1024)  # a smaller image
+    assert big.schedule(big.setup()) is big.train
+    off = FitImageConfig(source="camera", size=16, schedule_pixels=None)
+    assert off.schedule(off.setup()) is off.train
+
+
+def test_schedule_pixels_must_be_positive():
+    with pytest.raises(SirenkitError, match="--schedule-pixels must be positive"):
+        FitImageConfig(source="camera", size=16, schedule_pixels=0).setup()

@@ -47,6 +47,8 @@ class CompareImageConfig(CompareOptions, FitImageConfig):
     plateau_gain: float | None = None
     """No learning-rate cuts: every network follows the same schedule (the cut was measured
     with Muon only)."""
+    schedule_pixels: int | None = None
+    """The step counts as given at any image size: the table's steps are the ones run."""
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -13,6 +13,7 @@ import tyro
 from torch import nn
 
 from ..derivatives import value_and_derivatives
+from ..errors import require_positive
 from ..metrics import psnr, ssim
 from ..nets.registry import TaskShape
 from ..render import in_chunks, model_device
@@ -20,6 +21,7 @@ from ..signals.discrete import grid_gradient, grid_laplacian
 from ..signals.grid import grid
 from ..signals.image import load_image, save_image
 from ..training.config import RunOptions, TrainConfig
+from ..training.distributed import is_main
 from ..training.sampling import (
     ErrorSampler,
     GainStop,
@@ -33,6 +35,8 @@ from ..viz.figures import Panel, note_panel, save_panels
 
 IMAGE_START_BATCH = 16384
 """First batch of the default policy (1/4 of a 256x256 image), drawn by the error sampler."""
+SCHEDULE_PIXELS = 256 * 256
+"""The image size the default step counts were measured for (docs/speed.md)."""
 
 
 @dataclass
@@ -86,10 +90,36 @@ class FitImageConfig(RunOptions):
     plateau_window: float = 6.0
     """Full images' worth of pixels over which plateau_gain is judged (and waited after a
     cut)."""
+    schedule_pixels: int | None = SCHEDULE_PIXELS
+    """The image size, in pixels, that the step counts (--steps, --bfloat16-steps,
+    --batch-growth-every, --warmup) are given for: an image with k > 1 times as many pixels
+    runs each count k times over, so every pixel gets the same work at the same batch sizes
+    (measured at 512x512, docs/speed.md). Smaller images keep the counts. None: the counts as
+    given, whatever the image."""
+
+    def schedule(self, task: ImageTask) -> TrainConfig:
+        return self._schedule_for(task.coords.shape[0])
+
+    def _schedule_for(self, pixels: int) -> TrainConfig:
+        """:attr:`train` with its step counts scaled for an image of ``pixels`` pixels."""
+        require_positive("--schedule-pixels", self.schedule_pixels, allow_none=True)
+        k = 1.0 if self.schedule_pixels is None else pixels / self.schedule_pixels
+        if k <= 1:
+            return self.train
+        t = self.train
+        counts = ("steps", "bfloat16_steps", "batch_growth_every", "warmup")
+        return replace(t, **{c: round(getattr(t, c) * k) for c in counts})
 
     def setup(self) -> ImageTask:
         img = load_image(self.source, self.size)
         pixels = img.shape[0] * img.shape[1]
+        train = self._schedule_for(pixels)
+        if train is not self.train and is_main():
+            print(
+                f"{img.shape[1]}x{img.shape[0]} pixels: {train.steps} steps, the counts given "
+                f"for {self.schedule_pixels} pixels scaled {train.steps / self.train.steps:.2f}x "
+                "(--schedule-pixels None keeps them)"
+            )
         return ImageTask(
             img,
             Path(self.source).stem,
@@ -97,10 +127,10 @@ class FitImageConfig(RunOptions):
             error_mix=self.error_mix,
             target_psnr=self.target_psnr,
             min_gain=self.min_gain,
-            judge_after=work_until(self.train, self.train.steps // 2, pixels),
+            judge_after=work_until(train, train.steps // 2, pixels),
             plateau_gain=self.plateau_gain,
             plateau_window=self.plateau_window,
-            plateau_until=work_until(self.train, self.train.bfloat16_steps, pixels),
+            plateau_until=work_until(train, train.bfloat16_steps, pixels),
         )
 
 

@@ -118,6 +118,13 @@ class RunOptions:
         """Build the task this config describes (a config is the factory of its task)."""
         raise NotImplementedError(f"{type(self).__name__} does not build a task")
 
+    def schedule(self, task: Task) -> TrainConfig:
+        """The training settings the run of ``task`` follows: :attr:`train` as given, unless
+        a command adapts its step counts to the task's data (``fit image`` scales them with
+        the image's pixels). The run folder keeps the config as given, so a resume derives
+        the same schedule again."""
+        return self.train
+
 
 def to_dict(cfg: Any) -> dict[str, Any]:
     """A dataclass config as a JSON-able dict (paths become strings)."""

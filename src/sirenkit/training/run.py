@@ -203,7 +203,8 @@ def _run(
             generator=ckpt.get("generator"),
             task_state=ckpt.get("task_state"),
         )
-        if state.step >= cfg.train.steps + cfg.train.then_lbfgs:
+        schedule = cfg.schedule(task)
+        if state.step >= schedule.steps + schedule.then_lbfgs:
             return _finished(run_dir, model, task, state)
         return _train(cfg, task, model, run_dir, state, callbacks)
     check_train_config(cfg)
@@ -270,7 +271,7 @@ def _train(
     result = train(
         task,
         model,
-        cfg.train,
+        cfg.schedule(task),
         run_dir,
         resume=resume,
         checkpoint_extra={"config": to_dict(cfg)},
