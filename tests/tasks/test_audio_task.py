@@ -179,3 +179,27 @@ def test_the_default_and_the_crop_recipe_are_what_the_cli_runs(tmp_path, clip_fi
     cfg = tiny_config(tmp_path, clip_file)
     cfg.batch_share, cfg.train.batch_size = 0.25, 50  # an explicit count wins over the share
     assert cfg.setup() and cfg.train.batch_size == 50
+
+
+def test_a_first_layer_rate_changes_the_run_and_resumes_to_the_same_end(tmp_path, clip_file):
+    """--first-lr-w0: the first layer's own group (and its rate) survives a checkpoint."""
+
+    def scaled(first_lr_w0=30.0):
+        cfg = tiny_config(tmp_path, clip_file, batch_size=64, first_lr_w0=first_lr_w0)
+        cfg.sampling = "error"
+        return cfg
+
+    assert_resume_matches_full_run(scaled)
+    a, b = run(scaled()), run(scaled(None))
+    assert not torch.equal(a.model.net[0].weight, b.model.net[0].weight)
+    saved = torch.load(a.run_dir / "checkpoint.pt", weights_only=False)["optimizer"]
+    assert saved["param_groups"][0]["lr_scale"] == pytest.approx(30.0 / 300.0)
+
+
+def test_a_bad_first_layer_rate_is_one_line(tmp_path, clip_file, capsys):
+    for bad in ("0", "-30", "nan"):
+        args = ["fit", "audio", str(clip_file), "--out", str(tmp_path), "--first-lr-w0", bad]
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert "--first-lr-w0 must be" in err and "Traceback" not in err, err
+        assert len(err.strip().splitlines()) == 1, err
