@@ -38,6 +38,8 @@ def fit(path: Path, model: str, args: argparse.Namespace, out: Path) -> dict:
     cfg.train.lr = args.lr
     cfg.train.batch_size = args.batch_size
     cfg.train.batch_growth_every = 0  # uniform random batches of one size, as measured
+    cfg.batch_share, cfg.sampling = None, "uniform"  # (fit audio's recipe is newer)
+    cfg.train.first_lr_w0 = None  # one rate for every layer and network, as measured
     cfg.train.eval_every = args.eval_every
     cfg.train.checkpoint_every = 0
     cfg.train.progress = False

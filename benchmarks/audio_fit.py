@@ -6,8 +6,8 @@ trained three ways in ONE process, one step of a side at a time (the turn goes t
 that has used the least CPU: :class:`benchmarks.image_fit.Turns`), so load drift hits them
 alike:
 
-* **sirenkit**: ``sirenkit fit audio CROP.wav --w0 W`` with the crop recipe's flags
-  (:data:`RECIPE`), through the shared loop, exactly as the CLI runs them;
+* **sirenkit**: ``sirenkit fit audio CROP.wav --w0 W`` with its defaults (``--set`` adds
+  flags), through the shared loop, exactly as the CLI runs them;
 * **tuned**: a short full-clip script a strong user would write
   (:func:`benchmarks.image_fit.tuned_siren`), Adam with a cosine decay to 0 over 3,000
   steps, at the learning rate a brief sweep picked (``--sweep``; docs/speed.md);
@@ -73,19 +73,6 @@ FIXED_SECONDS = (15.0, 30.0, 60.0, 120.0, 240.0, 480.0)
 ROOT = Path(__file__).resolve().parents[1]
 
 
-RECIPE = (
-    "train.lr=1e-3",
-    "train.steps=2000",
-    "batch_share=0.25",
-    "train.batch_growth_every=500",
-    "train.batch_doublings=2",
-    "sampling='error'",
-)
-"""sirenkit's side: ``sirenkit fit audio`` with these flags (``--set`` adds to them): the
-recipe that won on the crops (docs/speed.md, "Audio"; the CLI's default during the published
-run, not since: it lost on the synthetic clip, whose w0 is the paper's 3000)."""
-
-
 def crop_w0(crop_samples: int, clip_samples: int, w0: float = AUDIO_W0) -> float:
     """The first-layer w0 that gives a crop of ``crop_samples`` the cycles per second ``w0``
     gives the whole clip of ``clip_samples`` (both mapped to [-1, 1])."""
@@ -148,7 +135,7 @@ def compare(
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "crop.wav"
         save_audio(path, clip.samples, clip.rate, scale=1.0, subtype="FLOAT")
-        cfg = sirenkit_config(path, w0, (*RECIPE, *assignments))
+        cfg = sirenkit_config(path, w0, assignments)
         task = cfg.setup()  # the same [-1, 1] times and values the CLI trains on
     times = task.coords
     values = task.values

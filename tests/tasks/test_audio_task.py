@@ -6,6 +6,7 @@ import torch
 
 from sirenkit import load
 from sirenkit.cli import main
+from sirenkit.compare.config import CompareAudioConfig
 from sirenkit.errors import SirenkitError
 from sirenkit.nets.registry import model_from_config
 from sirenkit.signals.audio import synthetic_audio
@@ -32,7 +33,7 @@ def tiny_config(tmp_path, source, **train) -> FitAudioConfig:
     cfg.model.layers = 3
     # 3000 suits clips of ~1e5 samples; this one has 500 (w0 is an explicit parameter)
     cfg.model.w0 = 300.0
-    cfg.train = tiny_train(**train)
+    cfg.train = tiny_train(**{"first_lr_w0": FitAudioConfig().train.first_lr_w0, **train})
     return cfg
 
 
@@ -61,6 +62,7 @@ def test_snr_and_loss_agree_with_evaluation():
 
 def test_fit_writes_outputs_and_improves_snr(tmp_path, clip_file):
     cfg = tiny_config(tmp_path, clip_file)
+    cfg.batch_share = None  # the whole clip: the recipe's partial batches take off later
     cfg.train.steps = 60
     cfg.train.eval_every = 30
     task = cfg.setup()
@@ -157,25 +159,48 @@ def test_sampling_options_reach_the_task_and_bad_values_are_one_line(tmp_path, c
     assert info.value.code == 2 and "'error'" in capsys.readouterr().err
 
 
-def test_the_default_and_the_crop_recipe_are_what_the_cli_runs(tmp_path, clip_file, capsys):
-    """The default stays the paper's full-clip Adam 1e-4 (docs/speed.md, "Audio": the crop
-    recipe lost on the synthetic clip); the crop recipe's flags give the run its batches as
-    a count of samples (a quarter of 500), recorded for a resume."""
+def test_the_default_is_the_recipe_and_compare_keeps_the_papers(tmp_path, clip_file, capsys):
+    """fit audio's default is the measured recipe with the first layer's rate scaled to w0
+    (docs/speed.md, "Audio"); its batches are a count of samples (a quarter of 500), recorded
+    for a resume. compare audio keeps the paper's full-clip Adam 1e-4 on every layer."""
     args = ["fit", "audio", str(clip_file), "--out", str(tmp_path), "--steps", "2", "--no-progress"]
     assert main([*args, "--name", "default"]) == 0
     saved = json.loads((tmp_path / "default" / "config.json").read_text())
     train = saved["train"]
-    assert (train["lr"], train["optimizer"], train["schedule"]) == (1e-4, "adam", "cosine")
-    assert train["batch_size"] is None and saved["batch_share"] is None
-    assert saved["sampling"] == "uniform"
-    recipe = ["--lr", "1e-3", "--batch-share", "0.25", "--batch-growth-every", "500"]
-    recipe += ["--batch-doublings", "2", "--sampling", "error"]
-    assert main([*args, "--name", "recipe", *recipe]) == 0
-    saved = json.loads((tmp_path / "recipe" / "config.json").read_text())
-    assert saved["train"]["batch_size"] == 125 and saved["sampling"] == "error"
+    assert (train["lr"], train["optimizer"], train["schedule"]) == (1e-3, "adam", "cosine")
+    assert (train["batch_growth_every"], train["batch_doublings"]) == (500, 2)
+    assert train["first_lr_w0"] == 30.0 and train["batch_size"] == 125
+    assert (saved["batch_share"], saved["sampling"]) == (0.25, "error")
+    assert FitAudioConfig().train.steps == 2000
+    paper = CompareAudioConfig()
+    assert (paper.train.lr, paper.train.first_lr_w0, paper.batch_share) == (1e-4, None, None)
     assert main([*args, "--batch-share", "0"]) == 2
     err = capsys.readouterr().err
     assert "--batch-share must be in (0, 1], got 0.0" in err and "Traceback" not in err
     cfg = tiny_config(tmp_path, clip_file)
     cfg.batch_share, cfg.train.batch_size = 0.25, 50  # an explicit count wins over the share
     assert cfg.setup() and cfg.train.batch_size == 50
+
+
+def test_a_first_layer_rate_changes_the_run_and_resumes_to_the_same_end(tmp_path, clip_file):
+    """--first-lr-w0: the first layer's own group (and its rate) survives a checkpoint."""
+
+    def scaled(first_lr_w0=30.0):
+        cfg = tiny_config(tmp_path, clip_file, batch_size=64, first_lr_w0=first_lr_w0)
+        cfg.sampling = "error"
+        return cfg
+
+    assert_resume_matches_full_run(scaled)
+    a, b = run(scaled()), run(scaled(None))
+    assert not torch.equal(a.model.net[0].weight, b.model.net[0].weight)
+    saved = torch.load(a.run_dir / "checkpoint.pt", weights_only=False)["optimizer"]
+    assert saved["param_groups"][0]["lr_scale"] == pytest.approx(30.0 / 300.0)
+
+
+def test_a_bad_first_layer_rate_is_one_line(tmp_path, clip_file, capsys):
+    for bad in ("0", "-30", "nan"):
+        args = ["fit", "audio", str(clip_file), "--out", str(tmp_path), "--first-lr-w0", bad]
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert "--first-lr-w0 must be" in err and "Traceback" not in err, err
+        assert len(err.strip().splitlines()) == 1, err

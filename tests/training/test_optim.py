@@ -1,8 +1,12 @@
+import pytest
 import torch
 
 from sirenkit import Siren
-from sirenkit.training import run
-from sirenkit.training.optim import MuonAdam
+from sirenkit.nets.registry import model_from_config
+from sirenkit.signals.audio import synthetic_audio
+from sirenkit.tasks.audio import AudioTask, FitAudioConfig
+from sirenkit.training import TrainConfig, run
+from sirenkit.training.optim import MuonAdam, param_groups
 from tests.tasks.common import assert_resume_matches_full_run
 from tests.training.test_run import tiny_config
 
@@ -61,3 +65,39 @@ def test_a_muon_run_steps_with_muon_and_resumes_to_the_same_end(tmp_path):
     saved = torch.load(out.run_dir / "checkpoint.pt", weights_only=False)["optimizer"]
     assert saved["muon"]["state"] and saved["adam"]["state"]
     assert_resume_matches_full_run(cfg)
+
+
+def test_param_groups_give_the_first_layer_its_w0_scaled_rate():
+    torch.manual_seed(0)
+    siren = Siren(1, 32, 2, 1, w0=300.0)
+    groups = param_groups(siren, (), 30.0)
+    first = siren.net[0]
+    assert groups[0]["lr_scale"] == pytest.approx(0.1)  # 30 / 300
+    assert [id(p) for p in groups[0]["params"]] == [id(first.weight), id(first.bias)]
+    assert "lr_scale" not in groups[1] and len(groups[1]["params"]) == 6
+    # off, or a network without a first-layer w0: every parameter in one group, as before
+    assert len(param_groups(siren, (), None)) == 1
+    relu = torch.nn.Sequential(torch.nn.Linear(1, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+    assert [len(g["params"]) for g in param_groups(relu, (), 30.0)] == [4]
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "muon"])
+def test_the_loop_steps_the_first_layer_at_lr_times_first_lr_w0_over_w0(tmp_path, optimizer):
+    """Adam's first step is the rate times the gradient's sign: lr on the other Adam
+    parameters, lr x 30 / 300 on the first layer (w0 300); under Muon too (Adam's part)."""
+    cfg = FitAudioConfig(source="synthetic", out=tmp_path)
+    cfg.model.hidden, cfg.model.layers, cfg.model.w0 = 32, 4, 300.0
+    cfg.train = TrainConfig(steps=1, lr=1e-3, schedule="constant", first_lr_w0=30.0)
+    cfg.train.optimizer, cfg.train.progress = optimizer, False
+    task = AudioTask(synthetic_audio(rate=1000, seconds=0.2))
+    torch.manual_seed(cfg.train.seed)  # the run's initial network
+    net = model_from_config(cfg.model, task.shape)
+    task.loss(net, task.batch(0, torch.Generator(), None))[0].backward()
+    out = run(cfg, task)
+    hidden = {"net.1.weight", "net.2.weight"} if optimizer == "muon" else set()
+    for (name, p), q in zip(net.named_parameters(), out.model.parameters(), strict=True):
+        if name in hidden:
+            continue
+        rate = 1e-4 if name.startswith("net.0.") else 1e-3
+        step = q.detach() - p.detach()
+        torch.testing.assert_close(step, -rate * p.grad.sign(), atol=rate * 0.02, rtol=0)

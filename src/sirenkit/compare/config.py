@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from ..tasks.audio import FitAudioConfig
 from ..tasks.image import FitImageConfig
@@ -57,3 +57,14 @@ class CompareAudioConfig(CompareOptions, FitAudioConfig):
     steps and seconds, time per step, parameters) and convergence plots."""
 
     task: ClassVar[str] = "audio"
+    train: TrainConfig = field(
+        default_factory=lambda: TrainConfig(
+            steps=1000, lr=1e-4, eval_every=250, checkpoint_every=250
+        )
+    )
+    """The paper's full-clip Adam at 1e-4 with a cosine decay, one rate for every layer, which
+    every network was compared with (`fit audio`'s recipe was measured on SIRENs only)."""
+    batch_share: float | None = None
+    """The whole clip every step."""
+    sampling: Literal["error", "uniform"] = "uniform"
+    """Uniform draws for a --batch-size below the clip's length."""

@@ -46,29 +46,31 @@ class FitAudioConfig(RunOptions):
     default) is a 2 s, 8 kHz clip of plucked notes and clicks generated in code."""
     chunk: int = 65536
     """Samples evaluated at once when rendering the whole clip (bounds memory)."""
-    sampling: Literal["error", "uniform"] = "uniform"
-    """How the samples of a partial batch (--batch-size below the clip's length) are drawn:
-    uniform, or error (more often where the last seen error is large, each loss weighted so
-    the batch loss stays an unbiased estimate of the clip's MSE; the image sampler, which the
-    crop recipe of docs/speed.md uses; uniform against it on audio was not measured)."""
+    sampling: Literal["error", "uniform"] = "error"
+    """How the samples of a partial batch are drawn: error (more often where the last seen
+    error is large, each loss weighted so the batch loss stays an unbiased estimate of the
+    clip's MSE; the image sampler) or uniform (not measured against it on audio)."""
     error_mix: float = 0.5
     """Share of an error-driven draw that follows the error (the rest is uniform)."""
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
-            steps=1000,
-            lr=1e-4,
+            steps=2000,
+            lr=1e-3,
+            first_lr_w0=30.0,
+            batch_growth_every=500,
+            batch_doublings=2,
             eval_every=250,
             checkpoint_every=250,
         )
     )
-    """The paper's full-clip Adam at 1e-4 with a cosine decay. Not the recipe that reached a
-    tuned fit's MSE ~3x sooner on 0.1 s crops of the paper's clips (docs/speed.md, "Audio":
-    --lr 1e-3 --steps 2000 --batch-share 0.25 --batch-growth-every 500 --batch-doublings 2):
-    the crops' w0 is ~40, and Adam moves the first layer's phase at the clip's ends by about
-    w0 x lr per step, 70x more at w0 3000 on a whole clip; on the 2 s synthetic clip (w0 3000)
-    that recipe sat at 0 dB until its last 250 steps and ended at 16.5 dB, where this default
-    has 37.0 dB at step 500 and 42.5 dB at step 1000."""
-    batch_share: float | None = None
+    """Measured (docs/speed.md, "Audio"): Adam at 1e-3 with a cosine decay from the start, on
+    error-driven batches of a quarter of the clip (batch_share) doubled at step 500, the whole
+    clip from step 1000; the first layer at 1e-3 x 30 / w0 (first_lr_w0). Adam turns the first
+    layer's phases by about w0 x its rate per step: at w0 3000 a rate of 1e-3 is 3 radians
+    and the fit sat at 0 dB (16.5 dB at the end on the synthetic clip, where the paper's
+    full-clip Adam 1e-4 has 42.5); scaled to the phase steps of a crop or an image (w0 ~30),
+    the recipe beats the paper's on whole clips and a tuned fit on short crops."""
+    batch_share: float | None = 0.25
     """First batch as a share of the clip's samples when --batch-size is not given (it doubles
     every --batch-growth-every steps, --batch-doublings times, then the whole clip); None:
     --batch-size as given (None there: the whole clip every step)."""

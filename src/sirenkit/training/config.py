@@ -23,6 +23,13 @@ class TrainConfig:
     """Optimisation steps."""
     lr: float = 1e-3
     """Peak learning rate of Adam."""
+    first_lr_w0: float | None = None
+    """The first layer's rate, as the w0 at which it is lr: the first sine layer (weights and
+    bias) learns at lr x first_lr_w0 / w0, w0 the network's first-layer frequency. Adam turns
+    that layer's phases by about w0 x its rate per step, so this keeps one recipe's phase
+    steps at any w0 (an image's 30, a whole audio clip's 3000, a short crop's 40). None: lr
+    for every layer, as for networks without a first-layer w0 (ReLU, Fourier features...).
+    Not applied to a learned initialisation's per-weight rates (--init)."""
     betas: tuple[float, float] = (0.9, 0.999)
     """Adam's decay rates of its running gradient mean and squared gradient (0.99 for the
     second measured slower on images, docs/speed.md)."""

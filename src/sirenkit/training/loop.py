@@ -23,7 +23,7 @@ from .bfgs import BFGS, BFGS_MAX_WEIGHTS
 from .checkpoint import CHECKPOINT_NAME, save_checkpoint
 from .config import TrainConfig
 from .metrics_log import MetricsLog
-from .optim import LearnedRateSGD, MuonAdam, is_learned_rate_state
+from .optim import LearnedRateSGD, MuonAdam, is_learned_rate_state, param_groups
 from .precision import MIN_SPEEDUP, bfloat16_speedup
 from .schedule import batch_size_at, learning_rate
 from .task import Task
@@ -105,18 +105,20 @@ def _optimizer(
     extra: Sequence[nn.Parameter] = (),
 ) -> torch.optim.Optimizer | MuonAdam:
     """Adam (or, under ``--optimizer muon``, :class:`MuonAdam`) on the network's parameters
-    and ``extra`` (the task's own), or the learned-rate steps of a learned initialisation
-    (given, or, on resume, named by the saved optimiser state, which then restores the
-    rates)."""
+    and ``extra`` (the task's own), the first layer in a group of its own under
+    ``cfg.first_lr_w0`` (:func:`~sirenkit.training.optim.param_groups`); or the learned-rate
+    steps of a learned initialisation (given, or, on resume, named by the saved optimiser
+    state, which then restores the rates), which are per weight already."""
     if rates is None and is_learned_rate_state(saved):
         rates = [torch.zeros_like(p) for p in model.parameters()]
     if rates is not None:
         if extra:
             raise SirenkitError("--init: a task with parameters of its own cannot take it")
         return LearnedRateSGD(model.parameters(), rates, lr=cfg.lr, peak=cfg.lr)
+    groups = param_groups(model, extra, cfg.first_lr_w0)
     if cfg.optimizer == "muon":
-        return MuonAdam([*model.parameters(), *extra], lr=cfg.lr, betas=cfg.betas)
-    return torch.optim.Adam([*model.parameters(), *extra], lr=cfg.lr, betas=cfg.betas)
+        return MuonAdam(groups, lr=cfg.lr, betas=cfg.betas)
+    return torch.optim.Adam(groups, lr=cfg.lr, betas=cfg.betas)
 
 
 def _float32_unless_bfloat16_pays(
@@ -283,8 +285,8 @@ def train(
             else:
                 lr = task.learning_rate(learning_rate(cfg, step))  # the task may lower it
                 lr = distributed.broadcast(lr, ctx) if agree_rate else lr
-                for group in optimizer.param_groups:
-                    group["lr"] = lr
+                for group in optimizer.param_groups:  # a first layer's own rate: lr_scale
+                    group["lr"] = lr * group.get("lr_scale", 1.0)
                 batch = task.batch(step, generator, batch_size_at(cfg, step))
                 batch = distributed.shard_batch(batch, ctx)
                 dtype = torch.bfloat16 if step < cfg.bfloat16_steps else low

@@ -11,9 +11,11 @@ shrinks it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 
 import torch
+from torch import nn
 
 
 class LearnedRateSGD(torch.optim.Optimizer):
@@ -64,6 +66,34 @@ def is_learned_rate_state(state: dict | None) -> bool:
     return bool(groups[0].get("learned_rates"))
 
 
+def param_groups(
+    model: nn.Module, extra: Sequence[torch.Tensor], first_lr_w0: float | None
+) -> list[dict]:
+    """The optimiser's parameter groups: one of every parameter of ``model`` and ``extra``,
+    or, with ``first_lr_w0`` set, first each first layer's own parameters (a module with
+    ``is_first`` and a frequency ``w0``: SIREN's, FINER's, WIRE's), in a group whose
+    ``lr_scale`` is ``first_lr_w0 / w0``, then the rest. The loop sets a group's rate to the
+    schedule's times its ``lr_scale`` (1 when absent).
+
+    Why: a first layer computes ``sin(w0 (W x + b))`` and Adam moves ``W`` and ``b`` by about
+    the rate per step, which turns its phases by about ``w0 x rate`` (at ``|x| = 1``): at the
+    same rate, a clip at audio's w0 3000 takes 100x the phase steps of an image at 30. A rate
+    of ``lr first_lr_w0 / w0`` takes the phase steps ``lr`` takes at ``w0 = first_lr_w0``
+    whatever the network's w0. A network without such a layer gets the one group."""
+    params = [*model.parameters(), *extra]
+    if first_lr_w0 is None:
+        return [{"params": params}]
+    groups = []
+    for m in model.modules():
+        if getattr(m, "is_first", False) and isinstance(getattr(m, "w0", None), float):
+            own = list(m.parameters(recurse=False))
+            if own and m.w0 > 0 and math.isfinite(m.w0):
+                groups.append({"params": own, "lr_scale": first_lr_w0 / m.w0})
+    taken = {id(p) for g in groups for p in g["params"]}
+    rest = [p for p in params if id(p) not in taken]
+    return [*groups, {"params": rest}] if rest else groups
+
+
 HIDDEN_MIN_WIDTH = 16
 """A 2-D weight is a hidden layer's (Muon's, under ``--optimizer muon``) when both its sides
 are at least this wide: the first layer's 2 or 3 input columns and the output layer's few
@@ -89,15 +119,24 @@ class MuonAdam:
     """
 
     def __init__(
-        self, params: Iterable[torch.Tensor], lr: float, betas: tuple[float, float]
+        self, params: Iterable[torch.Tensor] | Iterable[dict], lr: float, betas: tuple[float, float]
     ) -> None:
-        params = list(params)
+        groups = list(params)  # parameters, or groups of them as torch's optimisers take
+        if groups and not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
         hidden = [
             p
-            for p in params
+            for g in groups
+            if "lr_scale" not in g  # a first layer's own group (param_groups) stays Adam's
+            for p in g["params"]
             if p.ndim == 2 and min(p.shape) >= HIDDEN_MIN_WIDTH and not p.is_complex()
         ]
-        rest = [p for p in params if all(p is not h for h in hidden)]
+        taken = {id(h) for h in hidden}
+        rest = [
+            {**g, "params": kept}
+            for g in groups
+            if (kept := [p for p in g["params"] if id(p) not in taken])
+        ]
         self.parts: dict[str, torch.optim.Optimizer] = {}
         if rest:
             self.parts["adam"] = torch.optim.Adam(rest, lr=lr, betas=betas)

@@ -50,6 +50,7 @@ def check_train_config(cfg: RunOptions) -> None:
     t = cfg.train
     require_positive("--steps", t.steps)
     require_positive("--lr", t.lr)
+    require_positive("--first-lr-w0", t.first_lr_w0, allow_none=True)
     require_positive("--batch-size", t.batch_size, allow_none=True)
     require_positive("--log-every", t.log_every)
     counts = (t.eval_every, t.checkpoint_every, t.warmup, t.batch_growth_every, t.batch_doublings)
