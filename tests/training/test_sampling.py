@@ -87,7 +87,7 @@ def test_gain_stop_is_not_ended_by_one_lucky_measurement():
 def test_gain_stop_judges_no_curve_before_its_start():
     """Muon's fit sits on a floor while the learning rate is high and climbs again once it
     decays (the clock: flat at 36 dB from 4 to 25 units of work): the image task's rule only
-    judges from half its steps on."""
+    judges from three quarters of its steps on."""
     floor_then_climb = [(w, 36.0 if w < 50 else 36.0 + 0.2 * (w - 50)) for w in range(0, 100)]
     early, judged_late = GainStop(min_gain=0.02, window=20), GainStop(min_gain=0.02, start=50)
     assert any(early.update(w, q) for w, q in floor_then_climb)
@@ -98,12 +98,12 @@ def test_gain_stop_judges_no_curve_before_its_start():
     assert first == 70
 
 
-def test_the_image_config_judges_flatness_from_half_its_steps(tmp_path):
+def test_the_image_config_judges_flatness_from_three_quarters_of_its_steps(tmp_path):
     from sirenkit.tasks.image import FitImageConfig
 
     cfg = FitImageConfig(source="camera", size=16)
     cfg.train.steps, cfg.train.batch_size, cfg.train.batch_growth_every = 40, 64, 0
-    assert cfg.setup().quality.stop.start == pytest.approx(20 * 64 / 256)
+    assert cfg.setup().quality.stop.start == pytest.approx(30 * 64 / 256)
 
 
 def test_plateau_decay_cuts_on_a_flat_curve_only_and_waits_a_window_after_a_cut():

@@ -30,7 +30,7 @@ from ..training.sampling import (
     TrainingQuality,
     draw_batch,
 )
-from ..training.schedule import work_until
+from ..training.schedule import judging_from, work_until
 from ..viz.figures import Panel, note_panel, save_panels
 
 IMAGE_START_BATCH = 16384
@@ -78,8 +78,8 @@ class FitImageConfig(RunOptions):
     min_gain: float | None = 0.02
     """Stop once the curve has flattened: the slope of the training PSNR over the last 20 full
     images' worth of pixels falls below this many dB per full image (None: run every step),
-    judged from the second half of the steps on (before it the learning rate is above half its
-    peak, and Muon's fit can sit on the floor that rate sets and climb again)."""
+    judged from the last quarter of the steps on (before it the learning rate is high, and
+    Muon's fit can sit on the floor that rate sets and climb again; JUDGE_FROM)."""
     plateau_gain: float | None = 0.0
     """Halve the learning rate (on top of the schedule) whenever the training PSNR gained less
     than this many dB per full image of work over the last plateau_window full images (0:
@@ -127,7 +127,7 @@ class FitImageConfig(RunOptions):
             error_mix=self.error_mix,
             target_psnr=self.target_psnr,
             min_gain=self.min_gain,
-            judge_after=work_until(train, train.steps // 2, pixels),
+            judge_after=judging_from(train, pixels),
             plateau_gain=self.plateau_gain,
             plateau_window=self.plateau_window,
             plateau_until=work_until(train, train.bfloat16_steps, pixels),
@@ -141,8 +141,8 @@ class ImageTask(SampledTask):
     (``target_psnr``, ``min_gain``) is fed, after every full image's worth of pixels, the PSNR
     of the mean batch loss over that work (exact for a full batch, an unbiased MSE estimate
     otherwise, and a conservative one while the fit improves), at no extra cost; the flat-curve
-    rule judges the curve from ``judge_after`` full images of work on (the config's: half its
-    steps).
+    rule judges the curve from ``judge_after`` full images of work on (the config's: three
+    quarters of its steps).
     """
 
     name = "image"

@@ -42,7 +42,7 @@ from ..training.sampling import (
     TrainingQuality,
     draw_batch,
 )
-from ..training.schedule import work_until
+from ..training.schedule import judging_from, work_until
 from ..viz.video import plot_frame_metrics, save_frame_strip
 
 PAPER_FRACTION = 0.0038
@@ -80,7 +80,7 @@ class FitVideoConfig(RunOptions):
     min_gain: float | None = None
     """Stop once the curve has flattened: the slope of the training PSNR over the last
     gain_window clips' worth of pixels falls below this many dB per clip (None: run every
-    step), judged from the second half of the steps on."""
+    step), judged from the last quarter of the steps on (JUDGE_FROM)."""
     gain_window: float = 20.0
     """Clips' worth of pixels over which min_gain is judged."""
     plateau_gain: float | None = None
@@ -129,7 +129,7 @@ class FitVideoConfig(RunOptions):
             grown_batch=grown,
             min_gain=self.min_gain,
             gain_window=self.gain_window,
-            judge_after=work_until(t, t.steps // 2, pixels, full),
+            judge_after=judging_from(t, pixels, full),
             plateau_gain=self.plateau_gain,
             plateau_window=self.plateau_window,
             plateau_until=work_until(t, t.bfloat16_steps, pixels, full),
