@@ -38,6 +38,7 @@ import argparse
 import json
 import math
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -289,6 +290,61 @@ def variant_table(paths: list[Path], labels: list[str], works: tuple[float, ...]
     return table(rows, list(rows[0]))
 
 
+def whole_clip_run(source: str, assignments: tuple[str, ...]) -> dict:
+    """``sirenkit fit audio SOURCE`` (its defaults, ``assignments`` added) at the CLI's w0:
+    ``synthetic``, or ``CLIP:START:SECONDS`` (a crop of a paper's clip fitted as a clip of
+    its own, not at a crop's scaled w0). One run through :func:`sirenkit.training.run`,
+    evaluated every 250 steps; the CPU seconds at each (process time, its evaluations
+    included; one side only: nothing interleaved)."""
+    from sirenkit.training import run
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = source
+        if source != "synthetic":
+            name, start, seconds = source.split(":")
+            part = crop(load_audio(SHARED / "audio" / CLIPS[name][0]), float(start), float(seconds))
+            path = str(Path(tmp) / "crop.wav")
+            save_audio(path, part.samples, part.rate, scale=1.0, subtype="FLOAT")
+        cfg = FitAudioConfig(source=path, out=Path(tmp))
+        cfg.train.progress = False
+        cfg.train.eval_every, cfg.train.checkpoint_every = 250, 0
+        override(cfg, assignments)
+        cpu: dict[int, float] = {}
+        start_cpu = time.process_time()
+
+        def note(step: int, _model: nn.Module) -> None:  # after the step's evaluation
+            if step % cfg.train.eval_every == 0:
+                cpu[step] = time.process_time() - start_cpu
+
+        out = run(cfg, callbacks=[note])
+        total = time.process_time() - start_cpu
+        lines = (out.run_dir / "metrics.jsonl").read_text().splitlines()
+    evals = [r for r in map(json.loads, lines) if r.get("eval")]
+    return {
+        "source": source,
+        "w0": out.model.net[0].w0,
+        "evals": [{**r, "cpu": cpu.get(r["step"], total)} for r in evals],
+        "cpu": total,
+        "final": out.final,
+    }
+
+
+def whole_table(paths: list[Path], labels: list[str]) -> str:
+    """Markdown: each ``--whole`` run's SNR (dB) and CPU seconds at its evaluations."""
+    runs = [json.loads(p.read_text()) for p in paths]
+    steps = sorted({r["step"] for run in runs for r in run["run"]["evals"]})
+    rows = []
+    for label, run in zip(labels, runs, strict=True):
+        rec = run["run"]
+        row = {"clip (w0)": f"{rec['source']} ({rec['w0']:g})", "run": label}
+        at = {r["step"]: r for r in rec["evals"]}
+        for k in steps:
+            r = at.get(k)
+            row[f"SNR dB (CPU s) at step {k}"] = f"{r['snr']:.1f} ({r['cpu']:.0f})" if r else "-"
+        rows.append(row)
+    return table(rows, list(rows[0]))
+
+
 def sides_for(args: argparse.Namespace) -> dict[str, dict]:
     """The sides to run: the sweep's tuned learning rates, or the benchmark's three."""
     if args.sweep:
@@ -352,7 +408,46 @@ def main() -> None:
     ap.add_argument(
         "--from-json", type=Path, default=None, help="tabulate an earlier --json run instead"
     )
+    ap.add_argument(
+        "--whole",
+        default=None,
+        metavar="SOURCE",
+        help="instead: one run of fit audio's defaults (and --set) on 'synthetic' or "
+        "CLIP:START:SECONDS at the CLI's w0",
+    )
+    ap.add_argument(
+        "--whole-table", nargs="+", type=Path, default=None, help="tabulate --whole runs"
+    )
     args = ap.parse_args()
+    if args.whole_table:
+        labels = args.labels or [p.stem for p in args.whole_table]
+        text = whole_table(args.whole_table, labels)
+        print(text)
+        if args.write_docs:
+            runs = "`; `".join(
+                f"{d['command']} ({d['load']})"
+                for d in (json.loads(p.read_text()) for p in args.whole_table)
+            )
+            command = (
+                "python -m benchmarks.audio_fit --whole-table "
+                + " ".join(map(str, args.whole_table))
+                + " --labels "
+                + " ".join(f"'{x}'" for x in labels)
+                + f"`, tabulating the runs `{runs}"
+            )
+            write_doc_block(ROOT / "docs" / "speed.md", "audio-whole", text, command)
+        return
+    if args.whole:
+        torch.set_num_threads(args.threads)
+        before = load()
+        command = f"python -m benchmarks.audio_fit --whole {args.whole} --threads {args.threads}"
+        command += f" --set {' '.join(args.set)}" if args.set else ""
+        with keep_freed_memory():
+            rec = whole_clip_run(args.whole, tuple(args.set))
+        print(json.dumps(rec, indent=1))
+        payload = {"machine": machine(), "command": command, "load": f"{before} -> {load()}"}
+        write_json(args.json, {**payload, "run": rec})
+        return
     if args.from_json:
         data = json.loads(args.from_json.read_text())
         text = report(data["results"], data["meta"])

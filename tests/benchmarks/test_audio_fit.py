@@ -1,11 +1,20 @@
 """benchmarks.audio_fit: the crop's w0, and one tiny interleaved run (no shared data)."""
 
 import argparse
+import json
 
 import numpy as np
 import pytest
 import torch
-from benchmarks.audio_fit import compare, crop, crop_w0, report, sides_for
+from benchmarks.audio_fit import (
+    compare,
+    crop,
+    crop_w0,
+    report,
+    sides_for,
+    whole_clip_run,
+    whole_table,
+)
 from benchmarks.common import check_doc_block, write_doc_block
 
 from sirenkit.signals.audio import synthetic_audio
@@ -48,3 +57,14 @@ def test_tiny_interleaved_run_reports_every_side(tmp_path):
     doc.write_text("<!-- generated: audio-fit -->\n<!-- end generated: audio-fit -->\n")
     write_doc_block(doc, "audio-fit", report({"c": res}, meta), "python -m benchmarks.audio_fit")
     check_doc_block(doc.read_text())
+
+
+def test_a_whole_clip_run_is_fit_audios_at_the_clis_w0_and_tabulates(tmp_path):
+    flags = ("train.steps=10", "train.eval_every=5", "model.hidden=16", "model.layers=3")
+    rec = whole_clip_run("synthetic", flags)
+    assert rec["w0"] == 3000.0 and [r["step"] for r in rec["evals"]] == [5, 10]
+    assert 0 < rec["evals"][0]["cpu"] < rec["evals"][1]["cpu"] <= rec["cpu"]
+    assert rec["evals"][1]["snr"] == pytest.approx(rec["final"]["snr"])
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps({"run": rec}))
+    assert "| synthetic (3000) | default | " in whole_table([path], ["default"])
