@@ -294,6 +294,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--work-table", nargs="+", type=Path, default=None, help="earlier --json")
     ap.add_argument("--labels", nargs="+", default=None, help="names of the --work-table runs")
     ap.add_argument("--at-work", nargs="+", type=float, default=[5, 10, 20, 40])
+    ap.add_argument(
+        "--block", default="video-recipes", help="the docs/speed.md block a --work-table writes"
+    )
     args = ap.parse_args(argv)
     if args.work_table:
         if args.labels and len(args.labels) != len(args.work_table):
@@ -307,8 +310,9 @@ def main(argv: list[str] | None = None) -> None:
                 f"python -m benchmarks.video_fit --work-table {files}"
                 + (f" --labels {labels}" if labels else "")
                 + f" --at-work {' '.join(f'{w:g}' for w in args.at_work)}"
+                + (f" --block {args.block}" if args.block != "video-recipes" else "")
             )
-            write_doc_block(ROOT / "docs" / "speed.md", "video-recipes", text, command)
+            write_doc_block(ROOT / "docs" / "speed.md", args.block, text, command)
         return
     if args.from_json:
         data = json.loads(args.from_json.read_text())
