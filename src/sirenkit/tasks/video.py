@@ -90,7 +90,7 @@ class FitVideoConfig(RunOptions):
     below it (as `fit image`'s, docs/speed.md). None: the schedule alone."""
     plateau_window: float = 6.0
     """Clips' worth of pixels over which plateau_gain is judged (and waited after a cut)."""
-    halve_batch_at: int | None = 2000
+    halve_batch_at: int | None = 2400
     """Step from which each step draws half as many pixels (None: the same batch throughout).
     Late in a fit the learning rate is low and the curve rises with the number of steps more
     than with the pixels per step: the same pixels in twice the steps (docs/speed.md)."""
@@ -111,7 +111,7 @@ class FitVideoConfig(RunOptions):
     rate sets, so an early decay reaches 25-27 dB in half the pixels of a cosine's),
     error-driven batches of the paper's 0.38% of the pixels (2068 on the default clip;
     batches of 1024 and 8192 pixels, and lr 1e-3, lost against pixels seen), halved from
-    step 2000 (--halve-batch-at: at a low rate, steps count more than pixels), the first 3000
+    step 2400 (--halve-batch-at: at a low rate, steps count more than pixels), the first 3000
     steps in bfloat16 and the rest with a float32 forward pass and bfloat16 backward products
     (cheaper steps; bfloat16 to the end costs 0.35 dB). Muon (`fit image`'s optimiser) was no
     better per pixel here and its step costs a quarter more at these batch sizes. About 12
