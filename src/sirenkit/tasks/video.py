@@ -220,7 +220,7 @@ class VideoTask(SampledTask):
         sampling: Literal["error", "uniform"] = FitVideoConfig.sampling,
         error_mix: float = FitVideoConfig.error_mix,
         grown_batch: int | None = None,
-        halve_batch_at: int | None = None,
+        halve_batch_at: int | None = FitVideoConfig.halve_batch_at,
         min_gain: float | None = FitVideoConfig.min_gain,
         gain_window: float = FitVideoConfig.gain_window,
         judge_after: float = 0.0,
