@@ -294,7 +294,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--work-table", nargs="+", type=Path, default=None, help="earlier --json")
     ap.add_argument("--labels", nargs="+", default=None, help="names of the --work-table runs")
     ap.add_argument("--at-work", nargs="+", type=float, default=[5, 10, 20, 40])
+    ap.add_argument(
+        "--block",
+        default=None,
+        help="the docs/speed.md block --write-docs writes (video-recipes for a --work-table, "
+        "else video-fit)",
+    )
     args = ap.parse_args(argv)
+    block = args.block or ("video-recipes" if args.work_table else "video-fit")
     if args.work_table:
         if args.labels and len(args.labels) != len(args.work_table):
             raise SystemExit("--labels needs one name per --work-table file")
@@ -307,8 +314,9 @@ def main(argv: list[str] | None = None) -> None:
                 f"python -m benchmarks.video_fit --work-table {files}"
                 + (f" --labels {labels}" if labels else "")
                 + f" --at-work {' '.join(f'{w:g}' for w in args.at_work)}"
+                + (f" --block {block}" if args.block else "")
             )
-            write_doc_block(ROOT / "docs" / "speed.md", "video-recipes", text, command)
+            write_doc_block(ROOT / "docs" / "speed.md", block, text, command)
         return
     if args.from_json:
         data = json.loads(args.from_json.read_text())
@@ -322,10 +330,11 @@ def main(argv: list[str] | None = None) -> None:
         print(text)
         if args.write_docs:
             command = (
-                f"python -m benchmarks.video_fit --from-json {args.from_json}`, "
-                f"tabulating the run `{data['command']}` ({data['load']})"
+                f"python -m benchmarks.video_fit --from-json {args.from_json}"
+                + (f" --block {block}" if args.block else "")
+                + f"`, tabulating the run `{data['command']}` ({data['load']})"
             )
-            write_doc_block(ROOT / "docs" / "speed.md", "video-fit", text, command)
+            write_doc_block(ROOT / "docs" / "speed.md", block, text, command)
         return
     if bikes_path() is None:
         raise SystemExit(MISSING)
@@ -358,7 +367,7 @@ def main(argv: list[str] | None = None) -> None:
         },
     )
     if args.write_docs:
-        write_doc_block(ROOT / "docs" / "speed.md", "video-fit", text, command)
+        write_doc_block(ROOT / "docs" / "speed.md", block, text, command)
 
 
 if __name__ == "__main__":

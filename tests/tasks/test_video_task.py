@@ -162,13 +162,28 @@ def test_a_growing_batch_keeps_its_last_size_and_work_counts_clips(tmp_path, cli
     assert task.work == pytest.approx((16 + 16 + 32) / task.num_pixels)
 
 
+def test_the_batch_halves_at_its_step_and_work_counts_the_halves(tmp_path, clip_file):
+    """--halve-batch-at: steps from it on draw half the pixels, and the work the stopping rule
+    is judged from counts them so (the judgement starts at three quarters of the steps)."""
+    cfg = tiny_config(tmp_path, clip_file, steps=8, batch_size=16)
+    whole = cfg.setup()
+    cfg.halve_batch_at = 2
+    task = cfg.setup()
+    g = torch.Generator().manual_seed(0)
+    sizes = [task.batch(s, g, 16)[0].shape[0] for s in range(4)]
+    assert sizes == [16, 16, 8, 8]
+    assert [whole.batch(s, g, 16)[0].shape[0] for s in range(4)] == [16] * 4
+    assert task.quality.stop.start == pytest.approx((16 + 16 + 4 * 8) / task.num_pixels)
+    assert whole.quality.stop.start == pytest.approx(6 * 16 / task.num_pixels)
+
+
 def test_bad_recipe_options_are_one_line_errors(tmp_path, clip_file, capsys):
-    for flag in ("--gain-window", "--plateau-window"):
-        for value in ("0", "-1", "nan"):
-            argv = ["fit", "video", str(clip_file), flag, value, "--out", str(tmp_path)]
-            assert main(argv) == 2
-            err = capsys.readouterr().err
-            assert flag in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    cases = [(f, v) for f in ("--gain-window", "--plateau-window") for v in ("0", "-1", "nan")]
+    for flag, value in [*cases, ("--halve-batch-at", "0"), ("--halve-batch-at", "-5")]:
+        argv = ["fit", "video", str(clip_file), flag, value, "--out", str(tmp_path)]
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert flag in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
 def test_a_flat_training_psnr_lowers_the_video_learning_rate(tmp_path, clip_file):

@@ -134,3 +134,18 @@ def test_plateau_decay_hands_over_to_the_schedule_without_a_jump_up():
     after = [rule.rate(r, work=10 + i) for i, r in enumerate([0.8, 0.4, 0.2, 0.1])]
     assert after == [0.25, 0.25, 0.2, 0.1]
     assert rule.update(11, 30.0) == 0.25 and rule.history == []  # no judging after it
+
+
+def test_draws_follow_the_stated_probabilities():
+    """The mixture draw (a binomial share by error, the rest uniform) must land on each point
+    as often as :meth:`ErrorSampler.probabilities` says, whatever the mix."""
+    n = 50
+    g = torch.Generator().manual_seed(0)
+    for mix in (0.2, 0.9):
+        sampler = ErrorSampler(n, mix=mix)
+        sampler.observe(None, torch.linspace(0.0, 1.0, n) ** 4)  # one point never seen wrong
+        idx, w = sampler.draw(1_000_000, g)
+        seen = torch.bincount(idx, minlength=n).double() / idx.numel()
+        p = sampler.probabilities().double()
+        assert torch.allclose(seen, p, rtol=0.1, atol=0)
+        assert torch.allclose(w.double(), 1.0 / (n * p[idx]), rtol=1e-5)

