@@ -517,8 +517,8 @@ def tables(results: dict[tuple[str, int], dict[str, dict]], seconds: float) -> s
                 + "".join(f" | {x}" for x in fixed)
                 + f" | {row['final']:.2f} ({row['steps']}, {row['cpu']:.0f}) | {row['stopped']} |"
             )
-    lines += ["", goal_table(results)]
-    return "\n".join(lines)
+    goals = goal_table(results)
+    return "\n".join([*lines, "", goals] if goals else lines)
 
 
 def _fixed_seconds(seconds: float) -> list[float]:
@@ -527,8 +527,9 @@ def _fixed_seconds(seconds: float) -> list[float]:
 
 def goal_table(results: dict[tuple[str, int], dict[str, dict]]) -> str:
     """Per size: median (over images) of how many times sooner sirenkit reaches each target,
-    wall and CPU, and how many images end at or above the tuned baseline's final PSNR."""
-    lines = [
+    wall and CPU, and how many images end at or above the tuned baseline's final PSNR; empty
+    when no run has a reference side (a table of sirenkit's side alone)."""
+    head = [
         "| size | images | vs | "
         + " | ".join(f"{t:.0f} dB sooner, wall (CPU)" for t in TARGETS)
         + f" | {TARGETS[-1]:.0f} dB sooner = fewer pixels trained (sampling, schedule) x"
@@ -536,6 +537,7 @@ def goal_table(results: dict[tuple[str, int], dict[str, dict]]) -> str:
         + " | final PSNR >= tuned's final |",
         "|" + "---|" * (5 + len(TARGETS)),
     ]
+    lines = []
     for size in sorted({k[1] for k in results}):
         for ref in ("tuned", "authors"):
             group = [v for k, v in results.items() if k[1] == size and {"sirenkit", ref} <= set(v)]
@@ -559,7 +561,7 @@ def goal_table(results: dict[tuple[str, int], dict[str, dict]]) -> str:
                 ok = sum(v["sirenkit"]["final"] >= v["tuned"]["final"] for v in group)
                 held = f"{ok} of {len(group)}"
             lines.append(f"| {size} | {len(group)} | {ref} | " + " | ".join(cells) + f" | {held} |")
-    return "\n".join(lines)
+    return "\n".join([*head, *lines]) if lines else ""
 
 
 def _split(ref: dict, ours: dict, t: float) -> tuple[float, float, bool] | None:
