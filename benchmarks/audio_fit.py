@@ -367,6 +367,21 @@ def sides_for(args: argparse.Namespace) -> dict[str, dict]:
     return {s: every[s] for s in args.sides}
 
 
+def _tabulating(flag: str, files: list[Path], labels: list[str], more: str = "") -> str:
+    """The command line of a table made from earlier runs' records, and those runs' own
+    commands and loads, for a docs block's provenance line."""
+    runs = "`; `".join(f"{d['command']} ({d['load']})" for d in map(_record, files))
+    return (
+        f"python -m benchmarks.audio_fit {flag} {' '.join(map(str, files))} --labels "
+        + " ".join(f"'{x}'" for x in labels)
+        + f"{more}`, tabulating the runs `{runs}"
+    )
+
+
+def _record(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--clips", nargs="+", default=list(CLIPS), choices=list(CLIPS))
@@ -424,17 +439,7 @@ def main() -> None:
         text = whole_table(args.whole_table, labels)
         print(text)
         if args.write_docs:
-            runs = "`; `".join(
-                f"{d['command']} ({d['load']})"
-                for d in (json.loads(p.read_text()) for p in args.whole_table)
-            )
-            command = (
-                "python -m benchmarks.audio_fit --whole-table "
-                + " ".join(map(str, args.whole_table))
-                + " --labels "
-                + " ".join(f"'{x}'" for x in labels)
-                + f"`, tabulating the runs `{runs}"
-            )
+            command = _tabulating("--whole-table", args.whole_table, labels)
             write_doc_block(ROOT / "docs" / "speed.md", "audio-whole", text, command)
         return
     if args.whole:
@@ -467,17 +472,8 @@ def main() -> None:
         text = variant_table(args.variants, labels, tuple(args.at_work))
         print(text)
         if args.write_docs:
-            runs = "`; `".join(
-                f"{d['command']} ({d['load']})"
-                for d in (json.loads(p.read_text()) for p in args.variants)
-            )
-            command = (
-                f"python -m benchmarks.audio_fit --variants {' '.join(map(str, args.variants))}"
-                + " --labels "
-                + " ".join(f"'{x}'" for x in labels)
-                + f" --at-work {' '.join(f'{w:g}' for w in args.at_work)}"
-                + f"`, tabulating the runs `{runs}"
-            )
+            at_work = f" --at-work {' '.join(f'{w:g}' for w in args.at_work)}"
+            command = _tabulating("--variants", args.variants, labels, at_work)
             write_doc_block(ROOT / "docs" / "speed.md", "audio-recipes", text, command)
         return
     if args.start is not None and len(args.start) != len(args.clips):
