@@ -42,7 +42,7 @@ from ..training.sampling import (
     TrainingQuality,
     draw_batch,
 )
-from ..training.schedule import JUDGE_FROM, batch_size_at
+from ..training.schedule import judging_from, work_until
 from ..viz.video import plot_frame_metrics, save_frame_strip
 
 PAPER_FRACTION = 0.0038
@@ -130,15 +130,6 @@ class FitVideoConfig(RunOptions):
         pixels = int(np.prod(video.frames.shape[:3]))
         full = grown or max(1, round(self.sample_fraction * pixels))
         halve = self.halve_batch_at
-
-        def work_until(step: int) -> float:
-            """Clips' worth of pixels trained on in the first ``step`` steps."""
-            sizes = [batch_size_at(t, s) or full for s in range(step)]
-            return sum(
-                min(1.0, (b // 2 if halve is not None and s >= halve else b) / pixels)
-                for s, b in enumerate(sizes)
-            )
-
         return VideoTask(
             video,
             label,
@@ -150,10 +141,10 @@ class FitVideoConfig(RunOptions):
             halve_batch_at=halve,
             min_gain=self.min_gain,
             gain_window=self.gain_window,
-            judge_after=work_until(round(JUDGE_FROM * t.steps)),
+            judge_after=judging_from(t, pixels, full, halve),
             plateau_gain=self.plateau_gain,
             plateau_window=self.plateau_window,
-            plateau_until=work_until(t.bfloat16_steps),
+            plateau_until=work_until(t, t.bfloat16_steps, pixels, full, halve),
         )
 
 

@@ -38,13 +38,23 @@ def batch_size_at(cfg: TrainConfig, step: int) -> int | None:
     return cfg.batch_size * 2**doublings
 
 
-def work_until(cfg: TrainConfig, step: int, points: int, full_batch: int | None = None) -> float:
+def work_until(
+    cfg: TrainConfig,
+    step: int,
+    points: int,
+    full_batch: int | None = None,
+    halve_at: int | None = None,
+) -> float:
     """Full signals' worth of points (of ``points`` in all) trained on in the first ``step``
     steps of ``cfg``'s batch schedule; a step the schedule gives no size (None) trains on
-    ``full_batch`` points (default: all of them)."""
+    ``full_batch`` points (default: all of them), and a task that halves its batches from
+    step ``halve_at`` on (``fit video --halve-batch-at``) trains on half."""
     full = points if full_batch is None else full_batch
-    sizes = [batch_size_at(cfg, s) for s in range(step)]
-    return sum(min(1.0, (full if b is None else b) / points) for b in sizes)
+    work = 0.0
+    for s in range(step):
+        b = batch_size_at(cfg, s) or full
+        work += min(1.0, (b // 2 if halve_at is not None and s >= halve_at else b) / points)
+    return work
 
 
 JUDGE_FROM = 0.75
@@ -54,6 +64,8 @@ the floor that rate sets and climb again (a 512x512 cameraman at ``--steps 600``
 at 32.6 dB at step 1360 of 2400, docs/speed.md); at three quarters the rate is 15% of it."""
 
 
-def judging_from(cfg: TrainConfig, points: int, full_batch: int | None = None) -> float:
+def judging_from(
+    cfg: TrainConfig, points: int, full_batch: int | None = None, halve_at: int | None = None
+) -> float:
     """The work (as :func:`work_until`) after which ``cfg``'s run may be judged flat."""
-    return work_until(cfg, round(JUDGE_FROM * cfg.steps), points, full_batch)
+    return work_until(cfg, round(JUDGE_FROM * cfg.steps), points, full_batch, halve_at)
