@@ -850,9 +850,9 @@ def main() -> None:
     )
     ap.add_argument(
         "--block",
-        default="image-fit",
-        help="--write-docs: the generated block of docs/speed.md to write (README's goal "
-        "table only for image-fit)",
+        default=None,
+        help="--write-docs: the generated block of docs/speed.md to write (default image-fit, "
+        "with --variants image-precision; README's goal table only for image-fit)",
     )
     args = ap.parse_args()
     args.images = [n for x in args.images for n in (HELD_OUT if x == "held-out" else [x])]
@@ -872,7 +872,9 @@ def main() -> None:
         )
         print(text)
         if args.write_docs:
-            write_doc_block(ROOT / "docs" / "speed.md", "image-precision", text, command)
+            write_doc_block(
+                ROOT / "docs" / "speed.md", args.block or "image-precision", text, command
+            )
         return
     if args.step_costs:
         torch.set_num_threads(args.threads)
@@ -904,7 +906,7 @@ def main() -> None:
         command += " --replace" if args.replace else ""
         command += "`, tabulating the runs `" + "`; `".join(runs)
         seconds = max(json.loads(p.read_text())["args"]["seconds"] for p in args.from_json)
-        report(results, seconds, command, args.write_docs, args.block)
+        report(results, seconds, command, args.write_docs, args.block or "image-fit")
         return
     torch.set_num_threads(args.threads)
     command = (
@@ -962,7 +964,7 @@ def main() -> None:
                         "results": {f"{k[0]}@{k[1]}": v for k, v in results.items()},
                     },
                 )
-    report(results, args.seconds, command, args.write_docs, args.block)
+    report(results, args.seconds, command, args.write_docs, args.block or "image-fit")
 
 
 def report(
