@@ -253,10 +253,14 @@ def work_table(paths: list[Path], labels: list[str] | None, at: tuple[float, ...
                 name = "authors"
             if labels:
                 name = f"{labels[i]}; {name}"
+            # an evaluation falls on the first step that completes its work, so it may pass w
+            # by up to one step's pixels: the PSNR after w clips is that evaluation's
+            step_work = max(r["work"] / r["step"] for r in rec)
             psnrs = []
             for w in at:
-                within = [r["psnr"] for r in rec if r["work"] <= w + 1e-6]
-                psnrs.append(_fmt(within[-1], ".2f") if within and rec[-1]["work"] >= w else "-")
+                within = [r["psnr"] for r in rec if r["work"] < w + step_work]
+                done = rec[-1]["work"] >= w - 1e-9
+                psnrs.append(_fmt(within[-1], ".2f") if within and done else "-")
             at_target = summarise(rec, 1, 3, TARGETS)
             works = [
                 f"{_fmt(at_target[f'work@{t:.0f}'])} ({_fmt(at_target[f'cpu@{t:.0f}'], '.0f')} s)"

@@ -1,9 +1,10 @@
 """benchmarks.video_fit: --write-docs writes the block --block names (no training)."""
 
+import json
 from pathlib import Path
 
 import benchmarks.video_fit as video_fit
-from benchmarks.common import check_doc_block, doc_blocks
+from benchmarks.common import check_doc_block, doc_blocks, table_cells
 
 RECORD = Path(video_fit.__file__).parent / "results" / "video_fit_s9.json"
 
@@ -22,3 +23,18 @@ def test_from_json_writes_the_named_block_and_leaves_the_others(tmp_path, monkey
     check_doc_block(written["video-fit-s9"])
     assert "--block video-fit-s9" in written["video-fit-s9"]
     assert "| tuned |" in written["video-fit-s9"]
+
+
+def test_the_work_table_reads_each_evaluation_at_the_work_it_completes(tmp_path):
+    """An evaluation lands on the first step past each clip's worth of pixels (work 2.0024,
+    not 2): PSNR@2 clips is that evaluation's, not the one a clip before; after the run's
+    end, none."""
+    records = [
+        {"step": 264 * k, "work": k + 0.003 / k, "cpu": 6.0 * k, "wall": 6.0 * k, "psnr": 20.0 + k}
+        for k in (1, 2, 3)
+    ]
+    args = {"set": [], "tuned_batch": 2048, "tuned_lr": 3e-4}
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps({"args": args, "results": {"sirenkit": {"records": records}}}))
+    row = video_fit.work_table([path], None, (1, 2, 3, 4)).splitlines()[-1]
+    assert table_cells(row)[1:5] == ["21.00", "22.00", "23.00", "-"]

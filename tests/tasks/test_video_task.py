@@ -13,6 +13,7 @@ from sirenkit.signals.grid import grid
 from sirenkit.signals.video import bikes_path, synthetic_video
 from sirenkit.tasks.video import PAPER_FRACTION, FitVideoConfig, VideoTask, resolve_source
 from sirenkit.training import run
+from sirenkit.training.checkpoint import read_checkpoint
 from tests.tasks.common import assert_resume_matches_full_run, tiny_train
 
 pytest.importorskip("av")
@@ -201,3 +202,22 @@ def test_a_flat_training_psnr_lowers_the_video_learning_rate(tmp_path, clip_file
     assert rates(None) == [1e-3] * 20
     cut = rates(1e9)  # no fit gains a billion dB per clip: a cut every window
     assert cut[:5] == [1e-3] * 5 and cut[5:9] == [5e-4] * 4 and cut[9:] == [2.5e-4] * 11
+
+
+def test_a_video_run_with_averaged_weights_resumes_to_the_same_end(tmp_path, clip_file):
+    """The checkpoint holds the averaged network and the trained weights behind it: a resumed
+    run continues both (fit video's default, --average)."""
+    assert_resume_matches_full_run(lambda: tiny_config(tmp_path, clip_file, average=0.9))
+
+
+def test_fit_video_keeps_an_average_of_its_weights_by_default(tmp_path, clip_file):
+    """fit video's default network is the running average of its weights (--average): its
+    checkpoint carries the trained weights behind it, and --average None has none."""
+    for average in ("default", None):
+        cfg = FitVideoConfig(source=str(clip_file), out=tmp_path / "runs", sample_fraction=0.1)
+        cfg.model.hidden, cfg.model.layers = 32, 3
+        if average is None:
+            cfg.train.average = None
+        cfg.train = dataclasses.replace(cfg.train, steps=3, eval_every=0, progress=False)
+        ckpt = read_checkpoint(run(cfg).run_dir)
+        assert ("average" in ckpt) == (average is not None)

@@ -30,6 +30,12 @@ class TrainConfig:
     steps at any w0 (an image's 30, a whole audio clip's 3000, a short crop's 40). None: lr
     for every layer, as for networks without a first-layer w0 (ReLU, Fourier features...).
     Not applied to a learned initialisation's per-weight rates (--init)."""
+    average: float | None = None
+    """Decay per step of an exponential moving average of the weights that evaluations,
+    checkpoints and the final network take (the optimiser keeps stepping the trained weights):
+    on small random batches it cancels much of each step's noise, ahead of the trained weights
+    at the same rate (docs/speed.md, video). In [0, 1); about 1 / (1 - decay) steps averaged.
+    None: the trained weights. Not with --then-lbfgs (L-BFGS steps are not noisy)."""
     betas: tuple[float, float] = (0.9, 0.999)
     """Adam's decay rates of its running gradient mean and squared gradient (0.99 for the
     second measured slower on images, docs/speed.md)."""

@@ -3,6 +3,7 @@ optional L-BFGS phase (``TrainConfig.then_lbfgs``), checkpointed and resumed the
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import sys
@@ -19,6 +20,7 @@ from tqdm.auto import tqdm
 from ..errors import SirenkitError
 from ..nets.siren import bfloat16_backward
 from . import distributed
+from .average import WeightAverage
 from .bfgs import BFGS, BFGS_MAX_WEIGHTS
 from .checkpoint import CHECKPOINT_NAME, save_checkpoint
 from .config import TrainConfig
@@ -83,6 +85,8 @@ class TrainState:
     optimizer: dict[str, Any] | None = None
     generator: torch.Tensor | None = None
     task_state: dict[str, Any] | None = None
+    average: dict[str, Any] | None = None
+    """The trained weights behind a checkpoint's averaged network (``TrainConfig.average``)."""
 
 
 @dataclass
@@ -171,7 +175,8 @@ def train(
         run_dir: an existing folder for ``metrics.jsonl`` and ``checkpoint.pt``.
         resume: state read from a checkpoint of this run, to continue it.
         checkpoint_extra: JSON-able data stored in every checkpoint (the run's config).
-        callbacks: called as ``fn(step, model)`` after each completed step (1-based count).
+        callbacks: called as ``fn(step, model)`` after each completed step (1-based count);
+            under ``cfg.average`` the model holds the average of its weights during the call.
         rates: learned step sizes, one tensor per parameter of ``model`` (a learned
             initialisation's, :func:`~sirenkit.training.init.apply_init`): the fit takes
             :class:`~sirenkit.training.optim.LearnedRateSGD` steps instead of Adam's.
@@ -217,31 +222,42 @@ def train(
             optimizer.load_state_dict(resume.optimizer)
         if resume.generator is not None:
             generator.set_state(resume.generator)
+    average = None if cfg.average is None else WeightAverage(model.parameters(), cfg.average)
+    if average is not None and resume is not None and resume.average is not None:
+        average.resume(resume.average)  # the model holds the checkpoint's average
     if main:
         log = MetricsLog(run_dir / "metrics.jsonl", resume_step=state.step if resume else None)
+
+    def as_fitted() -> contextlib.AbstractContextManager:
+        """The network the fit stands at: the average of the weights, if it keeps one."""
+        return contextlib.nullcontext() if average is None else average.applied()
 
     def checkpoint(step: int, task_state: dict[str, Any] | None = None) -> None:
         if not main:
             return
-        save_checkpoint(
-            run_dir / CHECKPOINT_NAME,
-            model,
-            step=step,
-            train_time=state.train_time,
-            optimizer=optimizer.state_dict(),
-            generator=generator.get_state(),
-            task_state=task.state_dict() if task_state is None else task_state,
-            task=task.name,
-            task_meta=task.meta(),
-            renderer=task.renderer,
-            **(checkpoint_extra or {}),
-        )
+        trained = {} if average is None else {"average": average.state_dict()}
+        with as_fitted():
+            save_checkpoint(
+                run_dir / CHECKPOINT_NAME,
+                model,
+                step=step,
+                train_time=state.train_time,
+                optimizer=optimizer.state_dict(),
+                generator=generator.get_state(),
+                task_state=task.state_dict() if task_state is None else task_state,
+                task=task.name,
+                task_meta=task.meta(),
+                renderer=task.renderer,
+                **trained,
+                **(checkpoint_extra or {}),
+            )
 
     def evaluate(step: int) -> dict[str, float]:
         if not main:
             return {}
         model.eval()
-        metrics = task.evaluate(model)
+        with as_fitted():
+            metrics = task.evaluate(model)
         model.train()
         log.write({"step": step, "time": state.train_time, "eval": True, **metrics})
         return metrics
@@ -301,6 +317,8 @@ def train(
                 distributed.average_gradients(task.parameters(), ctx)
                 consistent = False
                 optimizer.step()
+                if average is not None:
+                    average.update()
                 consistent = True
             gen_before = generator.get_state()
             task_before = None  # the step is complete: the task's current state is its state
@@ -338,8 +356,9 @@ def train(
                 evaluate(step)
             if cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
                 checkpoint(step)
-            for fn in callbacks:
-                fn(step, model)
+            with as_fitted():
+                for fn in callbacks:
+                    fn(step, model)
             stopped = should_stop()
             if stopped is None and lbfgs is not None and lbfgs.stalled:
                 stopped = f"L-BFGS stalled: iteration {step - cfg.steps} left the weights unchanged"
@@ -350,6 +369,8 @@ def train(
             checkpoint(step, task_before)
         raise Interrupted(step, run_dir) from None
     bar.close()
+    if average is not None:
+        average.finish()  # the fit's network is the average from here on
     final = evaluate(step)
     checkpoint(step)
     float64_from = lbfgs.float64_from if lbfgs is not None else None

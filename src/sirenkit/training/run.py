@@ -63,6 +63,10 @@ def check_train_config(cfg: RunOptions) -> None:
         raise SirenkitError(f"--then-lbfgs must be >= 0, got {t.then_lbfgs}")
     if t.lbfgs_float64_after is not None and t.lbfgs_float64_after < 0:
         raise SirenkitError(f"--lbfgs-float64-after must be >= 0, got {t.lbfgs_float64_after}")
+    if t.average is not None and not 0 <= t.average < 1:
+        raise SirenkitError(f"--average must be in [0, 1), got {t.average}")
+    if t.average is not None and t.then_lbfgs:
+        raise SirenkitError("--average averages Adam's noisy steps: not with --then-lbfgs")
     if not 0 < t.final_lr_factor <= 1:
         raise SirenkitError(f"--final-lr-factor must be in (0, 1], got {t.final_lr_factor}")
     if len(t.betas) != 2 or not all(0 <= b < 1 for b in t.betas):
@@ -203,6 +207,7 @@ def _run(
             optimizer=ckpt.get("optimizer"),
             generator=ckpt.get("generator"),
             task_state=ckpt.get("task_state"),
+            average=ckpt.get("average"),
         )
         schedule = cfg.schedule(task)
         if state.step >= schedule.steps + schedule.then_lbfgs:
