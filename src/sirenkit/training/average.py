@@ -7,6 +7,10 @@ the averaged network is ahead of the trained one whenever the fit is noise-bound
 clip 1.1 dB after one clip's worth of pixels, docs/speed.md). Evaluations, callbacks,
 checkpoints and the fit's final network take the average; the optimiser steps the trained
 weights, which a checkpoint keeps beside it so a resumed run continues exactly.
+
+Not ``torch.optim.swa_utils.AveragedModel``: that keeps the average in a second module, and
+here the task's own network must hold it wherever the fit is looked at (tasks, callbacks and
+checkpoints take the model the loop trains), so the two sets of tensors are exchanged instead.
 """
 
 from __future__ import annotations
