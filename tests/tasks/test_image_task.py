@@ -136,6 +136,24 @@ def test_the_default_cuts_the_rate_in_its_bfloat16_phase_and_compare_does_not():
     assert CompareImageConfig(source="camera", size=32).setup().quality.plateau is None
 
 
+def test_fit_image_keeps_an_average_of_its_weights_by_default_and_compare_does_not(tmp_path):
+    """fit image's network is the running average of its weights (--average): its checkpoint
+    carries the trained weights behind it; compare image fits every network without one."""
+    import dataclasses
+
+    from sirenkit.compare.config import CompareImageConfig
+    from sirenkit.training.checkpoint import read_checkpoint
+
+    for average in ("default", None):
+        cfg = FitImageConfig(source="camera", size=16, out=tmp_path / "runs")
+        cfg.model.hidden, cfg.model.layers = 16, 3
+        changes = {} if average == "default" else {"average": None}
+        cfg.train = dataclasses.replace(cfg.train, steps=3, eval_every=0, progress=False, **changes)
+        ckpt = read_checkpoint(run(cfg).run_dir)
+        assert ("average" in ckpt) == (average == "default")
+    assert CompareImageConfig(source="camera").train.average is None
+
+
 def test_step_counts_scale_with_the_pixels_and_a_resume_derives_the_same_schedule(tmp_path):
     """16x16 = 256 pixels with counts given for 64: four times every count, the bfloat16
     phase's end included (the plateau rule's), and a resumed run follows the same schedule."""

@@ -38,10 +38,13 @@ class CompareImageConfig(CompareOptions, FitImageConfig):
 
     task: ClassVar[str] = "image"
     train: TrainConfig = field(
-        default_factory=lambda: replace(FitImageConfig().train, optimizer="adam", hold=0.7)
+        default_factory=lambda: replace(
+            FitImageConfig().train, optimizer="adam", hold=0.7, average=None
+        )
     )
-    """The fit's defaults with Adam on every layer, held at its peak for 70% (the update every
-    network was compared with; `fit image`'s Muon was measured on SIRENs only)."""
+    """The fit's defaults with Adam on every layer, held at its peak for 70%, and the trained
+    weights themselves (the update every network was compared with; `fit image`'s Muon and
+    average of the weights were measured on SIRENs only)."""
     min_gain: float | None = None
     """No early stop: every network trains all its steps, so the table compares them alike."""
     plateau_gain: float | None = None
