@@ -414,6 +414,11 @@ def main() -> None:
     )
     ap.add_argument("--labels", nargs="+", default=None, help="names of the --variants runs")
     ap.add_argument(
+        "--block",
+        default="audio-recipes",
+        help="--variants --write-docs: the generated block of docs/speed.md to write",
+    )
+    ap.add_argument(
         "--at-work",
         nargs="+",
         type=float,
@@ -473,8 +478,9 @@ def main() -> None:
         print(text)
         if args.write_docs:
             at_work = f" --at-work {' '.join(f'{w:g}' for w in args.at_work)}"
-            command = _tabulating("--variants", args.variants, labels, at_work)
-            write_doc_block(ROOT / "docs" / "speed.md", "audio-recipes", text, command)
+            block = "" if args.block == "audio-recipes" else f" --block {args.block}"
+            command = _tabulating("--variants", args.variants, labels, at_work + block)
+            write_doc_block(ROOT / "docs" / "speed.md", args.block, text, command)
         return
     if args.start is not None and len(args.start) != len(args.clips):
         raise SystemExit("--start needs one time per clip")

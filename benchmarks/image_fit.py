@@ -868,6 +868,7 @@ def main() -> None:
             f"python -m benchmarks.image_fit --variants {' '.join(map(str, args.variants))}"
             + (" --labels " + " ".join(f"'{x}'" for x in args.labels) if args.labels else "")
             + f" --at-steps {' '.join(map(str, args.at_steps))}"
+            + (f" --block {args.block}" if args.block else "")
             + f"`, tabulating the runs `{runs}"
         )
         print(text)
