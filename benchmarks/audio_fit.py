@@ -478,8 +478,8 @@ def main() -> None:
         print(text)
         if args.write_docs:
             at_work = f" --at-work {' '.join(f'{w:g}' for w in args.at_work)}"
-            block = "" if args.block == "audio-recipes" else f" --block {args.block}"
-            command = _tabulating("--variants", args.variants, labels, at_work + block)
+            more = f"{at_work} --block {args.block}"
+            command = _tabulating("--variants", args.variants, labels, more)
             write_doc_block(ROOT / "docs" / "speed.md", args.block, text, command)
         return
     if args.start is not None and len(args.start) != len(args.clips):

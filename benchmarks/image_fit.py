@@ -905,6 +905,7 @@ def main() -> None:
         files = " ".join(str(p) for p in args.from_json)
         command = f"python -m benchmarks.image_fit --from-json {files}"
         command += " --replace" if args.replace else ""
+        command += f" --block {args.block}" if args.block else ""
         command += "`, tabulating the runs `" + "`; `".join(runs)
         seconds = max(json.loads(p.read_text())["args"]["seconds"] for p in args.from_json)
         report(results, seconds, command, args.write_docs, args.block or "image-fit")
