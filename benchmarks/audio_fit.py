@@ -50,6 +50,7 @@ from benchmarks.common import SHARED, load, machine, table, write_doc_block, wri
 from benchmarks.image_fit import (
     Clock,
     Turns,
+    at_work,
     command_side,
     interleave,
     override,
@@ -249,13 +250,6 @@ def report(results: dict[str, dict], meta: dict[str, dict]) -> str:
     return "\n".join(lines) + "\n\n" + table(rows, columns)
 
 
-def mse_at_work(records: list[dict], work: float) -> float | None:
-    """MSE of the last evaluation within ``work`` whole crops' worth of trained samples (None
-    past the run's end)."""
-    within = [r["mse"] for r in records if r["work"] <= work + 1e-9]
-    return within[-1] if within and work <= records[-1]["work"] + 1e-9 else None
-
-
 def variant_table(paths: list[Path], labels: list[str], works: tuple[float, ...]) -> str:
     """Markdown, noise-free: every side of earlier ``--json`` runs (each a variant of
     sirenkit's options, named by ``labels``, one per run), per clip: the MSE after fixed work
@@ -277,8 +271,8 @@ def variant_table(paths: list[Path], labels: list[str], works: tuple[float, ...]
                 hit = None if ref is None else reach(rec, ref, True)
                 row = {"clip": clip, "run": label, "side": s}
                 for w in works:
-                    v = mse_at_work(rec, w)
-                    row[f"MSE@{w:g} clips"] = None if v is None else f"{v:.2e}"
+                    v = at_work(rec, w)
+                    row[f"MSE@{w:g} clips"] = None if v is None else f"{v['mse']:.2e}"
                 row["clips (step, CPU s) to ref"] = (
                     f"{hit['work']:.0f} ({hit['step']}, {hit['cpu']:.0f})" if hit else "-"
                 )

@@ -721,6 +721,18 @@ def cost_report(costs: dict[str, float], size: int, results: dict) -> str:
     return "\n".join(lines)
 
 
+def at_work(records: list[dict], work: float) -> dict | None:
+    """The evaluation after ``work`` full signals' worth of trained pixels (None past the run's
+    end). A :class:`Clock` evaluates on the first step that completes its work, so that
+    evaluation may pass ``work`` by up to one step's pixels: it is the one taken, not the one
+    before it."""
+    if not records or records[-1]["work"] < work - 1e-9:
+        return None
+    step_work = max(r["work"] / r["step"] for r in records if r["step"])
+    within = [r for r in records if r["work"] < work + step_work]
+    return within[-1] if within else None
+
+
 def _at_step(records: list[dict], step: int) -> dict | None:
     """The last evaluation at or before ``step`` (None past the run's end)."""
     within = [r for r in records if r["step"] <= step]

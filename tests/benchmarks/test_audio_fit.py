@@ -12,10 +12,11 @@ from benchmarks.audio_fit import (
     crop_w0,
     report,
     sides_for,
+    variant_table,
     whole_clip_run,
     whole_table,
 )
-from benchmarks.common import check_doc_block, write_doc_block
+from benchmarks.common import check_doc_block, table_cells, write_doc_block
 
 from sirenkit.signals.audio import synthetic_audio
 from sirenkit.signals.grid import grid
@@ -68,3 +69,17 @@ def test_a_whole_clip_run_is_fit_audios_at_the_clis_w0_and_tabulates(tmp_path):
     path = tmp_path / "run.json"
     path.write_text(json.dumps({"run": rec}))
     assert "| synthetic (3000) | default | " in whole_table([path], ["default"])
+
+
+def test_the_variant_table_reads_each_evaluation_at_the_work_it_completes(tmp_path):
+    """An evaluation lands on the first step past each mark (steps of 0.2499 crops: 10.2454,
+    not 10, as in a real run): MSE@10 crops is that evaluation's, not the one ten crops
+    before; after the run's end, none."""
+    marks = ((41, 10.2454), (81, 20.2408), (121, 30.2363))
+    records = [
+        {"step": s, "work": w, "cpu": 0.1 * s, "mse": 10.0**-k} for k, (s, w) in enumerate(marks, 1)
+    ]
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps({"results": {"bach": {"sirenkit": {"records": records}}}}))
+    row = variant_table([path], ["default"], (10, 20, 30, 40)).splitlines()[-1]
+    assert table_cells(row)[3:7] == ["1.00e-01", "1.00e-02", "1.00e-03", "-"]
