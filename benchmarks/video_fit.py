@@ -59,11 +59,11 @@ from benchmarks.image_fit import (
     tuned_siren,
 )
 from benchmarks.reference import ReferenceSiren
-from sirenkit.nets.registry import model_from_config
 from sirenkit.render import in_chunks
 from sirenkit.runtime import keep_freed_memory
 from sirenkit.signals.video import bikes_path
 from sirenkit.tasks.video import PAPER_FRACTION, FitVideoConfig, VideoTask
+from sirenkit.training.run import fresh_model
 
 TARGETS = (25.0, 27.0, 29.0)
 SIDES = ("sirenkit", "tuned", "authors")
@@ -136,8 +136,7 @@ def minibatch_side(
 def sirenkit_side(clock: Clock, cfg: FitVideoConfig) -> dict:
     """``sirenkit fit video`` as ``cfg`` says, through the shared loop."""
     task = cfg.setup()
-    torch.manual_seed(cfg.train.seed)
-    model = model_from_config(cfg.model, task.shape)
+    model = fresh_model(cfg, task)
     clock.evaluate = lambda: clip_psnr(model, task)
     return {"stopped": loop_side(clock, task, model, cfg.train), "steps_planned": cfg.train.steps}
 

@@ -22,6 +22,7 @@ from torch import nn
 from ..errors import SirenkitError, optional_import, require_positive
 from ..metrics import psnr, ssim
 from ..nets.registry import TaskShape
+from ..nets.siren import SineLayer
 from ..render import in_chunks, model_device
 from ..signals.video import (
     Video,
@@ -94,6 +95,13 @@ class FitVideoConfig(RunOptions):
     """Step from which each step draws half as many pixels (None: the same batch throughout).
     Late in a fit the learning rate is low and the curve rises with the number of steps more
     than with the pixels per step: the same pixels in twice the steps (docs/speed.md)."""
+    axis_init: tuple[float, float, float] = (1.0, 1.0, 1.5)
+    """Widths of the first layer's initial weights on the t, y and x coordinates, as
+    multiples of SIREN's U(-1/3, 1/3): the same network, started with frequencies suited to
+    each axis (bikes' 160 columns hold finer detail than its 68 rows or 50 frames; x at 1.5
+    reached 27 dB a clip sooner and ended 0.6 dB higher there, docs/speed.md; a clip with far
+    fewer columns may want 1 1 1). Acts on SIREN's first layer (other networks start as they
+    are built)."""
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
             steps=4300,
@@ -126,6 +134,9 @@ class FitVideoConfig(RunOptions):
         require_positive("--plateau-window", self.plateau_window)
         if self.halve_batch_at is not None:
             require_positive("--halve-batch-at", self.halve_batch_at)
+        for scale in self.axis_init:
+            if not 0 < scale < math.inf:  # also rejects NaN
+                raise SirenkitError(f"--axis-init must be positive and finite, got {scale!r}")
         video, label = load_source(self)
         t = self.train
         grown = None
@@ -143,6 +154,7 @@ class FitVideoConfig(RunOptions):
             error_mix=self.error_mix,
             grown_batch=grown,
             halve_batch_at=halve,
+            axis_init=self.axis_init,
             min_gain=self.min_gain,
             gain_window=self.gain_window,
             judge_after=judging_from(t, pixels, full, halve),
@@ -222,6 +234,7 @@ class VideoTask(SampledTask):
         plateau_gain: float | None = FitVideoConfig.plateau_gain,
         plateau_window: float = FitVideoConfig.plateau_window,
         plateau_until: float = math.inf,
+        axis_init: tuple[float, float, float] = FitVideoConfig.axis_init,
     ) -> None:
         if video.frames.ndim != 4 or min(video.frames.shape) < 1:
             raise ValueError(f"video frames must be (T, H, W, C), got {video.frames.shape}")
@@ -241,6 +254,8 @@ class VideoTask(SampledTask):
         image's would become the full image); None: the batch does not grow."""
         self.halve_batch_at = halve_batch_at
         """Step from which a step draws half the pixels it would (None: never)."""
+        self.axis_init = axis_init
+        """Multipliers of a fresh first layer's weights on the (t, y, x) inputs."""
         plateau = (
             None
             if plateau_gain is None
@@ -249,6 +264,15 @@ class VideoTask(SampledTask):
         self.quality = TrainingQuality(
             GainStop(None, min_gain, window=gain_window, start=judge_after), plateau
         )
+
+    def init_model(self, model: nn.Module) -> None:
+        """Widen a fresh SIREN first layer's weights on each coordinate by ``axis_init``
+        (measured on SIREN; other networks start as they are built)."""
+        scale = torch.tensor(self.axis_init)
+        with torch.no_grad():
+            for m in model.modules():
+                if isinstance(m, SineLayer) and m.is_first and m.weight.shape[1] == 3:
+                    m.weight.mul_(scale.to(m.weight.device, m.weight.dtype))
 
     @property
     def shape(self) -> TaskShape:

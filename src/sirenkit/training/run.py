@@ -218,12 +218,8 @@ def _run(
         require_tensorboard()  # before any work or folder
     task = task or cfg.setup()
     _check_task_options(cfg, task)
-    torch.manual_seed(cfg.train.seed)
-    if given is None:
-        model = model_from_config(cfg.model, task.shape)
-        task.init_model(model)
-    else:
-        model = given
+    torch.manual_seed(cfg.train.seed)  # a given network's run draws as a built one's would
+    model = fresh_model(cfg, task) if given is None else given
     rates = None if cfg.init is None else apply_init(model, cfg.init, task.name)
     with contextlib.ExitStack() as stack:
         run_dir = None
@@ -234,6 +230,16 @@ def _run(
             (run_dir / "config.json").write_text(json.dumps(saved, indent=2) + "\n")
         run_dir = distributed.broadcast(run_dir, distributed.current())
         return _train(cfg, task, model, run_dir, None, callbacks, rates)
+
+
+def fresh_model(cfg: RunOptions, task: Task) -> nn.Module:
+    """The network a new run starts from: seeded by ``--seed``, built as ``cfg.model`` says,
+    then initialised by the task (a benchmark that trains a run's side builds it here too, so
+    it starts where the CLI does)."""
+    torch.manual_seed(cfg.train.seed)
+    model = model_from_config(cfg.model, task.shape)
+    task.init_model(model)
+    return model
 
 
 def _check_task_options(cfg: RunOptions, task: Task) -> None:
