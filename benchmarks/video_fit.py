@@ -49,6 +49,7 @@ from benchmarks.image_fit import (
     Clock,
     Turns,
     _fmt,
+    at_work,
     interleave,
     loop_side,
     override,
@@ -252,14 +253,9 @@ def work_table(paths: list[Path], labels: list[str] | None, at: tuple[float, ...
                 name = "authors"
             if labels:
                 name = f"{labels[i]}; {name}"
-            # an evaluation falls on the first step that completes its work, so it may pass w
-            # by up to one step's pixels: the PSNR after w clips is that evaluation's
-            step_work = max(r["work"] / r["step"] for r in rec)
-            psnrs = []
-            for w in at:
-                within = [r["psnr"] for r in rec if r["work"] < w + step_work]
-                done = rec[-1]["work"] >= w - 1e-9
-                psnrs.append(_fmt(within[-1], ".2f") if within and done else "-")
+            # an evaluation falls on the first step that completes its work (at_work)
+            after = [at_work(rec, w) for w in at]
+            psnrs = ["-" if r is None else _fmt(r["psnr"], ".2f") for r in after]
             at_target = summarise(rec, 1, 3, TARGETS)
             works = [
                 f"{_fmt(at_target[f'work@{t:.0f}'])} ({_fmt(at_target[f'cpu@{t:.0f}'], '.0f')} s)"
