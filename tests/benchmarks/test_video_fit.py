@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import benchmarks.video_fit as video_fit
+import pytest
 from benchmarks.common import check_doc_block, doc_blocks, table_cells
 
 RECORD = Path(video_fit.__file__).parent / "results" / "video_fit_s9.json"
@@ -38,3 +39,14 @@ def test_the_work_table_reads_each_evaluation_at_the_work_it_completes(tmp_path)
     path.write_text(json.dumps({"args": args, "results": {"sirenkit": {"records": records}}}))
     row = video_fit.work_table([path], None, (1, 2, 3, 4)).splitlines()[-1]
     assert table_cells(row)[1:5] == ["21.00", "22.00", "23.00", "-"]
+
+
+def test_a_clip_is_found_beside_bikes_and_a_missing_one_is_named(tmp_path, monkeypatch):
+    bikes = tmp_path / "bikes.mp4"
+    bikes.write_bytes(b"")
+    monkeypatch.setattr(video_fit, "bikes_path", lambda: bikes)
+    assert video_fit.clip_path("bikes") == bikes
+    with pytest.raises(SystemExit, match=r"carphone_pristine\.mp4 not found"):
+        video_fit.clip_path("carphone")
+    (tmp_path / "carphone_pristine.mp4").write_bytes(b"")
+    assert video_fit.clip_path("carphone") == tmp_path / "carphone_pristine.mp4"
