@@ -218,8 +218,11 @@ def _run(
         require_tensorboard()  # before any work or folder
     task = task or cfg.setup()
     _check_task_options(cfg, task)
-    torch.manual_seed(cfg.train.seed)  # a given network's run draws as a built one's would
-    model = fresh_model(cfg, task) if given is None else given
+    if given is None:
+        model = fresh_model(cfg, task)
+    else:
+        torch.manual_seed(cfg.train.seed)  # its batches draw as a built network's run would
+        model = given
     rates = None if cfg.init is None else apply_init(model, cfg.init, task.name)
     with contextlib.ExitStack() as stack:
         run_dir = None
