@@ -1,7 +1,7 @@
 import json
 from pathlib import Path
 
-from benchmarks.image_fit import goal_table, tables
+from benchmarks.image_fit import cost_report, goal_table, tables
 
 RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
 
@@ -18,3 +18,20 @@ def test_a_table_of_sirenkit_alone_has_no_goal_table_and_one_with_a_reference_ha
     lines = goal_table(both).splitlines()
     assert lines[0].startswith("| size | images | vs |") and lines[2].startswith("| 512 | ")
     assert "sooner" in tables(both, 300.0)
+
+
+def test_the_512_cost_estimate_is_read_from_the_512_records_time_to_40_db():
+    """The bound of a 512x512 benchmark comes from sirenkit's CPU seconds to 40 dB at 512x512,
+    never from its whole runs at 256x256."""
+    data = {}
+    for name in ("image_fit_256_s12a.json", "image_fit_512_moon_steps600_tuned_s12.json"):
+        data.update(json.loads((RESULTS / name).read_text())["results"])
+    costs = {"tuned": 1.0, "authors": 1.0, "sirenkit": 1.0}
+    moon = data["moon@512"]["sirenkit"]["cpu@40"]
+    rows = [r for r in cost_report(costs, 256, data).splitlines() if r.startswith("| 512x512")]
+    assert rows == [
+        "| 512x512 bounded benchmark (`--tuned-ratio 3`), all 16 photographs "
+        f"| 16 x (1 + 3) x {moon:.0f} s (sirenkit's median CPU s to 40 dB, 1 measured at "
+        f"512x512) | {64 * moon / 3600:.2f} |"
+    ]
+    assert not [r for r in cost_report(costs, 256, {}).splitlines() if "512x512 bounded" in r]

@@ -155,8 +155,9 @@ def test_fit_image_keeps_an_average_of_its_weights_by_default_and_compare_does_n
 
 
 def test_step_counts_scale_with_the_pixels_and_a_resume_derives_the_same_schedule(tmp_path):
-    """16x16 = 256 pixels with counts given for 64: four times every count, the bfloat16
-    phase's end included (the plateau rule's), and a resumed run follows the same schedule."""
+    """16x16 = 256 pixels with counts given for 64: four times every phase, the bfloat16
+    phase's end included (the plateau rule's), 4 ** 1.5 = 8 times the steps, and a resumed run
+    follows the same schedule."""
 
     def cfg(**kw):
         c = FitImageConfig(source="camera", size=16, out=tmp_path / "runs", schedule_pixels=64)
@@ -167,11 +168,14 @@ def test_step_counts_scale_with_the_pixels_and_a_resume_derives_the_same_schedul
     c = cfg()
     task = c.setup()
     s = c.schedule(task)
-    assert (s.steps, s.bfloat16_steps, s.batch_growth_every) == (12, 4, 4)
+    assert (s.steps, s.bfloat16_steps, s.batch_growth_every) == (24, 4, 4)
     assert c.train.steps == 3  # the config keeps the counts as given (so does config.json)
     assert task.quality.plateau.until == pytest.approx(4 * 32 / 256)  # 4 steps of 32 pixels
+    linear = cfg()
+    linear.steps_power = 1.0
+    assert linear.schedule(task).steps == 12
     done = run(cfg())
-    assert json.loads((done.run_dir / "summary.json").read_text())["steps"] == 12
+    assert json.loads((done.run_dir / "summary.json").read_text())["steps"] == 24
     assert_resume_matches_full_run(cfg)
 
     big = FitImageConfig(source="camera", size=16, schedule_pixels=1024)  # a smaller image
@@ -183,3 +187,9 @@ def test_step_counts_scale_with_the_pixels_and_a_resume_derives_the_same_schedul
 def test_schedule_pixels_must_be_positive():
     with pytest.raises(SirenkitError, match="--schedule-pixels must be positive"):
         FitImageConfig(source="camera", size=16, schedule_pixels=0).setup()
+
+
+@pytest.mark.parametrize("power", [0.5, float("nan"), float("inf")])
+def test_steps_power_below_one_or_not_finite_is_refused(power):
+    with pytest.raises(SirenkitError, match="--steps-power must be a finite number >= 1"):
+        FitImageConfig(source="camera", size=16, schedule_pixels=64, steps_power=power).setup()
