@@ -224,7 +224,7 @@ def tables(results: dict[str, dict], clip: str) -> str:
             + "".join(f" | {x}" for x in at)
             + f" | {row['final']:.2f} ({row['steps']}, {row['cpu']:.0f}) | {row['stopped']} |"
         )
-    if "sirenkit" in results:
+    if "sirenkit" in results and {"tuned", "authors"} & results.keys():
         lines += [
             "",
             "| vs | " + " | ".join(f"{t:.0f} dB sooner, CPU" for t in TARGETS) + " | "

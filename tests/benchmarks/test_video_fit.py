@@ -50,3 +50,15 @@ def test_a_clip_is_found_beside_bikes_and_a_missing_one_is_named(tmp_path, monke
         video_fit.clip_path("carphone")
     (tmp_path / "carphone_pristine.mp4").write_bytes(b"")
     assert video_fit.clip_path("carphone") == tmp_path / "carphone_pristine.mp4"
+
+
+def test_a_record_of_sirenkit_alone_has_no_empty_comparison_table(tmp_path, monkeypatch):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "speed.md").write_text("<!-- generated: alone -->\n<!-- end generated: alone -->\n")
+    monkeypatch.setattr(video_fit, "ROOT", tmp_path)
+    alone = RECORD.parent / "video_held_out_s13" / "carphone_batch2048.json"
+    video_fit.main(["--from-json", str(alone), "--block", "alone", "--write-docs"])
+    written = doc_blocks((docs / "speed.md").read_text())["alone"]
+    check_doc_block(written)
+    assert "| vs |" not in written
