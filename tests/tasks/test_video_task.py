@@ -11,7 +11,13 @@ from sirenkit.errors import SirenkitError
 from sirenkit.nets.registry import model_from_config
 from sirenkit.signals.grid import grid
 from sirenkit.signals.video import bikes_path, synthetic_video
-from sirenkit.tasks.video import PAPER_FRACTION, FitVideoConfig, VideoTask, resolve_source
+from sirenkit.tasks.video import (
+    PAPER_FRACTION,
+    FitVideoConfig,
+    VideoTask,
+    fraction_batch,
+    resolve_source,
+)
 from sirenkit.training import run
 from sirenkit.training.checkpoint import read_checkpoint
 from sirenkit.training.run import fresh_model
@@ -38,7 +44,7 @@ def tiny_config(tmp_path, source, **train) -> FitVideoConfig:
 
 
 def test_coordinates_match_the_grid_and_batches_are_fractions():
-    task = VideoTask(synthetic_video(frames=5, height=6, width=7))
+    task = VideoTask(synthetic_video(frames=5, height=6, width=7), min_batch=1)
     index = torch.arange(task.num_pixels)
     torch.testing.assert_close(task.coords_of(index), grid((5, 6, 7)))
     coords, pixels, _, _ = task.batch(0, torch.Generator().manual_seed(0), None)
@@ -50,6 +56,26 @@ def test_coordinates_match_the_grid_and_batches_are_fractions():
     assert task.shape.in_features == 3 and task.shape.resolution == (5, 6, 7)
     big = VideoTask(synthetic_video(), sample_fraction=0.5)
     assert big.batch(0, torch.Generator(), None)[0].shape[0] == round(0.5 * big.num_pixels)
+
+
+def test_a_small_clips_batch_is_at_least_min_batch_pixels(tmp_path, clip_file):
+    """The paper's 0.38% of a small clip is a few hundred pixels: --min-batch (2048) is the
+    floor of a --sample-fraction batch, a whole clip below it, and the stopping rule's work
+    counts the floored batches; bikes' default clip (544,000 pixels) keeps its 2068."""
+    g = torch.Generator().manual_seed(0)
+    clip = synthetic_video()  # 24 frames of 48x64: 0.38% is 280 pixels
+    assert VideoTask(clip).batch(0, g, None)[0].shape[0] == 2048
+    assert VideoTask(clip, min_batch=1).batch(0, g, None)[0].shape[0] == 280
+    assert VideoTask(clip).batch(0, g, 100)[0].shape[0] == 100  # --batch-size overrides
+    tiny = synthetic_video(frames=5, height=6, width=7)
+    assert VideoTask(tiny).batch(0, g, None)[0].shape[0] == 210
+    assert fraction_batch(544_000, PAPER_FRACTION, 2048) == 2067
+    cfg = tiny_config(tmp_path, clip_file, steps=8)
+    cfg.sample_fraction, cfg.halve_batch_at = PAPER_FRACTION, None
+    cfg.min_batch = 1000  # of the fixture's 3072 pixels, whose 0.38% is 12
+    task = cfg.setup()
+    assert task.batch(0, g, None)[0].shape[0] == 1000
+    assert task.quality.stop.start == pytest.approx(6 * 1000 / task.num_pixels)
 
 
 def test_chunked_prediction_matches_one_pass():
@@ -182,7 +208,7 @@ def test_the_batch_halves_at_its_step_and_work_counts_the_halves(tmp_path, clip_
 
 def test_bad_recipe_options_are_one_line_errors(tmp_path, clip_file, capsys):
     cases = [(f, v) for f in ("--gain-window", "--plateau-window") for v in ("0", "-1", "nan")]
-    cases += [("--halve-batch-at", "0"), ("--halve-batch-at", "-5")]
+    cases += [("--halve-batch-at", "0"), ("--halve-batch-at", "-5"), ("--min-batch", "0")]
     cases += [("--axis-init", f"1 1 {v}") for v in ("0", "-1.5", "nan", "inf")]
     for flag, value in cases:
         argv = ["fit", "video", str(clip_file), flag, *value.split(), "--out", str(tmp_path)]

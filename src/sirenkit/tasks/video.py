@@ -69,8 +69,13 @@ class FitVideoConfig(RunOptions):
     fps: float = 25.0
     """Frame rate of a .npy source (files carry their own)."""
     sample_fraction: float = PAPER_FRACTION
-    """Fraction of all pixels drawn at random each step (the paper: 0.0038); --batch-size,
-    when given, sets the number of pixels instead."""
+    """Fraction of all pixels drawn at random each step (the paper: 0.0038), but at least
+    --min-batch of them; --batch-size, when given, sets the number of pixels instead."""
+    min_batch: int = 2048
+    """Fewest pixels a --sample-fraction step draws (all of them in a smaller clip): the
+    paper's 0.38% of a small clip is a batch too noisy to learn from (carphone's 40 frames of
+    72x88: 750 pixels, ending 1.7 dB below a 2048-pixel batch, docs/speed.md); the default
+    clips (bikes 2068, Big Buck Bunny 2408) are above it. 1: the fraction alone."""
     chunk: int = 65536
     """Pixels evaluated at once when rendering (bounds memory)."""
     sampling: Literal["error", "uniform"] = "error"
@@ -116,22 +121,22 @@ class FitVideoConfig(RunOptions):
         )
     )
     """Defaults chosen by measurement on bikes (docs/speed.md, "Video"): Adam at 3e-4 decayed
-    geometrically from the start to 3e-6 at step 4300 (a minibatch fit sits on a floor its
-    rate sets, so an early decay reaches 25-27 dB in half the pixels of a cosine's),
-    error-driven batches of the paper's 0.38% of the pixels (2068 on the default clip;
-    batches of 1024 and 8192 pixels, and lr 1e-3, lost against pixels seen), halved from
-    step 2400 (--halve-batch-at: at a low rate, steps count more than pixels), the first 3000
-    steps in bfloat16 and the rest with a float32 forward pass and bfloat16 backward products
-    (cheaper steps; bfloat16 to the end costs 0.35 dB); the fit's network is the running
-    average of its weights (--average 0.99, over the last ~10% of the steps early, ~100 steps
-    later: it cancels much of the small batches' noise, 1.1 dB ahead after one clip's worth of
-    pixels, the same at the end; session 11). Muon (`fit image`'s optimiser) was no
-    better per pixel here and its step costs a quarter more at these batch sizes. About 12
-    clips' worth of pixels on the default clip."""
+    geometrically from the start to 3e-6 at step 4300 (a minibatch fit sits on a floor its rate
+    sets, so an early decay reaches 25-27 dB in half the pixels of a cosine's), error-driven batches
+    of the paper's 0.38% of the pixels (2068 on the default clip; batches of 1024 and 8192 pixels,
+    and lr 1e-3, lost against pixels seen; at least --min-batch on a smaller clip), halved from step
+    2400 (--halve-batch-at: at a low rate, steps count more than pixels), the first 3000 steps in
+    bfloat16 and the rest with a float32 forward pass and bfloat16 backward products (cheaper steps;
+    bfloat16 to the end costs 0.35 dB); the fit's network is the running average of its weights
+    (--average 0.99, over the last ~10% of the steps early, ~100 steps later: it cancels much of the
+    small batches' noise, 1.1 dB ahead after one clip's worth of pixels, the same at the end;
+    session 11). Muon (`fit image`'s optimiser) was no better per pixel here and its step costs a
+    quarter more at these batch sizes. About 12 clips' worth of pixels on the default clip."""
 
     def setup(self) -> VideoTask:
         require_positive("--gain-window", self.gain_window)
         require_positive("--plateau-window", self.plateau_window)
+        require_positive("--min-batch", self.min_batch)
         if self.halve_batch_at is not None:
             require_positive("--halve-batch-at", self.halve_batch_at)
         for scale in self.axis_init:
@@ -143,12 +148,13 @@ class FitVideoConfig(RunOptions):
         if t.batch_size is not None and t.batch_growth_every > 0:
             grown = t.batch_size * 2**t.batch_doublings  # a video has no full batch
         pixels = int(np.prod(video.frames.shape[:3]))
-        full = grown or max(1, round(self.sample_fraction * pixels))
+        full = grown or fraction_batch(pixels, self.sample_fraction, self.min_batch)
         halve = self.halve_batch_at
         return VideoTask(
             video,
             label,
             sample_fraction=self.sample_fraction,
+            min_batch=self.min_batch,
             chunk=self.chunk,
             sampling=self.sampling,
             error_mix=self.error_mix,
@@ -162,6 +168,12 @@ class FitVideoConfig(RunOptions):
             plateau_window=self.plateau_window,
             plateau_until=work_until(t, t.bfloat16_steps, pixels, full, halve),
         )
+
+
+def fraction_batch(pixels: int, fraction: float, min_batch: int) -> int:
+    """Pixels a step draws by --sample-fraction: ``fraction`` of ``pixels``, at least
+    ``min_batch`` and at most all of them."""
+    return min(pixels, max(min_batch, round(fraction * pixels)))
 
 
 def resolve_source(source: str) -> str:
@@ -223,6 +235,7 @@ class VideoTask(SampledTask):
         label: str = "video",
         *,
         sample_fraction: float = PAPER_FRACTION,
+        min_batch: int = FitVideoConfig.min_batch,
         chunk: int = 65536,
         sampling: Literal["error", "uniform"] = FitVideoConfig.sampling,
         error_mix: float = FitVideoConfig.error_mix,
@@ -241,9 +254,11 @@ class VideoTask(SampledTask):
         if not 0 < sample_fraction <= 1:
             raise SirenkitError(f"--sample-fraction must be in (0, 1], got {sample_fraction}")
         require_positive("--chunk", chunk)
+        require_positive("--min-batch", min_batch)
         self.video = video
         self._label = label
         self.sample_fraction = sample_fraction
+        self.min_batch = min_batch
         self.chunk = chunk
         self.pixels = torch.from_numpy(
             np.ascontiguousarray(video.frames.reshape(-1, video.frames.shape[-1]))
@@ -305,7 +320,11 @@ class VideoTask(SampledTask):
     def batch(self, step: int, generator: torch.Generator, batch_size: int | None):
         """``(coords, pixels, weights, indices)`` of a random batch (weights None: uniform)."""
         n = self.num_pixels
-        size = batch_size or self.grown_batch or max(1, round(self.sample_fraction * n))
+        size = (
+            batch_size
+            or self.grown_batch
+            or fraction_batch(n, self.sample_fraction, self.min_batch)
+        )
         if self.halve_batch_at is not None and step >= self.halve_batch_at:
             size = max(1, size // 2)
         idx, weights = draw_batch(self.sampler, n, min(size, n), generator)
