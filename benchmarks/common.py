@@ -47,6 +47,12 @@ def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+def ordinal(n: int) -> str:
+    """'1st', '2nd', '3rd', '4th', '11th', '23rd': a frame step in a table's words."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def write_json(path: Path | None, payload: dict[str, Any]) -> None:
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -141,3 +147,6 @@ def check_doc_block(body: str) -> None:
                 raise ValueError(f"{len(table_cells(line))} cells, header has {width}: {line!r}")
     if not CAPTION.search(body):
         raise ValueError("no caption line with the command, date, machine and load")
+    for line in CAPTION.findall(body):
+        if line.count("`") % 2:
+            raise ValueError(f"a caption's quoted commands do not close: {line[:80]!r}...")

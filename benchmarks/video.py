@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.common import machine, table, write_json
+from benchmarks.common import machine, ordinal, table, write_json
 from sirenkit.nets.registry import list_models
 from sirenkit.signals.video import bikes_path
 from sirenkit.tasks.video import PAPER_FRACTION, FitVideoConfig
@@ -87,7 +87,7 @@ def main() -> None:
             rows.append(fit(path, model, args, Path(tmp)))
             print(f"{model}: PSNR {rows[-1]['PSNR']} dB, SSIM {rows[-1]['SSIM']}", flush=True)
     print(
-        f"settings: bikes every {args.frame_step}th frame, {args.downsample}x{args.downsample} "
+        f"settings: bikes every {ordinal(args.frame_step)} frame, {args.downsample}x{args.downsample} "
         f"block means; {args.hidden}-wide, {args.layers} layers; {args.steps} steps on "
         f"{args.fraction:.2%} of the pixels each; Adam lr {args.lr} (cosine)"
     )

@@ -46,7 +46,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from benchmarks.common import load, machine, write_doc_block, write_json
+from benchmarks.common import load, machine, ordinal, write_doc_block, write_json
 from benchmarks.image_fit import (
     Clock,
     Turns,
@@ -201,7 +201,7 @@ def compare(args: argparse.Namespace, seconds: float, ref_seconds: float) -> dic
 
 
 def clip_name(frame_step: int, downsample: int, clip: str = "bikes") -> str:
-    return f"{clip}, every {frame_step}th frame, {downsample}x{downsample} means"
+    return f"{clip}, every {ordinal(frame_step)} frame, {downsample}x{downsample} means"
 
 
 def tables(results: dict[str, dict], clip: str) -> str:
@@ -349,7 +349,7 @@ def main(argv: list[str] | None = None) -> None:
             command = (
                 f"python -m benchmarks.video_fit --from-json {args.from_json}"
                 + (f" --block {block}" if args.block else "")
-                + f"`, tabulating the run `{data['command']}` ({data['load']})"
+                + f"`, tabulating the run `{data['command']} ({data['load']})"
             )
             write_doc_block(ROOT / "docs" / "speed.md", block, text, command)
         return
