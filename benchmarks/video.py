@@ -87,8 +87,9 @@ def main() -> None:
             rows.append(fit(path, model, args, Path(tmp)))
             print(f"{model}: PSNR {rows[-1]['PSNR']} dB, SSIM {rows[-1]['SSIM']}", flush=True)
     print(
-        f"settings: bikes every {ordinal(args.frame_step)} frame, {args.downsample}x{args.downsample} "
-        f"block means; {args.hidden}-wide, {args.layers} layers; {args.steps} steps on "
+        f"settings: bikes every {ordinal(args.frame_step)} frame, "
+        f"{args.downsample}x{args.downsample} block means; {args.hidden}-wide, {args.layers} "
+        f"layers; {args.steps} steps on "
         f"{args.fraction:.2%} of the pixels each; Adam lr {args.lr} (cosine)"
     )
     cols = ["model", "frames x H x W", "pixels/step", "parameters", "steps", "train s"]
