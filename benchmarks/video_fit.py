@@ -204,10 +204,18 @@ def clip_name(frame_step: int, downsample: int, clip: str = "bikes") -> str:
     return f"{clip}, every {ordinal(frame_step)} frame, {downsample}x{downsample} means"
 
 
-def tables(results: dict[str, dict], clip: str) -> str:
-    """Markdown: the sides' times to each target, PSNR at fixed CPU seconds and final PSNR;
-    then how many times sooner sirenkit reaches each target."""
-    fixed = [s for s in FIXED_SECONDS if any(r["cpu"] >= s for r in results.values())]
+def variant(assignments: list[str] | None) -> str:
+    """sirenkit's options a run changed (``--set``), in a table's words ('' for none)."""
+    return " ".join(assignments or []).replace("train.", "").replace("'", "")
+
+
+def tables(runs: list[tuple[str, str, dict[str, dict]]]) -> str:
+    """Markdown: each run's sides' times to each target, PSNR at fixed CPU seconds and final
+    PSNR; then how many times sooner sirenkit reaches each target than each reference of its
+    run. ``runs``: (clip name, sirenkit's changed options, results by side); with several
+    runs the comparison names each run's clip and options."""
+    every = [row for _, _, results in runs for row in results.values()]
+    fixed = [s for s in FIXED_SECONDS if any(r["cpu"] >= s for r in every)]
     lines = [
         "| clip | side | pixels/step | "
         + " | ".join(f"CPU s (step) to {t:.0f} dB" for t in TARGETS)
@@ -215,22 +223,32 @@ def tables(results: dict[str, dict], clip: str) -> str:
         + " | final PSNR (step, CPU s) | ended by |",
         "|" + "---|" * (5 + len(TARGETS) + len(fixed)),
     ]
-    for s, row in results.items():
-        times = [f"{_fmt(row[f'cpu@{t:.0f}'])} ({row[f'step@{t:.0f}'] or '-'})" for t in TARGETS]
-        at = [_fmt(psnr_at(row["records"], x), ".2f") for x in fixed]
-        lines.append(
-            f"| {clip} | {s} | {row['pixels/step']} | "
-            + " | ".join(times)
-            + "".join(f" | {x}" for x in at)
-            + f" | {row['final']:.2f} ({row['steps']}, {row['cpu']:.0f}) | {row['stopped']} |"
-        )
-    if "sirenkit" in results and {"tuned", "authors"} & results.keys():
-        lines += [
-            "",
-            "| vs | " + " | ".join(f"{t:.0f} dB sooner, CPU" for t in TARGETS) + " | "
-            "sirenkit's final PSNR - the reference's |",
-            "|---|" + "---|" * (len(TARGETS) + 1),
-        ]
+    for clip, changed, results in runs:
+        for s, row in results.items():
+            name = f"{s} ({changed})" if s == "sirenkit" and changed else s
+            times = [
+                f"{_fmt(row[f'cpu@{t:.0f}'])} ({row[f'step@{t:.0f}'] or '-'})" for t in TARGETS
+            ]
+            at = [_fmt(psnr_at(row["records"], x), ".2f") for x in fixed]
+            lines.append(
+                f"| {clip} | {name} | {row['pixels/step']} | "
+                + " | ".join(times)
+                + "".join(f" | {x}" for x in at)
+                + f" | {row['final']:.2f} ({row['steps']}, {row['cpu']:.0f}) | {row['stopped']} |"
+            )
+    compared = [r for r in runs if "sirenkit" in r[2] and {"tuned", "authors"} & r[2].keys()]
+    if not compared:
+        return "\n".join(lines)
+    several = len(runs) > 1
+    lines += [
+        "",
+        ("| clip | " if several else "| ")
+        + "vs | "
+        + " | ".join(f"{t:.0f} dB sooner, CPU" for t in TARGETS)
+        + " | sirenkit's final PSNR - the reference's |",
+        "|" + "---|" * (len(TARGETS) + 2 + several),
+    ]
+    for clip, changed, results in compared:
         ours = results["sirenkit"]
         for ref in ("tuned", "authors"):
             if ref not in results:
@@ -240,7 +258,8 @@ def tables(results: dict[str, dict], clip: str) -> str:
                 r, lower = ratio(results[ref], ours, f"cpu@{t:.0f}")
                 cells.append("-" if r is None else f"{'> ' if lower else ''}{r:.1f}x")
             gap = ours["final"] - results[ref]["final"]
-            lines.append(f"| {ref} | " + " | ".join(cells) + f" | {gap:+.2f} dB |")
+            head = f"| {clip}{f' ({changed})' if changed else ''} " if several else ""
+            lines.append(f"{head}| {ref} | " + " | ".join(cells) + f" | {gap:+.2f} dB |")
     return "\n".join(lines)
 
 
@@ -262,8 +281,7 @@ def work_table(paths: list[Path], labels: list[str] | None, at: tuple[float, ...
             rec = row["records"]
             a = data["args"]
             if side == "sirenkit":
-                name = "sirenkit: " + (" ".join(a.get("set") or []) or "its defaults")
-                name = name.replace("train.", "").replace("'", "")
+                name = "sirenkit: " + (variant(a.get("set")) or "its defaults")
             elif side == "tuned":
                 name = f"tuned: uniform, batch {a['tuned_batch']}, lr {a['tuned_lr']:g}"
             else:
@@ -306,7 +324,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--threads", type=int, default=1, help="torch threads, for every side")
     ap.add_argument("--json", type=Path, default=None)
-    ap.add_argument("--from-json", type=Path, default=None, help="tabulate an earlier --json run")
+    ap.add_argument(
+        "--from-json", nargs="+", type=Path, default=None, help="tabulate earlier --json runs"
+    )
     ap.add_argument("--write-docs", action="store_true", help="the docs/speed.md video block")
     ap.add_argument("--work-table", nargs="+", type=Path, default=None, help="earlier --json")
     ap.add_argument("--labels", nargs="+", default=None, help="names of the --work-table runs")
@@ -336,20 +356,26 @@ def main(argv: list[str] | None = None) -> None:
             write_doc_block(ROOT / "docs" / "speed.md", block, text, command)
         return
     if args.from_json:
-        data = json.loads(args.from_json.read_text())
-        a = data["args"]
-        results = {  # the targets' columns again (TARGETS may have changed since the run)
-            s: {**summarise(row["records"], 1, 3, TARGETS), **row}
-            | {k: v for k, v in summarise(row["records"], 1, 3, TARGETS).items() if "@" in k}
-            for s, row in data["results"].items()
-        }
-        text = tables(results, clip_name(a["frame_step"], a["downsample"], a.get("clip", "bikes")))
+        runs, sources = [], []
+        for path in args.from_json:
+            data = json.loads(path.read_text())
+            a = data["args"]
+            summary = {  # the targets' columns again (TARGETS may have changed since the run)
+                s: {**summarise(row["records"], 1, 3, TARGETS), **row}
+                | {k: v for k, v in summarise(row["records"], 1, 3, TARGETS).items() if "@" in k}
+                for s, row in data["results"].items()
+            }
+            clip = clip_name(a["frame_step"], a["downsample"], a.get("clip", "bikes"))
+            runs.append((clip, variant(a.get("set")), summary))
+            sources.append(f"{data['command']} ({data['load']})")
+        text = tables(runs)
         print(text)
         if args.write_docs:
             command = (
-                f"python -m benchmarks.video_fit --from-json {args.from_json}"
+                f"python -m benchmarks.video_fit --from-json {' '.join(map(str, args.from_json))}"
                 + (f" --block {block}" if args.block else "")
-                + f"`, tabulating the run `{data['command']} ({data['load']})"
+                + ("`, tabulating the run `" if len(sources) == 1 else "`, tabulating the runs `")
+                + "`; `".join(sources)
             )
             write_doc_block(ROOT / "docs" / "speed.md", block, text, command)
         return
@@ -371,7 +397,9 @@ def main(argv: list[str] | None = None) -> None:
     with keep_freed_memory():  # for every side alike, as `sirenkit fit video` runs
         results = compare(args, args.seconds, ref_seconds)
     end = load()
-    text = tables(results, clip_name(args.frame_step, args.downsample, args.clip))
+    text = tables(
+        [(clip_name(args.frame_step, args.downsample, args.clip), variant(args.set), results)]
+    )
     print(text)
     print(end)
     write_json(

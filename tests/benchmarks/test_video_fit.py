@@ -68,3 +68,25 @@ def test_a_clips_name_says_its_frame_step_in_words():
     assert video_fit.clip_name(3, 2, "carphone") == "carphone, every 3rd frame, 2x2 means"
     names = [video_fit.clip_name(k, 4).split(", ")[1] for k in (1, 2, 5, 11, 22)]
     assert names == [f"every {w} frame" for w in ("1st", "2nd", "5th", "11th", "22nd")]
+
+
+def test_several_records_make_one_table_naming_each_runs_clip_and_options(tmp_path, monkeypatch):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "speed.md").write_text("<!-- generated: many -->\n<!-- end generated: many -->\n")
+    monkeypatch.setattr(video_fit, "ROOT", tmp_path)
+    held_out = RECORD.parent / "video_held_out_s13"
+    files = [held_out / f for f in ("carphone_tuned.json", "carphone_batch2048.json")]
+    files.append(held_out / "bigbuckbunny_tuned.json")
+    video_fit.main(["--from-json", *map(str, files), "--block", "many", "--write-docs"])
+    written = doc_blocks((docs / "speed.md").read_text())["many"]
+    check_doc_block(written)
+    rows = [table_cells(x) for x in written.splitlines() if x.startswith("| carphone")]
+    assert [r[1] for r in rows] == ["sirenkit", "tuned", "sirenkit (batch_size=2048)", "tuned"]
+    assert len(rows[0]) == 11 and len(rows[3]) == 6  # the last: the comparison's one line
+    assert (
+        rows[3][-1] == "-1.56 dB"
+        and "| bigbuckbunny, every 3rd frame, 8x8 means | tuned | 1.6x" in written
+    )
+    assert written.count("tabulating the runs `python -m benchmarks.video_fit --clip") == 1
+    assert written.count("`; `python -m benchmarks.video_fit --clip") == 2
