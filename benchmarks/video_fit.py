@@ -262,7 +262,10 @@ def tables(runs: list[tuple[str, str, dict[str, dict]]]) -> str:
             cells = []
             for t in TARGETS:
                 r, lower = ratio(results[ref], ours, f"cpu@{t:.0f}")
-                cells.append("-" if r is None else f"{'> ' if lower else ''}{r:.1f}x")
+                if r == 0:  # the reference's last evaluation below the target is its start
+                    cells.append("both by their 1st evaluation")
+                else:
+                    cells.append("-" if r is None else f"{'> ' if lower else ''}{r:.1f}x")
             gap = ours["final"] - results[ref]["final"]
             head = f"| {clip}{f' ({changed})' if changed else ''} " if several else ""
             lines.append(f"{head}| {ref} | " + " | ".join(cells) + f" | {gap:+.2f} dB |")

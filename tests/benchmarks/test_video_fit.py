@@ -101,3 +101,14 @@ def test_the_synthetic_clip_runs_without_scikit_video_at_the_batch_floor(tmp_pat
     results = json.loads(out.read_text())["results"]
     assert results["sirenkit"]["pixels/step"] == results["tuned"]["pixels/step"] == 2048
     assert all(r["records"] for r in results.values())
+
+
+def test_a_target_both_sides_pass_before_evaluating_is_not_a_zero_ratio():
+    """Big Buck Bunny at 16x16 means: both sides are past 25 dB at their first evaluation, so
+    the conservative rule (the reference's last evaluation below it: its start) would say 0x."""
+    record = RECORD.parent / "video_small_s14" / "bigbuckbunny_ds16_floor_tuned.json"
+    data = json.loads(record.read_text())
+    text = video_fit.tables([("bbb", "", data["results"])])
+    (line,) = [x for x in text.splitlines() if x.startswith("| tuned | both")]
+    assert table_cells(line)[1] == "both by their 1st evaluation"
+    assert "0.0x" not in text
