@@ -207,7 +207,9 @@ def compare(args: argparse.Namespace, seconds: float, ref_seconds: float) -> dic
 
 
 def clip_name(frame_step: int, downsample: int, clip: str = "bikes") -> str:
-    return f"{clip}, every {ordinal(frame_step)} frame, {downsample}x{downsample} means"
+    frames = "every frame" if frame_step == 1 else f"every {ordinal(frame_step)} frame"
+    pixels = "full size" if downsample == 1 else f"{downsample}x{downsample} means"
+    return f"{clip}, {frames}, {pixels}"
 
 
 def variant(assignments: list[str] | None) -> str:
