@@ -58,7 +58,7 @@ def test_coordinates_match_the_grid_and_batches_are_fractions():
     assert big.batch(0, torch.Generator(), None)[0].shape[0] == round(0.5 * big.num_pixels)
 
 
-def test_a_small_clips_batch_is_at_least_min_batch_pixels(tmp_path, clip_file):
+def test_a_small_clips_batch_is_at_least_min_batch_pixels(tmp_path, clip_file, capsys):
     """The paper's 0.38% of a small clip is a few hundred pixels: --min-batch (2048) is the
     floor of a --sample-fraction batch, a whole clip below it, and the stopping rule's work
     counts the floored batches; bikes' default clip (544,000 pixels) keeps its 2068."""
@@ -75,6 +75,12 @@ def test_a_small_clips_batch_is_at_least_min_batch_pixels(tmp_path, clip_file):
     cfg.min_batch = 1000  # of the fixture's 3072 pixels, whose 0.38% is 12
     task = cfg.setup()
     assert task.batch(0, g, None)[0].shape[0] == 1000
+    said = capsys.readouterr().out  # the run says why its batch is not the fraction's
+    assert "8 frames of 16x24 (3,072 pixels): 1000 pixels a step, --min-batch's floor" in said
+    assert "--sample-fraction 0.0038 is 12" in said
+    cfg.min_batch = 1
+    cfg.setup()
+    assert "--min-batch" not in capsys.readouterr().out
     assert task.quality.stop.start == pytest.approx(6 * 1000 / task.num_pixels)
 
 

@@ -35,6 +35,7 @@ from ..signals.video import (
     video_from_array,
 )
 from ..training.config import RunOptions, TrainConfig
+from ..training.distributed import is_main
 from ..training.sampling import (
     ErrorSampler,
     GainStop,
@@ -149,6 +150,14 @@ class FitVideoConfig(RunOptions):
             grown = t.batch_size * 2**t.batch_doublings  # a video has no full batch
         pixels = int(np.prod(video.frames.shape[:3]))
         full = grown or fraction_batch(pixels, self.sample_fraction, self.min_batch)
+        share = round(self.sample_fraction * pixels)
+        if t.batch_size is None and share < full and is_main():
+            print(
+                f"{video.frames.shape[0]} frames of {video.frames.shape[1]}x"
+                f"{video.frames.shape[2]} ({pixels:,} pixels): {full} pixels a step, "
+                f"--min-batch's floor (--sample-fraction {self.sample_fraction:g} is {share}; "
+                "--min-batch 1 keeps it)"
+            )
         halve = self.halve_batch_at
         return VideoTask(
             video,
