@@ -75,8 +75,9 @@ class FitVideoConfig(RunOptions):
     min_batch: int = 2048
     """Fewest pixels a --sample-fraction step draws (all of them in a smaller clip): the
     paper's 0.38% of a small clip is a batch too noisy to learn from (carphone's 40 frames of
-    72x88: 750 pixels, ending 1.7 dB below a 2048-pixel batch, docs/speed.md); the default
-    clips (bikes 2068, Big Buck Bunny 2408) are above it. 1: the fraction alone."""
+    72x88: 963 pixels, ending 1.7 dB below 2048, docs/speed.md "Video (session 14)"); bikes'
+    and Big Buck Bunny's default reductions are above it (2068 and 2408). 1: the fraction
+    alone."""
     chunk: int = 65536
     """Pixels evaluated at once when rendering (bounds memory)."""
     sampling: Literal["error", "uniform"] = "error"
