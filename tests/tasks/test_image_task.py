@@ -184,6 +184,28 @@ def test_step_counts_scale_with_the_pixels_and_a_resume_derives_the_same_schedul
     assert off.schedule(off.setup()) is off.train
 
 
+def test_a_run_saved_before_steps_power_resumes_with_its_linear_steps(tmp_path):
+    """A run folder from before --steps-power has no such field: resumed, its steps stay
+    linear in the pixels (FORMER_DEFAULTS), 12 here, not the power rule's 24."""
+    c = FitImageConfig(source="camera", size=16, out=tmp_path / "runs", schedule_pixels=64)
+    c.model.hidden, c.model.layers = 24, 3
+    c.train = tiny_train(steps=3, batch_size=32, batch_growth_every=1)
+    c.steps_power = 1.0  # as the code before the power
+
+    def stop_at_5(step, model):
+        if step == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted) as info:
+        run(c, callbacks=[stop_at_5])
+    saved = info.value.run_dir / "config.json"
+    config = json.loads(saved.read_text())
+    del config["steps_power"]
+    saved.write_text(json.dumps(config))
+    done = run(FitImageConfig(resume=info.value.run_dir))
+    assert json.loads((done.run_dir / "summary.json").read_text())["steps"] == 12
+
+
 def test_schedule_pixels_must_be_positive():
     with pytest.raises(SirenkitError, match="--schedule-pixels must be positive"):
         FitImageConfig(source="camera", size=16, schedule_pixels=0).setup()

@@ -18,7 +18,7 @@ from sirenkit.tasks.video import (
     fraction_batch,
     resolve_source,
 )
-from sirenkit.training import run
+from sirenkit.training import Interrupted, run
 from sirenkit.training.checkpoint import read_checkpoint
 from sirenkit.training.run import fresh_model
 from tests.tasks.common import assert_resume_matches_full_run, tiny_train
@@ -275,3 +275,28 @@ def test_fit_video_widens_its_first_layer_on_x_by_default(tmp_path, clip_file):
         fresh = model_from_config(cfg.model, cfg.setup().shape).state_dict()["net.0.weight"]
         want = (1.0, 1.0, 1.5) if scale == "default" else scale
         assert torch.allclose(fitted, fresh * torch.tensor(want), atol=1e-4)
+
+
+def test_a_run_saved_before_the_batch_floor_resumes_as_it_started(tmp_path, clip_file):
+    """A run folder from before --min-batch has no such field: resumed, it keeps drawing the
+    paper's share (FORMER_DEFAULTS), and ends with the weights of the run never stopped."""
+
+    def make() -> FitVideoConfig:
+        cfg = tiny_config(tmp_path, clip_file)
+        cfg.sample_fraction, cfg.min_batch = PAPER_FRACTION, 1  # as the code before the floor
+        return cfg
+
+    def stop_at_5(step, model):
+        if step == 5:
+            raise KeyboardInterrupt
+
+    full = run(make())
+    with pytest.raises(Interrupted) as info:
+        run(make(), callbacks=[stop_at_5])
+    saved = info.value.run_dir / "config.json"
+    config = json.loads(saved.read_text())
+    del config["min_batch"]
+    saved.write_text(json.dumps(config))
+    resumed = run(FitVideoConfig(resume=info.value.run_dir))
+    for p, q in zip(full.model.parameters(), resumed.model.parameters(), strict=True):
+        assert torch.equal(p, q)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 import torch
@@ -42,6 +42,10 @@ SCHEDULE_PIXELS = 256 * 256
 @dataclass
 class FitImageConfig(RunOptions):
     """Fit a SIREN to an image and write a run folder (reconstruction, figures, checkpoint)."""
+
+    FORMER_DEFAULTS: ClassVar[dict[str, Any]] = {"steps_power": 1.0}
+    """What a run saved before a field existed ran with (``from_dict``): a resumed run from
+    before --steps-power keeps its steps linear in the pixels."""
 
     source: Annotated[tyro.conf.Positional[str], tyro.conf.arg(metavar="PATH|NAME")] = "camera"
     """Image file (PNG, JPEG, TIFF...) or a scikit-image built-in name (camera, astronaut...)."""

@@ -12,7 +12,7 @@ import csv
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 import torch
@@ -53,6 +53,10 @@ PAPER_FRACTION = 0.0038
 @dataclass
 class FitVideoConfig(RunOptions):
     """Fit a SIREN to a video, (t, y, x) -> RGB. CPU-sized by default: see --downsample."""
+
+    FORMER_DEFAULTS: ClassVar[dict[str, Any]] = {"min_batch": 1}
+    """What a run saved before a field existed ran with (``from_dict``): a resumed
+    pre-floor run keeps the paper's share."""
 
     source: Annotated[tyro.conf.Positional[str], tyro.conf.arg(metavar="PATH")] = "auto"
     """Video file (MP4, AVI, MOV, GIF...) or .npy array (T, H, W[, C]); 'bikes' is the paper's

@@ -155,12 +155,19 @@ def to_dict(cfg: Any) -> dict[str, Any]:
 
 
 def from_dict(cls: type, data: dict[str, Any]) -> Any:
-    """Rebuild a (nested) dataclass config from :func:`to_dict`'s output."""
+    """Rebuild a (nested) dataclass config from :func:`to_dict`'s output.
+
+    A field the saved config lacks was added after it was written: it takes the value the
+    class's ``FORMER_DEFAULTS`` names (what the older code did, so a resumed run goes on as
+    it started), else its default."""
     hints = typing.get_type_hints(cls)
+    former = getattr(cls, "FORMER_DEFAULTS", {})
     kwargs = {}
     for f in dataclasses.fields(cls):
         if f.name in data:
             kwargs[f.name] = _convert(hints[f.name], data[f.name])
+        elif f.name in former:
+            kwargs[f.name] = former[f.name]
     return cls(**kwargs)
 
 
