@@ -39,3 +39,16 @@ def test_constructor_defaults_are_the_configs(module):
     for name, p in inspect.signature(task.__init__).parameters.items():
         if name in fields and p.default is not inspect.Parameter.empty:
             assert p.default == fields[name], f"{task.__name__}({name}=) drifts from its config"
+
+
+def test_former_defaults_name_fields_and_differ_from_todays():
+    """FORMER_DEFAULTS (what a run saved before a field existed ran with) name real fields,
+    each with a value other than today's default (else the entry says nothing)."""
+    from sirenkit.tasks.image import FitImageConfig
+    from sirenkit.tasks.video import FitVideoConfig
+
+    for cls in (FitImageConfig, FitVideoConfig):
+        today = cls()
+        for name, value in cls.FORMER_DEFAULTS.items():
+            assert hasattr(today, name), (cls.__name__, name)
+            assert getattr(today, name) != value, (cls.__name__, name)

@@ -43,9 +43,15 @@ SCHEDULE_PIXELS = 256 * 256
 class FitImageConfig(RunOptions):
     """Fit a SIREN to an image and write a run folder (reconstruction, figures, checkpoint)."""
 
-    FORMER_DEFAULTS: ClassVar[dict[str, Any]] = {"steps_power": 1.0}
-    """What a run saved before a field existed ran with (``from_dict``): a resumed run from
-    before --steps-power keeps its steps linear in the pixels."""
+    FORMER_DEFAULTS: ClassVar[dict[str, Any]] = {
+        "sampling": "uniform",
+        "min_gain": None,
+        "plateau_gain": None,
+        "schedule_pixels": None,
+        "steps_power": 1.0,
+    }
+    """What a run saved before each field existed ran with (``from_dict``), so that it
+    resumes as it started (e.g. from before --steps-power: steps linear in the pixels)."""
 
     source: Annotated[tyro.conf.Positional[str], tyro.conf.arg(metavar="PATH|NAME")] = "camera"
     """Image file (PNG, JPEG, TIFF...) or a scikit-image built-in name (camera, astronaut...)."""

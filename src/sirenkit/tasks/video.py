@@ -54,9 +54,14 @@ PAPER_FRACTION = 0.0038
 class FitVideoConfig(RunOptions):
     """Fit a SIREN to a video, (t, y, x) -> RGB. CPU-sized by default: see --downsample."""
 
-    FORMER_DEFAULTS: ClassVar[dict[str, Any]] = {"min_batch": 1}
-    """What a run saved before a field existed ran with (``from_dict``): a resumed
-    pre-floor run keeps the paper's share."""
+    FORMER_DEFAULTS: ClassVar[dict[str, Any]] = {
+        "sampling": "uniform",
+        "halve_batch_at": None,
+        "axis_init": (1.0, 1.0, 1.0),
+        "min_batch": 1,
+    }
+    """What a run saved before each field existed ran with (``from_dict``), so that it
+    resumes as it started (e.g. from before --min-batch: the paper's share alone)."""
 
     source: Annotated[tyro.conf.Positional[str], tyro.conf.arg(metavar="PATH")] = "auto"
     """Video file (MP4, AVI, MOV, GIF...) or .npy array (T, H, W[, C]); 'bikes' is the paper's
