@@ -44,10 +44,11 @@ def test_constructor_defaults_are_the_configs(module):
 def test_former_defaults_name_fields_and_differ_from_todays():
     """FORMER_DEFAULTS (what a run saved before a field existed ran with) name real fields,
     each with a value other than today's default (else the entry says nothing)."""
+    from sirenkit.tasks.audio import FitAudioConfig
     from sirenkit.tasks.image import FitImageConfig
     from sirenkit.tasks.video import FitVideoConfig
 
-    for cls in (FitImageConfig, FitVideoConfig):
+    for cls in (FitImageConfig, FitAudioConfig, FitVideoConfig):
         today = cls()
         for name, value in cls.FORMER_DEFAULTS.items():
             assert hasattr(today, name), (cls.__name__, name)

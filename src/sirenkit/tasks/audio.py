@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 import torch
@@ -40,6 +40,10 @@ SYNTHETIC = "synthetic"
 @dataclass
 class FitAudioConfig(RunOptions):
     """Fit a SIREN to an audio clip, t -> amplitude in [-1, 1]; --w0 defaults to 3000 here."""
+
+    FORMER_DEFAULTS: ClassVar[dict[str, Any]] = {"sampling": "uniform", "batch_share": None}
+    """What a run saved before each field existed ran with (``from_dict``), so that it
+    resumes as it started (whole-clip steps)."""
 
     source: Annotated[tyro.conf.Positional[str], tyro.conf.arg(metavar="PATH")] = SYNTHETIC
     """WAV, FLAC or OGG file (int or float samples, mono or multichannel); 'synthetic' (the
