@@ -902,8 +902,9 @@ def main() -> None:
             text = cost_report(step_costs(256), 256, results)
         print(text)
         if args.write_docs:
-            command = "python -m benchmarks.image_fit --step-costs" + "".join(
-                f" --from-json {p}" for p in args.from_json or []
+            files = " ".join(map(str, args.from_json or []))
+            command = "python -m benchmarks.image_fit --step-costs" + (
+                f" --from-json {files}" if files else ""
             )
             write_doc_block(ROOT / "docs" / "speed.md", "image-fit-costs", text, command)
         return
