@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -38,6 +39,36 @@ def assert_resume_matches_full_run(make_cfg: Callable, runner: Callable = run) -
     cfg = make_cfg()
     cfg.resume = info.value.run_dir
     resumed = runner(cfg)
+    assert resumed.run_dir == info.value.run_dir
+    for p, q in zip(full.model.parameters(), resumed.model.parameters(), strict=True):
+        assert torch.equal(p, q)
+
+
+def assert_stripped_resume_matches_full_run(
+    make_cfg: Callable, stripped: tuple[str, ...], runner: Callable = run
+) -> None:
+    """A run folder saved before the fields ``stripped`` existed (its config.json without
+    them; ``loss.recipe`` names a nested one), stopped by Ctrl-C at step 5 and resumed with
+    ``--resume`` alone, ends with the weights of the same run never stopped (``make_cfg``
+    sets the fields as the code before them ran: FORMER_DEFAULTS must say the same)."""
+    full = runner(make_cfg())
+
+    def stop_at_5(step, model):
+        if step == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted) as info:
+        runner(make_cfg(), callbacks=[stop_at_5])
+    saved = info.value.run_dir / "config.json"
+    config = json.loads(saved.read_text())
+    for name in stripped:
+        *parents, last = name.split(".")
+        node = config
+        for key in parents:
+            node = node[key]
+        del node[last]
+    saved.write_text(json.dumps(config))
+    resumed = runner(type(make_cfg())(resume=info.value.run_dir))
     assert resumed.run_dir == info.value.run_dir
     for p, q in zip(full.model.parameters(), resumed.model.parameters(), strict=True):
         assert torch.equal(p, q)

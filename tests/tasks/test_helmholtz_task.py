@@ -9,7 +9,11 @@ from sirenkit.physics.helmholtz import complex_fields, helmholtz_residual
 from sirenkit.problems.problem import Batch
 from sirenkit.tasks.helmholtz import HelmholtzTask, SolveHelmholtzConfig
 from sirenkit.training.run import run
-from tests.tasks.common import assert_resume_matches_full_run, tiny_train
+from tests.tasks.common import (
+    assert_resume_matches_full_run,
+    assert_stripped_resume_matches_full_run,
+    tiny_train,
+)
 
 
 def _config(tmp_path, **kw) -> SolveHelmholtzConfig:
@@ -99,6 +103,24 @@ def test_resume_equals_the_full_run(tmp_path):
         return cfg
 
     assert_resume_matches_full_run(make)
+
+
+def test_a_run_saved_before_physical_points_and_the_stretched_form_resumes_as_it_started(
+    tmp_path,
+):
+    """A run folder from before --physical-fraction and --residual-form has neither field:
+    resumed, it keeps drawing every point over the whole square and training on the
+    divergence form (FORMER_DEFAULTS), and ends with the weights of the run never stopped."""
+
+    def make():
+        cfg = SolveHelmholtzConfig(k=5.0, source_width=0.1, reference_grid=21, out=tmp_path)
+        cfg.model.hidden, cfg.model.layers = 16, 3
+        cfg.train = tiny_train(batch_size=64)
+        cfg.source_points = 8
+        cfg.physical_fraction, cfg.residual_form = 0.0, "divergence"  # as the code before them
+        return cfg
+
+    assert_stripped_resume_matches_full_run(make, ("physical_fraction", "residual_form"))
 
 
 def test_the_tasks_problem_and_reference_serve_problem_files(tmp_path):

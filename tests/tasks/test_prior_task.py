@@ -17,6 +17,7 @@ from sirenkit.signals.datasets import (
 )
 from sirenkit.tasks.prior import TrainPriorConfig, train_prior
 from sirenkit.training import Interrupted, run
+from tests.tasks.common import assert_stripped_resume_matches_full_run
 from tests.tasks.prior_fixtures import tiny_config, write_folder
 
 
@@ -129,6 +130,24 @@ def test_run_writes_folder_checkpoint_reloads_and_resumes(tmp_path):
     resumed = train_prior(TrainPriorConfig(resume=info.value.run_dir))
     for p, q in zip(full.model.parameters(), resumed.model.parameters(), strict=True):
         assert torch.equal(p, q)
+
+
+def test_a_run_saved_before_log_counts_top_halves_and_target_pixels_resumes_as_it_started(
+    tmp_path,
+):
+    """A run folder from before --context-sampling, --top-fraction and --target-pixels has
+    none of them: resumed, it keeps drawing uniform counts, no top halves and the loss on
+    every pixel (FORMER_DEFAULTS), and ends with the weights of the run never stopped."""
+
+    def make():
+        cfg = tiny_config(tmp_path)
+        cfg.size = 18  # 324 pixels: more than the 256 target pixels of today's default
+        cfg.train.batch_size = 16  # 48 contexts after the checkpoint: some a tenth turns to tops
+        cfg.context_sampling, cfg.top_fraction, cfg.target_pixels = "uniform", 0.0, None
+        return cfg
+
+    stripped = ("context_sampling", "top_fraction", "target_pixels")
+    assert_stripped_resume_matches_full_run(make, stripped)
 
 
 def test_cli_train_complete_and_evaluate(tmp_path, capsys):

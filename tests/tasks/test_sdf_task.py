@@ -13,6 +13,7 @@ from sirenkit.cli import main
 from sirenkit.geometry.shapes import Sphere
 from sirenkit.signals.pointcloud import OrientedPoints, save_oriented_points
 from sirenkit.tasks.sdf import FitSdfConfig, SdfLoss, SdfTask
+from tests.tasks.common import assert_stripped_resume_matches_full_run, tiny_train
 
 pytest.importorskip("trimesh")
 
@@ -52,6 +53,24 @@ def test_distance_loss_is_small_on_the_exact_sdf_and_large_on_a_wrong_one():
     bigger = Sphere(sphere.center, 1.2 * sphere.radius)
     _, off = task.loss(bigger, batch)
     assert float(off["loss_distance"]) > 20 * float(exact["loss_distance"])
+
+
+def test_a_run_saved_before_the_distance_recipe_resumes_with_the_papers_loss(tmp_path, monkeypatch):
+    """A run folder from before the distance recipe has no loss.recipe: resumed, it keeps
+    training on the paper's loss (SdfLoss.FORMER_DEFAULTS), and ends with the weights of the
+    run never stopped."""
+    monkeypatch.setattr(SdfTask, "write_outputs", lambda self, model, run_dir: None)  # renders
+    src = save_oriented_points(tmp_path / "ball.xyz", _sphere_cloud(500))
+
+    def make():
+        cfg = FitSdfConfig(source=str(src), out=tmp_path / "runs", pool=2000, resolution=16)
+        cfg.eval_resolution, cfg.eval_points, cfg.iou_points = 8, 500, 500
+        cfg.model.hidden, cfg.model.layers = 16, 3
+        cfg.train = tiny_train(batch_size=128, eval_every=0)
+        cfg.loss.recipe = "paper"  # as the code before the distance recipe
+        return cfg
+
+    assert_stripped_resume_matches_full_run(make, ("loss.recipe",))
 
 
 @pytest.mark.parametrize("normals", [True, False])

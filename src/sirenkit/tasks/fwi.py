@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import torch
@@ -47,6 +47,14 @@ def _default_truth() -> MediumOptions:
 class InvertFWIConfig(RunOptions):
     """Recover a wave-speed map from receiver data (full-waveform inversion) with one network
     for all wavefields and the medium; scored against the true map when the data are generated."""
+
+    FORMER_DEFAULTS: ClassVar[dict[str, Any]] = {
+        "physical_fraction": 0.0,  # before 00d7279: every point uniform over the square
+        "pretrain_steps": 0,  # before 00d7279: no pretraining, the inversion from step 0
+        "slowness_scale": 1.0,  # before 1cefb44: squared slowness 1 + the output itself
+    }
+    """What a run saved before each field existed ran with (``from_dict``), so that it
+    resumes as it started."""
 
     data: str | None = None
     """Receiver data .mat (keys rec_val, receivers, source; e.g. the paper's

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -41,6 +41,13 @@ from ..viz.figures import Panel, save_panels
 class SolveHelmholtzConfig(RunOptions):
     """Solve the 2-D Helmholtz equation with a PML from its residual alone; score it against a
     finite-difference reference."""
+
+    FORMER_DEFAULTS: ClassVar[dict[str, Any]] = {
+        "physical_fraction": 0.0,  # before 00d7279: every point uniform over the square
+        "residual_form": "divergence",  # before 00d7279: the loss took the divergence form
+    }
+    """What a run saved before each field existed ran with (``from_dict``), so that it
+    resumes as it started."""
 
     k: float = 20.0
     """Wavenumber (paper: 20); wavelength 2 pi / k."""

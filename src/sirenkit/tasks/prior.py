@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import torch
@@ -45,6 +45,14 @@ EVAL_SEED = 1234
 class TrainPriorConfig(RunOptions):
     """Learn a prior over images (hypernetwork over SIRENs, or the CNP baseline) and write a
     run folder with test-set completions and MSEs."""
+
+    FORMER_DEFAULTS: ClassVar[dict[str, Any]] = {
+        "context_sampling": "uniform",  # before c221d6e: counts uniform in [min, max]
+        "top_fraction": 0.0,  # before c221d6e: no top-half contexts in training
+        "target_pixels": None,  # before c221d6e: the loss on every pixel
+    }
+    """What a run saved before each field existed ran with (``from_dict``), so that it
+    resumes as it started."""
 
     dataset: str = "faces"
     """fashion-mnist (Debian's dataset-fashion-mnist), faces (scikit-image's LFW subset),

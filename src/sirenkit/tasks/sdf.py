@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 import torch
@@ -54,6 +54,13 @@ class SdfLoss:
     and in the whole cube, with ``f = 0`` on the points and optional gradient terms; ``paper`` is
     the authors' loss (surface, off-surface ``exp(-alpha |f|)``, normals, Eikonal).
     """
+
+    FORMER_DEFAULTS: ClassVar[dict[str, Any]] = {
+        "recipe": "paper",  # before 9a84f66: the authors' loss was the only one
+    }
+    """What a run saved before each field existed ran with (``from_dict``), so that it
+    resumes as it started (``weight_distance`` and ``gradients``, added with the distance
+    recipe, only act in it)."""
 
     recipe: Literal["distance", "paper"] = "distance"
     """distance (fast, ghost-free) or paper (the authors' loss and weights)."""
