@@ -87,6 +87,24 @@ def test_interrupted_run_resumes_to_the_same_end(tmp_path):
     assert steps == sorted(steps)  # records after the checkpoint were dropped, not repeated
 
 
+def test_a_run_written_with_an_option_since_removed_is_not_resumed(tmp_path):
+    from sirenkit.errors import SirenkitError
+
+    def stop_at_5(step, model):
+        if step == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted) as info:
+        run(tiny_config(tmp_path), callbacks=[stop_at_5])
+    path = info.value.run_dir / "config.json"
+    saved = json.loads(path.read_text())
+    saved["train"]["inner_steps"] = 3  # an option an older sirenkit had
+    path.write_text(json.dumps(saved))
+    with pytest.raises(SirenkitError, match="written with --inner-steps, which this sirenkit"):
+        run(FitImageConfig(resume=info.value.run_dir))
+    assert json.loads(path.read_text()) == saved  # the folder is left as it was
+
+
 def test_schedules():
     cfg = TrainConfig(steps=101, lr=1.0, schedule="cosine", final_lr_factor=0.1, warmup=10)
     assert learning_rate(cfg, 0) == pytest.approx(0.1)

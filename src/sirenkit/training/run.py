@@ -158,11 +158,18 @@ def resumed_config(cfg: C, ckpt: dict[str, Any]) -> C:
         article = "an" if task[:1] in "aeiou" else "a"
         raise ForeignRun(f"--resume: {run_dir} is {article} {task} run", ref)
     old = from_dict(type(cfg), saved)
+    stored = _leaves(to_dict(old))
+    gone = [k for k in _leaves(saved) if k not in stored]
+    if gone:
+        names = ", ".join(flag(k[-1]) for k in gone)
+        raise SirenkitError(
+            f"--resume: {run_dir} was written with {names}, which this sirenkit no longer "
+            "has, so it cannot go on as it started: start a new run instead"
+        )
     try:
         given, default = _leaves(to_dict(cfg)), _leaves(to_dict(type(cfg)()))
     except TypeError:  # a config without defaults: every field was given, compare them all
         given, default = _leaves(to_dict(cfg)), {}
-    stored = _leaves(to_dict(old))
     done = int(ckpt["step"])
     changed = []
     for key, value in given.items():
