@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -28,20 +30,10 @@ def tiny_train(**overrides) -> TrainConfig:
 def assert_resume_matches_full_run(make_cfg: Callable, runner: Callable = run) -> None:
     """A run stopped by Ctrl-C at step 5 and resumed ends with the uninterrupted run's weights
     (``runner(cfg, callbacks=...)``: how a command runs its config)."""
-    full = runner(make_cfg())
-
-    def stop_at_5(step, model):
-        if step == 5:
-            raise KeyboardInterrupt
-
-    with pytest.raises(Interrupted) as info:
-        runner(make_cfg(), callbacks=[stop_at_5])
+    full, run_dir = _full_and_interrupted(make_cfg, runner)
     cfg = make_cfg()
-    cfg.resume = info.value.run_dir
-    resumed = runner(cfg)
-    assert resumed.run_dir == info.value.run_dir
-    for p, q in zip(full.model.parameters(), resumed.model.parameters(), strict=True):
-        assert torch.equal(p, q)
+    cfg.resume = run_dir
+    _assert_same_end(full, runner(cfg), run_dir)
 
 
 def assert_stripped_resume_matches_full_run(
@@ -51,15 +43,8 @@ def assert_stripped_resume_matches_full_run(
     them; ``loss.recipe`` names a nested one), stopped by Ctrl-C at step 5 and resumed with
     ``--resume`` alone, ends with the weights of the same run never stopped (``make_cfg``
     sets the fields as the code before them ran: FORMER_DEFAULTS must say the same)."""
-    full = runner(make_cfg())
-
-    def stop_at_5(step, model):
-        if step == 5:
-            raise KeyboardInterrupt
-
-    with pytest.raises(Interrupted) as info:
-        runner(make_cfg(), callbacks=[stop_at_5])
-    saved = info.value.run_dir / "config.json"
+    full, run_dir = _full_and_interrupted(make_cfg, runner)
+    saved = run_dir / "config.json"
     config = json.loads(saved.read_text())
     for name in stripped:
         *parents, last = name.split(".")
@@ -68,7 +53,23 @@ def assert_stripped_resume_matches_full_run(
             node = node[key]
         del node[last]
     saved.write_text(json.dumps(config))
-    resumed = runner(type(make_cfg())(resume=info.value.run_dir))
-    assert resumed.run_dir == info.value.run_dir
+    _assert_same_end(full, runner(type(make_cfg())(resume=run_dir)), run_dir)
+
+
+def _full_and_interrupted(make_cfg: Callable, runner: Callable) -> tuple[Any, Path]:
+    """An uninterrupted run, and the folder of the same run stopped by Ctrl-C at step 5."""
+    full = runner(make_cfg())
+
+    def stop_at_5(step, model):
+        if step == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted) as info:
+        runner(make_cfg(), callbacks=[stop_at_5])
+    return full, info.value.run_dir
+
+
+def _assert_same_end(full: Any, resumed: Any, run_dir: Path) -> None:
+    assert resumed.run_dir == run_dir
     for p, q in zip(full.model.parameters(), resumed.model.parameters(), strict=True):
         assert torch.equal(p, q)
