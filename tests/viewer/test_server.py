@@ -350,7 +350,8 @@ def test_a_run_in_progress_is_live(base_url, runs_dir):
 
 
 def test_view_prints_its_address_and_stops_on_ctrl_c(runs_dir):
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(["src", os.environ.get("PYTHONPATH", "")])}
+    path = os.pathsep.join(["src", os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": path, "PYTHONFAULTHANDLER": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "sirenkit", "view", str(runs_dir)],
         stdout=subprocess.PIPE,
@@ -363,7 +364,12 @@ def test_view_prints_its_address_and_stops_on_ctrl_c(runs_dir):
         url = re.search(r"http://127\.0\.0\.1:\d+/", line)[0]
         assert get(url + "api/runs")[0] == 200
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == 0
+        try:
+            code = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # seen once in CI: show where it hung (faulthandler)
+            proc.send_signal(signal.SIGABRT)
+            pytest.fail(f"no exit 30 s after Ctrl-C; its threads:\n{proc.communicate()[1]}")
+        assert code == 0
         assert "stopped" in proc.stderr.read()
     finally:
         proc.kill()
