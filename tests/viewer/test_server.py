@@ -358,6 +358,8 @@ def test_view_prints_its_address_and_stops_on_ctrl_c(runs_dir):
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        # a shell's `cmd &` runs the suite with SIGINT ignored, which a child inherits
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         line = proc.stdout.readline()
@@ -366,7 +368,7 @@ def test_view_prints_its_address_and_stops_on_ctrl_c(runs_dir):
         proc.send_signal(signal.SIGINT)
         try:
             code = proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:  # seen once in CI: show where it hung (faulthandler)
+        except subprocess.TimeoutExpired:  # show where it hangs (faulthandler)
             proc.send_signal(signal.SIGABRT)
             pytest.fail(f"no exit 30 s after Ctrl-C; its threads:\n{proc.communicate()[1]}")
         assert code == 0
