@@ -7,7 +7,7 @@ from sirenkit import Siren
 from sirenkit.errors import SirenkitError
 from sirenkit.tasks.image import FitImageConfig, ImageTask
 from sirenkit.training import Interrupted, run
-from tests.tasks.common import assert_resume_matches_full_run, tiny_train
+from tests.tasks.common import assert_resume_matches_full_run, strip_saved_fields, tiny_train
 
 
 def test_batches_are_seeded_and_full_batch_is_everything(tiny_image):
@@ -198,10 +198,7 @@ def test_a_run_saved_before_steps_power_resumes_with_its_linear_steps(tmp_path):
 
     with pytest.raises(Interrupted) as info:
         run(c, callbacks=[stop_at_5])
-    saved = info.value.run_dir / "config.json"
-    config = json.loads(saved.read_text())
-    del config["steps_power"]
-    saved.write_text(json.dumps(config))
+    strip_saved_fields(info.value.run_dir, ("steps_power",))
     done = run(FitImageConfig(resume=info.value.run_dir))
     assert json.loads((done.run_dir / "summary.json").read_text())["steps"] == 12
 

@@ -18,10 +18,14 @@ from sirenkit.tasks.video import (
     fraction_batch,
     resolve_source,
 )
-from sirenkit.training import Interrupted, run
+from sirenkit.training import run
 from sirenkit.training.checkpoint import read_checkpoint
 from sirenkit.training.run import fresh_model
-from tests.tasks.common import assert_resume_matches_full_run, tiny_train
+from tests.tasks.common import (
+    assert_resume_matches_full_run,
+    assert_stripped_resume_matches_full_run,
+    tiny_train,
+)
 
 pytest.importorskip("av")
 
@@ -286,17 +290,4 @@ def test_a_run_saved_before_the_batch_floor_resumes_as_it_started(tmp_path, clip
         cfg.sample_fraction, cfg.min_batch = PAPER_FRACTION, 1  # as the code before the floor
         return cfg
 
-    def stop_at_5(step, model):
-        if step == 5:
-            raise KeyboardInterrupt
-
-    full = run(make())
-    with pytest.raises(Interrupted) as info:
-        run(make(), callbacks=[stop_at_5])
-    saved = info.value.run_dir / "config.json"
-    config = json.loads(saved.read_text())
-    del config["min_batch"]
-    saved.write_text(json.dumps(config))
-    resumed = run(FitVideoConfig(resume=info.value.run_dir))
-    for p, q in zip(full.model.parameters(), resumed.model.parameters(), strict=True):
-        assert torch.equal(p, q)
+    assert_stripped_resume_matches_full_run(make, ("min_batch",))
