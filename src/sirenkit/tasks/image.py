@@ -49,6 +49,7 @@ class FitImageConfig(RunOptions):
         "plateau_gain": None,
         "schedule_pixels": None,
         "steps_power": 1.0,
+        "min_gain_stretch": False,
     }
     """What a run saved before each field existed ran with (``from_dict``), so that it
     resumes as it started (e.g. from before --steps-power: steps linear in the pixels)."""
@@ -92,7 +93,14 @@ class FitImageConfig(RunOptions):
     """Stop once the curve has flattened: the slope of the training PSNR over the last 20 full
     images' worth of pixels falls below this many dB per full image (None: run every step),
     judged from the last quarter of the steps on (before it the learning rate is high, and
-    Muon's fit can sit on the floor that rate sets and climb again; JUDGE_FROM)."""
+    Muon's fit can sit on the floor that rate sets and climb again; JUDGE_FROM). Given for
+    images of --schedule-pixels pixels: see min_gain_stretch."""
+    min_gain_stretch: bool = True
+    """On an image whose steps --schedule-pixels stretched (8x at 512x512), divide min_gain
+    by the same factor: the run is that many times longer, so its curve rises that many times
+    more slowly per full image. Undivided, the threshold stopped the 512x512 grass and gravel
+    at step 1820 of 2400 while still rising, at 33.8 and 39.2 dB; the gravel reaches 40 dB 74
+    steps later (docs/speed.md). False: min_gain as given, whatever the image."""
     plateau_gain: float | None = 0.0
     """Halve the learning rate (on top of the schedule) whenever the training PSNR gained less
     than this many dB per full image of work over the last plateau_window full images (0:
@@ -139,6 +147,13 @@ class FitImageConfig(RunOptions):
             **{c: round(getattr(t, c) * k) for c in phases},
         )
 
+    def _min_gain_for(self, train: TrainConfig) -> float | None:
+        """:attr:`min_gain` for a run of ``train`` (:meth:`_schedule_for`'s): divided by the
+        factor its steps were stretched by, with :attr:`min_gain_stretch`."""
+        if self.min_gain is None or not self.min_gain_stretch or train is self.train:
+            return self.min_gain
+        return self.min_gain * self.train.steps / train.steps
+
     def setup(self) -> ImageTask:
         img = load_image(self.source, self.size)
         pixels = img.shape[0] * img.shape[1]
@@ -149,6 +164,11 @@ class FitImageConfig(RunOptions):
                 f"for {self.schedule_pixels} pixels scaled {pixels / self.schedule_pixels:.2f}x "
                 f"and the steps {train.steps / self.train.steps:.2f}x (--steps-power "
                 f"{self.steps_power:g}; --schedule-pixels None keeps them)"
+                + (
+                    f", --min-gain {self.min_gain:g} divided as the steps"
+                    if self.min_gain is not None and self.min_gain_stretch
+                    else ""
+                )
             )
         return ImageTask(
             img,
@@ -156,7 +176,7 @@ class FitImageConfig(RunOptions):
             sampling=self.sampling,
             error_mix=self.error_mix,
             target_psnr=self.target_psnr,
-            min_gain=self.min_gain,
+            min_gain=self._min_gain_for(train),
             judge_after=judging_from(train, pixels),
             plateau_gain=self.plateau_gain,
             plateau_window=self.plateau_window,
