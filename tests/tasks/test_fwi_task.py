@@ -120,17 +120,19 @@ def test_resume_equals_the_full_run(tmp_path):
 
 
 def test_a_run_saved_before_pretraining_and_the_slowness_scale_resumes_as_it_started(tmp_path):
-    """A run folder from before --physical-fraction, --pretrain-steps and --slowness-scale
-    has none of them: resumed, it keeps drawing every point over the whole square, inverting
-    from step 0 and reading the squared slowness as 1 + the output (FORMER_DEFAULTS), and
-    ends with the weights of the run never stopped."""
+    """A run folder from before --physical-fraction, --pretrain-steps, --slowness-scale and
+    --residual-form has none of them: resumed, it keeps drawing every point over the whole
+    square, inverting from step 0, reading the squared slowness as 1 + the output and training
+    on the divergence form (FORMER_DEFAULTS), and ends with the weights of the run never
+    stopped."""
 
     def make():
         cfg = InvertFWIConfig(k=5.0, source_width=0.1, data_grid=21, eval_grid=11, out=tmp_path)
         cfg.model.hidden, cfg.model.layers = 16, 3
         cfg.train = tiny_train(batch_size=64)
         cfg.physical_fraction, cfg.pretrain_steps, cfg.slowness_scale = 0.0, 0, 1.0
+        cfg.residual_form = "divergence"
         return cfg
 
-    stripped = ("physical_fraction", "pretrain_steps", "slowness_scale")
+    stripped = ("physical_fraction", "pretrain_steps", "slowness_scale", "residual_form")
     assert_stripped_resume_matches_full_run(make, stripped)

@@ -203,6 +203,50 @@ def test_a_run_saved_before_steps_power_resumes_with_its_linear_steps(tmp_path):
     assert json.loads((done.run_dir / "summary.json").read_text())["steps"] == 12
 
 
+def test_the_flat_curve_threshold_is_divided_as_the_steps_are_stretched():
+    """16x16 with counts given for 64 pixels: 8 times the steps, so --min-gain judges an
+    eighth of the gain per full image; undivided with min_gain_stretch off, on an image no
+    larger than --schedule-pixels, or with no stretch at all."""
+
+    def threshold(**kw) -> float | None:
+        return FitImageConfig(source="camera", size=16, **kw).setup().quality.stop.min_gain
+
+    assert threshold(schedule_pixels=64, min_gain=0.4) == pytest.approx(0.05)
+    assert threshold(schedule_pixels=64, min_gain=0.4, steps_power=1.0) == pytest.approx(0.1)
+    assert threshold(schedule_pixels=64, min_gain=0.4, min_gain_stretch=False) == 0.4
+    assert threshold(schedule_pixels=1024, min_gain=0.4) == 0.4  # a smaller image
+    assert threshold(schedule_pixels=None, min_gain=0.4) == 0.4
+    assert threshold(schedule_pixels=64, min_gain=None) is None
+
+
+def test_a_run_saved_before_min_gain_stretch_resumes_with_its_threshold_undivided(tmp_path):
+    """A run folder from before min_gain_stretch judges its flat curve as it started: at the
+    threshold as given (FORMER_DEFAULTS), not an eighth of it, and ends on the weights of the
+    same run never stopped."""
+
+    def cfg() -> FitImageConfig:
+        c = FitImageConfig(source="camera", size=16, out=tmp_path / "runs", schedule_pixels=64)
+        c.model.hidden, c.model.layers = 24, 3
+        c.train = tiny_train(steps=3, batch_size=32, batch_growth_every=1)
+        c.min_gain, c.min_gain_stretch = 0.4, False  # as the code before the field ran
+        return c
+
+    full = run(cfg())
+    assert full.task.quality.stop.min_gain == 0.4
+
+    def stop_at_5(step, model):
+        if step == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted) as info:
+        run(cfg(), callbacks=[stop_at_5])
+    strip_saved_fields(info.value.run_dir, ("min_gain_stretch",))
+    resumed = run(FitImageConfig(resume=info.value.run_dir))
+    assert resumed.task.quality.stop.min_gain == 0.4
+    for p, q in zip(full.model.parameters(), resumed.model.parameters(), strict=True):
+        assert torch.equal(p, q)
+
+
 def test_schedule_pixels_must_be_positive():
     with pytest.raises(SirenkitError, match="--schedule-pixels must be positive"):
         FitImageConfig(source="camera", size=16, schedule_pixels=0).setup()

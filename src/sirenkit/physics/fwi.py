@@ -18,7 +18,7 @@ import torch
 
 from ..problems import Constraint, Problem
 from ..problems.domains import PointSet
-from .helmholtz import NAMES, helmholtz_constraints
+from .helmholtz import NAMES, ResidualForm, helmholtz_constraints
 from .pml import PML, LayeredSquare
 from .source import GaussianSource
 
@@ -47,6 +47,7 @@ def fwi_problems(
     points: int,
     physical_fraction: float,
     source_points: int,
+    form: ResidualForm = "stretched",
 ) -> tuple[Problem, Problem]:
     """The pretraining and the inversion constraint sets.
 
@@ -58,6 +59,7 @@ def fwi_problems(
         data_weight: weight of the misfit ``mean |u - data|^2 / mean |data|^2``.
         points, physical_fraction, source_points: the Helmholtz constraints' points
             (:func:`~.helmholtz.helmholtz_constraints`).
+        form: the Helmholtz residual's form (:func:`~.helmholtz.helmholtz_residual`).
 
     Both sets log the misfit (weight 0 while pretraining) under the name ``data``.
     """
@@ -78,7 +80,7 @@ def fwi_problems(
             points=points,
             physical_fraction=physical_fraction,
             source_points=source_points,
-            form="stretched",
+            form=form,
         )
 
     def background(f: Field) -> torch.Tensor:

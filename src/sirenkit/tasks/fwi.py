@@ -28,7 +28,7 @@ from ..nets.config import ModelConfig
 from ..nets.registry import TaskShape
 from ..physics.fwi import fwi_problems, slowness2
 from ..physics.fwi_data import FWIData, generate_fwi_data, load_fwi_data, paper_geometry
-from ..physics.helmholtz import FIRST_W0, complex_fields
+from ..physics.helmholtz import FIRST_W0, ResidualForm, complex_fields
 from ..physics.media import MediumOptions, VelocityMap
 from ..physics.pml import PML, PMLOptions
 from ..physics.source import GaussianSource
@@ -52,6 +52,7 @@ class InvertFWIConfig(RunOptions):
         "physical_fraction": 0.0,  # before 00d7279: every point uniform over the square
         "pretrain_steps": 0,  # before 00d7279: no pretraining, the inversion from step 0
         "slowness_scale": 1.0,  # before 1cefb44: squared slowness 1 + the output itself
+        "residual_form": "divergence",  # before 00d7279: the loss took the divergence form
     }
     """What a run saved before each field existed ran with (``from_dict``), so that it
     resumes as it started."""
@@ -70,6 +71,9 @@ class InvertFWIConfig(RunOptions):
     sources; see docs/waves.md)."""
     physical_fraction: float = 0.25
     """Fraction of the --batch-size points drawn inside the physical domain."""
+    residual_form: ResidualForm = "stretched"
+    """Loss residual of every field, as `solve helmholtz --residual-form`: stretched (divided
+    by the stretch factors e0 e1; trains) or divergence (the finite-difference form)."""
     roi: float = 0.5
     """Half-width of the centred square where the speed is inverted (background outside)."""
     data_weight: float = 0.01
@@ -130,6 +134,7 @@ class InvertFWIConfig(RunOptions):
             data_weight=self.data_weight,
             source_points=self.source_points,
             physical_fraction=self.physical_fraction,
+            residual_form=self.residual_form,
             truth=truth,
             eval_grid=self.eval_grid,
             label=label,
@@ -156,6 +161,7 @@ class FWITask(Task):
         data_weight: float = InvertFWIConfig.data_weight,
         source_points: int = InvertFWIConfig.source_points,
         physical_fraction: float = InvertFWIConfig.physical_fraction,
+        residual_form: ResidualForm = InvertFWIConfig.residual_form,
         truth: VelocityMap | None = None,
         eval_grid: int = InvertFWIConfig.eval_grid,
         label: str = "generated",
@@ -202,6 +208,7 @@ class FWITask(Task):
             points=points,
             physical_fraction=physical_fraction,
             source_points=self.source_points,
+            form=residual_form,
         )
 
     @property
