@@ -139,7 +139,7 @@ class GainStop:
             return False
         if slope(recent) < self.min_gain:
             self.reason = (
-                f"gained less than {self.min_gain:g} per unit of work over the last "
+                f"gained less than {self.min_gain:.3g} per unit of work over the last "
                 f"{self.window:g} units (--min-gain)"
             )
             return True
