@@ -38,14 +38,17 @@ def assert_resume_matches_full_run(make_cfg: Callable, runner: Callable = run) -
 
 def assert_stripped_resume_matches_full_run(
     make_cfg: Callable, stripped: tuple[str, ...], runner: Callable = run
-) -> None:
+) -> Any:
     """A run folder saved before the fields ``stripped`` existed (its config.json without
     them; ``loss.recipe`` names a nested one), stopped by Ctrl-C at step 5 and resumed with
     ``--resume`` alone, ends with the weights of the same run never stopped (``make_cfg``
-    sets the fields as the code before them ran: FORMER_DEFAULTS must say the same)."""
+    sets the fields as the code before them ran: FORMER_DEFAULTS must say the same). Returns
+    the resumed run's outcome."""
     full, run_dir = _full_and_interrupted(make_cfg, runner)
     strip_saved_fields(run_dir, stripped)
-    _assert_same_end(full, runner(type(make_cfg())(resume=run_dir)), run_dir)
+    resumed = runner(type(make_cfg())(resume=run_dir))
+    _assert_same_end(full, resumed, run_dir)
+    return resumed
 
 
 def strip_saved_fields(run_dir: Path, names: tuple[str, ...]) -> None:

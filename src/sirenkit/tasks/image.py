@@ -158,6 +158,7 @@ class FitImageConfig(RunOptions):
         img = load_image(self.source, self.size)
         pixels = img.shape[0] * img.shape[1]
         train = self._schedule_for(pixels)
+        min_gain = self._min_gain_for(train)
         if train is not self.train and is_main():
             print(
                 f"{img.shape[1]}x{img.shape[0]} pixels: {train.steps} steps, the counts given "
@@ -166,7 +167,7 @@ class FitImageConfig(RunOptions):
                 f"{self.steps_power:g}; --schedule-pixels None keeps them)"
                 + (
                     f", --min-gain {self.min_gain:g} divided as the steps"
-                    if self.min_gain is not None and self.min_gain_stretch
+                    if min_gain != self.min_gain
                     else ""
                 )
             )
@@ -176,7 +177,7 @@ class FitImageConfig(RunOptions):
             sampling=self.sampling,
             error_mix=self.error_mix,
             target_psnr=self.target_psnr,
-            min_gain=self._min_gain_for(train),
+            min_gain=min_gain,
             judge_after=judging_from(train, pixels),
             plateau_gain=self.plateau_gain,
             plateau_window=self.plateau_window,
