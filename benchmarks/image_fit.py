@@ -83,6 +83,8 @@ scikit-image's stereo pair (500x741 RGB; not one of its ``data`` names) and its
 microscopy cell (660x550 grey), all at least 512 pixels on the longer side."""
 TARGETS = (30.0, 35.0, 40.0)
 SIDES = ("sirenkit", "tuned", "authors")
+TUNED_STEPS = 500
+"""The tuned baseline's steps (its cosine decays over them): the recipe of the issue's script."""
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -601,7 +603,7 @@ def cases(quick: bool) -> list[dict]:
     tuned baseline and the authors' configuration, measured in one interleaved run."""
     target = 30.0 if quick else 40.0
     compare("camera", 16, 1.0, 1, 5, 5)  # first-call costs, unbooked
-    res = compare("camera", 256, 45.0 if quick else 240.0, 4.0, 500)
+    res = compare("camera", 256, 45.0 if quick else 240.0, 4.0, TUNED_STEPS)
     ours = res["sirenkit"]
     out = []
     for ref in ("tuned", "authors"):
@@ -677,8 +679,9 @@ def step_costs(size: int = 256, rounds: int = 3) -> dict[str, float]:
 
 
 def cost_report(costs: dict[str, float], size: int, results: dict) -> str:
-    """Markdown: the measured step costs, and the CPU hours of the runs this machine did not
-    do, computed from them (cost is linear in the points of a step: measured, docs/speed.md)."""
+    """Markdown: the measured step costs, the CPU hours of the long runs computed from them
+    (cost is linear in the points of a step: measured, docs/speed.md), and how many
+    photographs the tabulated records (``results``, keyed ``name@size``) hold each run for."""
     pixels = size * size
     per_point = {k: v / pixels for k, v in costs.items() if " " not in k}
     lines = [
@@ -686,20 +689,24 @@ def cost_report(costs: dict[str, float], size: int, results: dict) -> str:
         "|---|---|",
         *(f"| {k} | {v:.3f} |" for k, v in costs.items()),
         "",
-        "| run not done here | computed as | CPU hours |",
-        "|---|---|---|",
+        "| run | computed as | CPU hours | photographs in the records tabulated |",
+        "|---|---|---|---|",
     ]
 
-    def to_40(at: int) -> list[float]:
-        """Sirenkit's CPU seconds to 40 dB in the records of ``at`` x ``at`` images."""
-        ours = [v["sirenkit"] for k, v in results.items() if k.endswith(f"@{at}")]
-        return [r["cpu@40"] for r in ours if r.get("cpu@40")]
+    def at(n: int) -> list[dict]:
+        """The records of ``n`` x ``n`` images (every side of each)."""
+        return [v for k, v in results.items() if k.endswith(f"@{n}")]
+
+    def to_40(n: int) -> list[float]:
+        """Sirenkit's CPU seconds to 40 dB in the records of ``n`` x ``n`` images."""
+        return [v["sirenkit"]["cpu@40"] for v in at(n) if v.get("sirenkit", {}).get("cpu@40")]
 
     if t40 := to_40(size):
         t = statistics.median(t40)
         lines.append(
             f"| authors' side to 30x sirenkit's CPU s to 40 dB, per {size}x{size} photograph "
-            f"| 30 x {t:.0f} s (median of {len(t40)} measured) | {30 * t / 3600:.2f} |"
+            f"| 30 x {t:.0f} s (median of {len(t40)} measured) | {30 * t / 3600:.2f} "
+            f"| {sum('authors' in v for v in at(size))} |"
         )
     if t40 := to_40(512):
         # a lower bound: sirenkit's side runs at least to 40 dB, the tuned side to 3x that
@@ -707,12 +714,13 @@ def cost_report(costs: dict[str, float], size: int, results: dict) -> str:
         lines.append(
             "| 512x512 bounded benchmark (`--tuned-ratio 3`), all 16 photographs "
             f"| 16 x (1 + 3) x {t:.0f} s (sirenkit's median CPU s to 40 dB, {len(t40)} "
-            f"measured at 512x512) | {64 * t / 3600:.2f} |"
+            f"measured at 512x512) | {64 * t / 3600:.2f} | {sum('tuned' in v for v in at(512))} |"
         )
     wide = per_point["tuned"] * 512 * 512
+    own = sum(v.get("tuned", {}).get("steps", 0) >= TUNED_STEPS for v in at(512))
     lines.append(
-        "| the tuned baseline's own 500 steps at 512x512, per photograph "
-        f"| 500 x {wide:.2f} s | {500 * wide / 3600:.2f} |"
+        f"| the tuned baseline's own {TUNED_STEPS} steps at 512x512, per photograph "
+        f"| {TUNED_STEPS} x {wide:.2f} s | {TUNED_STEPS * wide / 3600:.2f} | {own} |"
     )
     audio = SHARED / "audio" / "gt_bach.wav"
     if audio.exists():
@@ -720,7 +728,7 @@ def cost_report(costs: dict[str, float], size: int, results: dict) -> str:
         step = per_point["tuned"] * n
         lines.append(
             f"| audio: the tuned baseline's 3,000 full-batch steps on Bach ({n:,} samples) "
-            f"| 3000 x {step:.1f} s | {3000 * step / 3600:.2f} |"
+            f"| 3000 x {step:.1f} s | {3000 * step / 3600:.2f} | - (an audio run) |"
         )
     return "\n".join(lines)
 
@@ -802,7 +810,9 @@ def main() -> None:
     ap.add_argument(
         "--seconds", type=float, default=300.0, help="training budget per side, CPU seconds"
     )
-    ap.add_argument("--tuned-steps", type=int, default=500, help="the tuned baseline's steps")
+    ap.add_argument(
+        "--tuned-steps", type=int, default=TUNED_STEPS, help="the tuned baseline's steps"
+    )
     ap.add_argument(
         "--ref-seconds",
         type=float,
@@ -896,8 +906,9 @@ def main() -> None:
     if args.step_costs:
         torch.set_num_threads(args.threads)
         results = {}
-        for path in args.from_json or []:
-            results.update(json.loads(path.read_text())["results"])
+        for path in args.from_json or []:  # a later run of an image adds its sides
+            for key, sides in json.loads(path.read_text())["results"].items():
+                results.setdefault(key, {}).update(sides)
         with keep_freed_memory():
             text = cost_report(step_costs(256), 256, results)
         print(text)

@@ -32,6 +32,28 @@ def test_the_512_cost_estimate_is_read_from_the_512_records_time_to_40_db():
     assert rows == [
         "| 512x512 bounded benchmark (`--tuned-ratio 3`), all 16 photographs "
         f"| 16 x (1 + 3) x {moon:.0f} s (sirenkit's median CPU s to 40 dB, 1 measured at "
-        f"512x512) | {64 * moon / 3600:.2f} |"
+        f"512x512) | {64 * moon / 3600:.2f} | 1 |"
     ]
     assert not [r for r in cost_report(costs, 256, {}).splitlines() if "512x512 bounded" in r]
+
+
+def test_the_cost_table_counts_the_photographs_each_run_was_done_for():
+    """A run the records hold is never called "not done": each row counts the photographs
+    whose records have that side (the authors' at 256x256, the tuned one at 512x512, and the
+    tuned side's own 500 steps there)."""
+    data = {}
+    for name in ("image_fit_256_s12a.json", "image_fit_256_authors_moon_brick_s12.json"):
+        for key, sides in json.loads((RESULTS / name).read_text())["results"].items():
+            data.setdefault(key, {}).update(sides)
+    tuned = json.loads((RESULTS / "image_fit_512_moon_steps600_tuned_s12.json").read_text())
+    data.update(tuned["results"])
+    data["long@512"] = {"sirenkit": {}, "tuned": {"steps": 500}}  # a tuned side that ran out
+    costs = {"tuned": 1.0, "authors": 1.0, "sirenkit": 1.0}
+    rows = {r.split(" | ")[0]: r for r in cost_report(costs, 256, data).splitlines()}
+    assert rows[
+        "| authors' side to 30x sirenkit's CPU s to 40 dB, per 256x256 photograph"
+    ].endswith("| 2 |")
+    assert rows["| 512x512 bounded benchmark (`--tuned-ratio 3`), all 16 photographs"].endswith(
+        "| 2 |"
+    )
+    assert rows["| the tuned baseline's own 500 steps at 512x512, per photograph"].endswith("| 1 |")
