@@ -3,7 +3,8 @@
 Written from the paper's description and the Colab's published settings (Adam, constant
 learning rate 1e-4, full batch, w0 = 30, 256-wide network with 3 hidden layers, coordinates
 cloned with requires_grad on every forward): the sine layer multiplies the *activations* by
-w0, as the original does.
+w0, as the original does. Its parameter keeps the original's name, ``omega_0`` (sirenkit's
+``w0``), so the two read side by side.
 """
 
 from __future__ import annotations

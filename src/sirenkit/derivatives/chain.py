@@ -24,26 +24,26 @@ Activation = Literal["sin", "tanh"]
 
 @dataclass(frozen=True)
 class AffineAct:
-    """One layer ``x -> act(omega * (W x + b))``; ``act`` is ``activation``, or the identity.
+    """One layer ``x -> act(w0 * (W x + b))``; ``act`` is ``activation``, or the identity.
 
     Attributes:
         weight: ``W`` ``(out, in)``, the module's parameter (gradients reach it).
         bias: ``b`` ``(out,)`` or None.
-        omega: the frequency factor (1 for a linear or tanh layer).
+        w0: the frequency factor (1 for a linear or tanh layer).
         activation: ``"sin"``, ``"tanh"`` or None (a linear layer).
     """
 
     weight: torch.Tensor
     bias: torch.Tensor | None
-    omega: float
+    w0: float
     activation: Activation | None
 
     def scaled(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """``(omega W, omega b)``, the factor folded into the small parameters."""
-        if self.omega == 1.0:
+        """``(w0 W, w0 b)``, the factor folded into the small parameters."""
+        if self.w0 == 1.0:
             return self.weight, self.bias
-        b = None if self.bias is None else self.bias * self.omega
-        return self.weight * self.omega, b
+        b = None if self.bias is None else self.bias * self.w0
+        return self.weight * self.w0, b
 
 
 def _plain(module: nn.Module, cls: type[nn.Module], *methods: str) -> bool:

@@ -105,7 +105,7 @@ CPU thread, 5x64 networks on 32x32 images: 4-8 networks per group 2.1 ms per net
 16-32 2.8 ms, all 64 at once 3.5 ms (benchmarks.many)."""
 
 
-def _group_pass(coords, target, omegas, weights, biases, grads, errors, rows: slice) -> None:
+def _group_pass(coords, target, w0s, weights, biases, grads, errors, rows: slice) -> None:
     """Forward, errors and closed-form backward of networks ``rows``; writes their slices of
     ``grads`` (weights then biases) and ``errors``. ``target`` holds just those networks."""
     layers = len(weights)
@@ -114,7 +114,7 @@ def _group_pass(coords, target, omegas, weights, biases, grads, errors, rows: sl
     bs = [v[rows] for v in biases]
     inputs, pre = [], []
     h = coords.expand(target.shape[0], *coords.shape)
-    for w, v, w0 in zip(ws[:-1], bs[:-1], omegas[:-1], strict=True):
+    for w, v, w0 in zip(ws[:-1], bs[:-1], w0s[:-1], strict=True):
         z = _baddbmm(h, w, v, w0)
         inputs.append(h)
         pre.append(z)
@@ -126,7 +126,7 @@ def _group_pass(coords, target, omegas, weights, biases, grads, errors, rows: sl
     grads[layers - 1][rows] = batched_weight_gradient(g, h)
     grads[-1][rows] = g.sum(1)
     for k in range(layers - 2, -1, -1):
-        w0 = omegas[k]
+        w0 = w0s[k]
         gz = pre[k].cos_().mul_(gh)
         grads[k][rows] = batched_weight_gradient(gz, inputs[k]).mul_(w0)
         grads[layers + k][rows] = gz.sum(1).mul_(w0)
@@ -148,7 +148,7 @@ class GroupedSquaredError(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, coords, target, omegas, group, *params):
+    def forward(ctx, coords, target, w0s, group, *params):
         layers = len(params) // 2
         weights, biases = params[:layers], params[layers:]
         grads = [torch.empty_like(p) for p in params]
@@ -161,7 +161,7 @@ class GroupedSquaredError(torch.autograd.Function):
             with torch.no_grad():
                 b = min(a + group, count)
                 rows = slice(a, b)
-                _group_pass(coords, target[rows], omegas, weights, biases, grads, errors, rows)
+                _group_pass(coords, target[rows], w0s, weights, biases, grads, errors, rows)
 
         if threads == 1 or len(starts) == 1 or coords.device.type != "cpu":
             for a in starts:
@@ -225,13 +225,13 @@ class BatchedSiren(nn.Module):
         template = Siren(**self.siren_kwargs)  # validates the sizes
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
-        self.omegas: list[float | None] = []
+        self.w0s: list[float | None] = []
         for layer in template.net:
             w = torch.empty(count, *layer.weight.shape)
             b = torch.empty(count, *layer.bias.shape)
             self.weights.append(nn.Parameter(w))
             self.biases.append(nn.Parameter(b))
-            self.omegas.append(getattr(layer, "w0", None))
+            self.w0s.append(getattr(layer, "w0", None))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -259,7 +259,7 @@ class BatchedSiren(nn.Module):
         n = self.count if index is None else index.shape[0]
         h = coords if coords.dim() == 3 else coords.unsqueeze(0).expand(n, *coords.shape)
         fast = not coords.requires_grad and not _functorch_active()
-        for w, b, w0 in zip(self.weights, self.biases, self.omegas, strict=True):
+        for w, b, w0 in zip(self.weights, self.biases, self.w0s, strict=True):
             if index is not None:
                 w, b = w[index], b[index]
             if w0 is None:  # the linear output layer
@@ -286,14 +286,14 @@ class BatchedSiren(nn.Module):
         numbers as autograd through :meth:`forward`, at a fraction of the memory traffic.
         """
         plain = not torch.is_grad_enabled() or coords.requires_grad or _functorch_active()
-        if plain or self.omegas[-1] is not None:  # (a sine output layer: autograd's way too)
+        if plain or self.w0s[-1] is not None:  # (a sine output layer: autograd's way too)
             mse = ((self(coords) - target) ** 2).mean(dim=(1, 2))
             return mse.sum(), mse.detach()
         if group is None:  # on an accelerator, one group: launches, not caches, cost there
             cpu = coords.device.type == "cpu"
             group = max(1, GROUP_VALUES // coords.shape[0]) if cpu else self.count
         loss, errors = GroupedSquaredError.apply(
-            coords, target, self.omegas, group, *self.weights, *self.biases
+            coords, target, self.w0s, group, *self.weights, *self.biases
         )
         return loss, errors.detach()
 
