@@ -678,6 +678,17 @@ def step_costs(size: int = 256, rounds: int = 3) -> dict[str, float]:
     return {k: statistics.median(v) for k, v in times.items()}
 
 
+def merged_sides(paths: list[Path]) -> dict[str, dict]:
+    """The records of ``--json`` runs, keyed ``name@size``, each image's sides merged: a later
+    run of an image (the authors' side beside sirenkit's) adds its sides to an earlier one's
+    (the tuned side's) instead of replacing them."""
+    results: dict[str, dict] = {}
+    for path in paths:
+        for key, sides in json.loads(path.read_text())["results"].items():
+            results.setdefault(key, {}).update(sides)
+    return results
+
+
 def cost_report(costs: dict[str, float], size: int, results: dict) -> str:
     """Markdown: the measured step costs, the CPU hours of the long runs computed from them
     (cost is linear in the points of a step: measured, docs/speed.md), and how many
@@ -905,10 +916,7 @@ def main() -> None:
         return
     if args.step_costs:
         torch.set_num_threads(args.threads)
-        results = {}
-        for path in args.from_json or []:  # a later run of an image adds its sides
-            for key, sides in json.loads(path.read_text())["results"].items():
-                results.setdefault(key, {}).update(sides)
+        results = merged_sides(args.from_json or [])
         with keep_freed_memory():
             text = cost_report(step_costs(256), 256, results)
         print(text)

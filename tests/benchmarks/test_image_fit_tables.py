@@ -1,7 +1,7 @@
 import json
 from pathlib import Path
 
-from benchmarks.image_fit import cost_report, goal_table, tables
+from benchmarks.image_fit import cost_report, goal_table, merged_sides, tables
 
 RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
 
@@ -41,10 +41,9 @@ def test_the_cost_table_counts_the_photographs_each_run_was_done_for():
     """A run the records hold is never called "not done": each row counts the photographs
     whose records have that side (the authors' at 256x256, the tuned one at 512x512, and the
     tuned side's own 500 steps there)."""
-    data = {}
-    for name in ("image_fit_256_s12a.json", "image_fit_256_authors_moon_brick_s12.json"):
-        for key, sides in json.loads((RESULTS / name).read_text())["results"].items():
-            data.setdefault(key, {}).update(sides)
+    data = merged_sides(
+        [RESULTS / "image_fit_256_s12a.json", RESULTS / "image_fit_256_authors_moon_brick_s12.json"]
+    )
     tuned = json.loads((RESULTS / "image_fit_512_moon_steps600_tuned_s12.json").read_text())
     data.update(tuned["results"])
     data["long@512"] = {"sirenkit": {}, "tuned": {"steps": 500}}  # a tuned side that ran out
