@@ -73,3 +73,38 @@ def test_errors_name_the_problem(tmp_path):
     empty.write_bytes(b"")
     with pytest.raises(SirenkitError):
         load_image(empty)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_exif_orientation_is_applied_as_pillow_does(tmp_path, orientation):
+    """A phone stores its photograph sideways with an EXIF orientation: the fit must see it as
+    every viewer shows it (Pillow's exif_transpose), not as stored."""
+    from PIL import ImageOps
+
+    arr = np.random.default_rng(0).integers(0, 256, (5, 7, 3), dtype=np.uint8)
+    im = Image.fromarray(arr)
+    exif = im.getexif()
+    exif[0x0112] = orientation
+    im.save(tmp_path / "o.png", exif=exif)
+    with Image.open(tmp_path / "o.png") as saved:
+        shown = np.asarray(ImageOps.exif_transpose(saved))
+    img = load_image(tmp_path / "o.png")
+    assert img.shape == shown.shape
+    np.testing.assert_allclose((img + 1) / 2 * 255, shown, atol=1e-3)
+
+
+def test_cmyk_is_read_as_rgb_and_a_gif_frame_as_an_image(tmp_path):
+    arr = np.random.default_rng(1).integers(0, 256, (6, 9, 3), dtype=np.uint8)
+    Image.fromarray(arr).convert("CMYK").save(tmp_path / "c.tif")
+    with Image.open(tmp_path / "c.tif") as im:
+        rgb = np.asarray(im.convert("RGB"))
+    c = load_image(tmp_path / "c.tif")
+    assert c.shape == (6, 9, 3)  # not four channels taken for RGBA
+    np.testing.assert_allclose((c + 1) / 2 * 255, rgb, atol=1e-3)
+    Image.fromarray(arr).save(tmp_path / "one.gif")
+    assert load_image(tmp_path / "one.gif").shape == (6, 9, 3)
+    Image.fromarray(arr).save(
+        tmp_path / "two.gif", save_all=True, append_images=[Image.new("RGB", (9, 6))]
+    )
+    with pytest.raises(SirenkitError, match="holds 2 frames"):
+        load_image(tmp_path / "two.gif")

@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from sirenkit import load
 from sirenkit.cli import main
@@ -182,3 +183,21 @@ def test_cli_train_complete_and_evaluate(tmp_path, capsys):
 def test_dataset_rejects_bad_images():
     with pytest.raises(SirenkitError, match="uint8"):
         ImageDataset(torch.zeros(2, 4, 4, 1), "bad")
+
+
+def test_folder_dataset_reads_16_bit_and_exif_orientation(tmp_path):
+    """Every image file goes through one reader: a 16-bit grey PNG is scaled from its range
+    (Pillow's own conversion to 8 bits would saturate it), a photograph is turned upright."""
+    folder = tmp_path / "f"
+    folder.mkdir()
+    ramp = np.linspace(0, 65535, 4 * 6, dtype=np.uint16).reshape(4, 6)
+    Image.fromarray(ramp).save(folder / "a.png")
+    shown = (ramp // 257).astype(np.uint8)
+    turned = Image.fromarray(np.rot90(shown).copy())  # stored 6x4: turned a quarter left
+    exif = turned.getexif()
+    exif[0x0112] = 6
+    turned.save(folder / "b.png", exif=exif)
+    data = load_dataset(folder, size=None)
+    assert data.images.shape == (2, 4, 6, 1)
+    np.testing.assert_array_equal(data.images[0, ..., 0].numpy(), np.round(ramp / 257))
+    np.testing.assert_array_equal(data.images[1, ..., 0].numpy(), shown)

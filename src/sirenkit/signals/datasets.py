@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from ..errors import SirenkitError
+from .image import read_image_file
 
 BUILTIN_DATASETS = ("fashion-mnist", "faces", "digits")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -203,18 +204,19 @@ def _folder(path: Path, size: int | None, limit: int | None) -> ImageDataset:
     out = []
     mode = None
     for f in files:
-        try:
-            with Image.open(f) as im:
-                mode = mode or ("L" if im.mode in ("L", "I", "I;16", "1") else "RGB")
-                im = im.convert(mode)
-                if size is not None:
-                    s = min(im.size)
-                    left, top = (im.width - s) // 2, (im.height - s) // 2
-                    im = im.crop((left, top, left + s, top + s))
-                    im = im.resize((size, size), Image.Resampling.LANCZOS)
-                out.append(np.asarray(im, dtype=np.uint8).reshape(im.height, im.width, -1))
-        except OSError as e:
-            raise SirenkitError(f"cannot read image {f}: {e}") from None
+        # one reader for every image file (read_image_file: upright, RGB, 16-bit scaled), then
+        # the 8 bits a dataset keeps; Pillow's conversions, crop and filter as before
+        pixels = np.round(read_image_file(f) * 255).astype(np.uint8)
+        colour = pixels.shape[-1] > 1
+        im = Image.fromarray(pixels[..., :3] if colour else pixels[..., 0])
+        mode = mode or ("RGB" if colour else "L")
+        im = im.convert(mode)
+        if size is not None:
+            s = min(im.size)
+            left, top = (im.width - s) // 2, (im.height - s) // 2
+            im = im.crop((left, top, left + s, top + s))
+            im = im.resize((size, size), Image.Resampling.LANCZOS)
+        out.append(np.asarray(im, dtype=np.uint8).reshape(im.height, im.width, -1))
         if out[-1].shape != out[0].shape:
             raise SirenkitError(
                 f"images differ in size: {files[0].name} is {out[0].shape[1]}x"

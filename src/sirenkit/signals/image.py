@@ -65,9 +65,13 @@ def to_unit(arr: np.ndarray, name: str = "image") -> np.ndarray:
     return np.clip(out, 0.0, 1.0)
 
 
-def _read_file(path: Path) -> np.ndarray:
+def read_image_file(path: str | Path) -> np.ndarray:
+    """An image file's pixels as a viewer shows them, float32 ``(H, W, C)`` in [0, 1]
+    (:func:`to_unit`): one frame, turned upright by its EXIF orientation (a phone stores its
+    photographs sideways), CMYK converted to RGB."""
     import imageio.v3 as iio
 
+    path = require_file(Path(path), "image file")
     if path.stat().st_size == 0:
         raise SirenkitError(f"image file {path} is empty")
     try:
@@ -75,9 +79,52 @@ def _read_file(path: Path) -> np.ndarray:
     except Exception as e:  # imageio raises many types; its text may suggest plugins
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise SirenkitError(f"cannot read image {path}: not a readable image ({first})") from None
+    if arr.ndim == 4 and arr.shape[0] == 1:  # a GIF's (or a TIFF's) only frame
+        arr = arr[0]
+    if arr.ndim == 4:
+        raise SirenkitError(
+            f"image file {path} holds {arr.shape[0]} frames (an animation or a multi-page "
+            "file); save the frame to fit as an image file of its own"
+        )
     if arr.ndim == 3 and arr.shape[-1] not in (1, 2, 3, 4) and arr.shape[0] in (1, 3, 4):
         arr = np.moveaxis(arr, 0, -1)  # channel-first TIFF
-    return arr
+    return to_unit(_as_shown(path, arr), str(path))
+
+
+EXIF_ORIENTATION = 0x0112
+COLOUR_SPACES = ("CMYK", "YCbCr", "LAB", "HSV")
+"""Pillow modes whose channels are not RGB(A) and are converted to RGB."""
+
+
+def _as_shown(path: Path, arr: np.ndarray) -> np.ndarray:
+    """``arr`` (imageio's pixels of ``path``) turned upright by the file's EXIF orientation,
+    and converted to RGB if Pillow says its channels are another colour space."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            orientation = im.getexif().get(EXIF_ORIENTATION, 1)
+            if im.mode in COLOUR_SPACES:
+                arr = np.asarray(im.convert("RGB"))
+    except (UnidentifiedImageError, OSError):  # a format only imageio's other plugins read
+        return arr
+    return _oriented(arr, orientation)
+
+
+def _oriented(arr: np.ndarray, orientation: int) -> np.ndarray:
+    """Pixels ``(H, W, ...)`` stored under EXIF orientation ``orientation`` (1-8), as shown.
+
+    Pillow's ``ImageOps.exif_transpose`` on an array, so that 16-bit and float pixels keep
+    their values (the test compares the two)."""
+    if orientation in (5, 6, 7, 8):  # stored with the axes swapped
+        arr = np.swapaxes(arr, 0, 1)
+    flip_rows = orientation in (3, 4, 7, 8)
+    flip_cols = orientation in (2, 3, 6, 7)
+    if flip_rows:
+        arr = arr[::-1]
+    if flip_cols:
+        arr = arr[:, ::-1]
+    return np.ascontiguousarray(arr)
 
 
 def _read_builtin(name: str) -> np.ndarray:
@@ -107,12 +154,9 @@ def load_image(
     """
     p = Path(source)
     if p.exists() or p.suffix or "/" in str(source) or "\\" in str(source):
-        arr = _read_file(require_file(p, "image file"))
-        name = str(p)
+        img = read_image_file(p)
     else:
-        arr = _read_builtin(str(source))
-        name = f"built-in image {source!r}"
-    img = to_unit(arr, name)
+        img = to_unit(_read_builtin(str(source)), f"built-in image {source!r}")
     if size is not None:
         img = resize(img, target_shape(img.shape[:2], size))
     return img * 2.0 - 1.0
