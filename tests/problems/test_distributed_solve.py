@@ -50,7 +50,7 @@ def _stop_worker(rank: int, world: int, port: int, out: str) -> None:
     become_rank(rank, world, port)
     asked = [0]
 
-    def should_stop(self) -> str | None:
+    def should_stop(self, model) -> str | None:
         asked[0] += 1
         return "rank 0 has seen enough" if rank == 0 and asked[0] >= 3 else None
 

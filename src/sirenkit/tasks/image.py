@@ -88,7 +88,7 @@ class FitImageConfig(RunOptions):
     every pixel's weight by 1 / (1 - error_mix))."""
     target_psnr: float | None = None
     """Stop once the training PSNR (over the last full image's worth of pixels) reaches this
-    many dB."""
+    many dB and the fitted network (the average of the weights) does on the whole image."""
     min_gain: float | None = 0.02
     """Stop once the curve has flattened: the slope of the training PSNR over the last 20 full
     images' worth of pixels falls below this many dB per full image (None: run every step),
@@ -262,23 +262,23 @@ class ImageTask(SampledTask):
 
     def loss(self, model: nn.Module, batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Mean squared error (importance-weighted for an error-driven draw). Also records
-        the batch's errors in the sampler and, on a full batch, the PSNR in the stopping rule:
-        the loop calls this once per training step."""
-        mse, fired = self.sampled_mse(model, batch, self.coords.shape[0])
-        if fired:
-            self._confirm_target(model)
+        the batch's errors in the sampler and its estimate in the stopping rule: the loop
+        calls this once per training step."""
+        mse, _ = self.sampled_mse(model, batch, self.coords.shape[0])
         return mse, {"psnr": 10 * torch.log10(4.0 / mse.detach().clamp_min(1e-30))}
 
-    def _confirm_target(self, model: nn.Module) -> None:
-        """A target reached by the training estimate (a batch mean, possibly in bfloat16) is
-        confirmed by the whole image in float32, as the final evaluation will measure it."""
+    def should_stop(self, model: nn.Module) -> str | None:
+        """A target reached by the training estimate (a batch mean of the trained weights,
+        possibly in bfloat16) is confirmed on the whole image by the network the run would
+        end with (``model``: the average of the weights, if it keeps one), in float32, as the
+        final evaluation measures it; if it falls short, training goes on."""
         stop = self.quality.stop
-        if stop.target is None or not stop.reason.startswith("reached"):
-            return
-        with torch.autocast(self.coords.device.type, enabled=False):
-            exact = psnr(self.predict(model), self.image)
-        if exact < stop.target:
-            stop.reason = ""
+        if stop.target is not None and stop.reason.startswith("reached"):
+            with torch.autocast(self.coords.device.type, enabled=False):
+                exact = psnr(self.predict(model), self.image)
+            if exact < stop.target:
+                stop.reason = ""
+        return stop.reason or None
 
     def predict(self, model: nn.Module, chunk: int = 65536) -> np.ndarray:
         """The model's image on the training grid, ``(H, W, C)``."""

@@ -281,7 +281,8 @@ def train(
     agree_rate = ctx is not None and type(task).learning_rate is not Task.learning_rate
 
     def should_stop() -> str | None:
-        stop = task.should_stop()
+        with as_fitted():
+            stop = task.should_stop(model)
         return distributed.broadcast(stop, ctx) if agree_stop else stop
 
     stopped = should_stop()  # a resumed run that had stopped early stays stopped

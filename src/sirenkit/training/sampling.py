@@ -296,7 +296,7 @@ class SampledTask(Task):
         """Points trained on so far, in full signals' worth (full-batch equivalents)."""
         return self.quality.work
 
-    def should_stop(self) -> str | None:
+    def should_stop(self, model: torch.nn.Module) -> str | None:
         return self.quality.stop.reason or None
 
     def learning_rate(self, scheduled: float) -> float:

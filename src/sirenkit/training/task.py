@@ -114,9 +114,11 @@ class Task(ABC):
         how its fit goes (e.g. when the training quality flattens); asked before every step."""
         return scheduled
 
-    def should_stop(self) -> str | None:
+    def should_stop(self, model: nn.Module) -> str | None:
         """Why training may end before its last step (e.g. a target quality was reached), or
-        None to go on; asked after every step."""
+        None to go on; asked after every step, with ``model`` the network as the run would
+        end now (the average of the weights, if the run keeps one), on which a task may
+        confirm what its training estimate says."""
         return None
 
 
