@@ -270,6 +270,12 @@ def test_schedule_pixels_must_be_positive():
         FitImageConfig(source="camera", size=16, schedule_pixels=0).setup()
 
 
+@pytest.mark.parametrize("window", [0.0, -1.0, float("nan")])
+def test_plateau_window_must_be_positive(window):
+    with pytest.raises(SirenkitError, match="--plateau-window must be"):
+        FitImageConfig(source="camera", size=16, plateau_window=window).setup()
+
+
 @pytest.mark.parametrize("power", [0.5, float("nan"), float("inf")])
 def test_steps_power_below_one_or_not_finite_is_refused(power):
     with pytest.raises(SirenkitError, match="--steps-power must be a finite number >= 1"):

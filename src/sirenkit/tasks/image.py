@@ -155,6 +155,7 @@ class FitImageConfig(RunOptions):
         return self.min_gain * self.train.steps / train.steps
 
     def setup(self) -> ImageTask:
+        require_positive("--plateau-window", self.plateau_window)
         img = load_image(self.source, self.size)
         pixels = img.shape[0] * img.shape[1]
         train = self._schedule_for(pixels)
