@@ -776,13 +776,14 @@ def variant_table(
     """Markdown: sirenkit's side of several runs (each a variant of its options, ``--set``,
     or named by ``labels``, one per run), per image: the PSNR at fixed steps (noise-free:
     the same steps in every run), the CPU seconds per step of each batch phase after the
-    bfloat16 one, the CPU s (step) to 40 dB and the final PSNR."""
+    bfloat16 one, the CPU s (step) and the pixels trained on (in full images, noise-free) to
+    40 dB, and the final PSNR."""
     lines = [
         "| image | sirenkit's options | "
         + " | ".join(f"PSNR@{s} steps" for s in steps)
         + " | CPU s/step, steps 150-200 | CPU s/step, 200-300 | CPU s (step) to 40 dB "
-        "| final PSNR (step, CPU s) |",
-        "|---|---|" + "---|" * (len(steps) + 4),
+        "| full images of work to 40 dB | final PSNR (step, CPU s) |",
+        "|---|---|" + "---|" * (len(steps) + 5),
     ]
     rows = []
     for i, path in enumerate(paths):
@@ -802,6 +803,7 @@ def variant_table(
                     _fmt(_cpu_per_step(rec, 152, 200), ".3f"),
                     _fmt(_cpu_per_step(rec, 200, 300), ".3f"),
                     f"{_fmt(ours['cpu@40'])} ({ours['step@40'] or '-'})",
+                    _fmt(ours.get("work@40")),
                     f"{ours['final']:.2f} ({ours['steps']}, {ours['cpu']:.0f})",
                 )
             )
