@@ -281,11 +281,12 @@ def train(
     agree_rate = ctx is not None and type(task).learning_rate is not Task.learning_rate
 
     def should_stop() -> str | None:
-        with as_fitted():
-            stop = task.should_stop(model)
+        """The task's answer, asked of the network as fitted (call it under as_fitted())."""
+        stop = task.should_stop(model)
         return distributed.broadcast(stop, ctx) if agree_stop else stop
 
-    stopped = should_stop()  # a resumed run that had stopped early stays stopped
+    with as_fitted():
+        stopped = should_stop()  # a resumed run that had stopped early stays stopped
     try:
         while step < total and stopped is None:
             t0 = time.perf_counter()
@@ -360,7 +361,7 @@ def train(
             with as_fitted():
                 for fn in callbacks:
                     fn(step, model)
-            stopped = should_stop()
+                stopped = should_stop()
             if stopped is None and lbfgs is not None and lbfgs.stalled:
                 stopped = f"L-BFGS stalled: iteration {step - cfg.steps} left the weights unchanged"
     except KeyboardInterrupt:
