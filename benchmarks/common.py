@@ -19,17 +19,27 @@ SHARED = _BESIDE if _BESIDE.is_dir() else Path("/work/shared/data")
 
 
 def machine() -> str:
-    """One line naming the hardware and software the figures come from."""
-    cpu = platform.processor() or platform.machine()
+    """One line naming the hardware and software the figures come from. The CPU's vector
+    instructions are named too: whether it multiplies bfloat16 natively decides the image
+    recipe's precision (``training/precision.py``), and two CPUs of one name can differ."""
+    info: dict[str, str] = {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+            key, _, value = line.partition(":")
+            info.setdefault(key.strip(), value.strip())  # the first CPU's
     except OSError:
         pass
+    cpu = info.get("model name") or platform.processor() or platform.machine()
+    flags = set(info.get("flags", "").split())
+    extras = [torch.backends.cpu.get_cpu_capability()]
+    if flags:
+        native = flags & {"avx512_bf16", "amx_bf16"}
+        extras.append("bfloat16 instructions" if native else "no bfloat16 instructions")
     dev = torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"
-    return f"{cpu}, {torch.get_num_threads()} threads, {dev}, torch {torch.__version__}"
+    return (
+        f"{cpu} ({', '.join(extras)}), {torch.get_num_threads()} threads, {dev}, "
+        f"torch {torch.__version__}"
+    )
 
 
 def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:

@@ -27,6 +27,7 @@ import argparse
 import ast
 import json
 import math
+import re
 import statistics
 import tempfile
 import threading
@@ -811,6 +812,15 @@ def variant_table(
     return "\n".join(lines)
 
 
+def _run_line(data: dict) -> str:
+    """A saved run as a caption names it: its command and load, and its machine where that
+    is not the one writing the table (the image recipe's speed depends on the CPU)."""
+    where = data.get("machine", "machine not recorded")
+    hardware = re.compile(r", \d+ threads")  # the runs set their own threads
+    on = "" if hardware.sub("", where) == hardware.sub("", machine()) else f"on {where}; "
+    return f"{data['command']} ({on}{data.get('load', 'load not recorded')})"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument(
@@ -899,10 +909,7 @@ def main() -> None:
         if args.labels and len(args.labels) != len(args.variants):
             raise SystemExit("--labels needs one name per --variants file")
         text = variant_table(args.variants, args.labels, tuple(args.at_steps))
-        runs = "`; `".join(
-            f"{d['command']} ({d.get('load', 'load not recorded')})"
-            for d in (json.loads(p.read_text()) for p in args.variants)
-        )
+        runs = "`; `".join(_run_line(json.loads(p.read_text())) for p in args.variants)
         command = (
             f"python -m benchmarks.image_fit --variants {' '.join(map(str, args.variants))}"
             + (" --labels " + " ".join(f"'{x}'" for x in args.labels) if args.labels else "")
@@ -938,7 +945,7 @@ def main() -> None:
                 while (name, int(size)) in results and not args.replace:  # another run's
                     name += "'"
                 results[(name, int(size))] = sides
-            runs.append(f"{data['command']} ({data.get('load', 'load not recorded')})")
+            runs.append(_run_line(data))
             torch.set_num_threads(data["args"]["threads"])  # the caption names the runs' threads
         files = " ".join(str(p) for p in args.from_json)
         command = f"python -m benchmarks.image_fit --from-json {files}"

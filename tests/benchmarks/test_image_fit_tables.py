@@ -1,7 +1,8 @@
 import json
 from pathlib import Path
 
-from benchmarks.image_fit import cost_report, goal_table, merged_sides, tables
+from benchmarks.common import machine
+from benchmarks.image_fit import _run_line, cost_report, goal_table, merged_sides, tables
 
 RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
 
@@ -56,3 +57,13 @@ def test_the_cost_table_counts_the_photographs_each_run_was_done_for():
         "| 2 |"
     )
     assert rows["| the tuned baseline's own 500 steps at 512x512, per photograph"].endswith("| 1 |")
+
+
+def test_a_caption_names_the_machine_of_a_run_made_on_another():
+    """Sessions 1-18 ran on an EPYC with AVX512-BF16, session 19 on one without (where the
+    recipe trains in float32): a table written on one from the other's records says so."""
+    run = {"command": "python -m benchmarks.image_fit --images moon", "load": "load 1.00"}
+    here = {**run, "machine": machine()}
+    assert _run_line(here) == f"{run['command']} (load 1.00)"
+    there = {**run, "machine": "AMD EPYC, 1 threads, no GPU, torch 2.13.0+cpu"}
+    assert "(on AMD EPYC, 1 threads, no GPU, torch 2.13.0+cpu; load 1.00)" in _run_line(there)
