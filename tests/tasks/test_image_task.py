@@ -54,6 +54,39 @@ def test_target_psnr_stops_at_the_first_full_batch_step_that_reaches_it(tmp_path
     assert summary["steps"] == first < 40 and "target" in summary["stopped"]
 
 
+class _Shifted(torch.nn.Module):
+    """The task's own pixels plus ``shift``: a network of a known error (a PSNR of
+    10 log10(4 / shift^2) dB), counting its inferences."""
+
+    def __init__(self, task: ImageTask, shift: float) -> None:
+        super().__init__()
+        self.task, self.shift, self.calls = task, shift, 0
+
+    def forward(self, coords: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        assert torch.equal(coords, self.task.coords)
+        return self.task.pixels + self.shift
+
+
+def test_a_target_is_judged_on_the_fitted_network_once_the_estimate_comes_near(tiny_image):
+    """The training estimate lags the network the run ends with (by 1.5-2.7 dB on the moon at
+    256x256): the fitted network is checked from 3 dB below the target on, so the run stops
+    when that network reaches the target, not when the estimate does."""
+
+    def estimate(task: ImageTask, db: float) -> None:  # one full batch: one measurement
+        task.loss(_Shifted(task, (4 / 10 ** (db / 10)) ** 0.5), task.batch(0, None, None))
+
+    task = ImageTask(tiny_image, target_psnr=30.0)
+    fitted = _Shifted(task, 0.0)  # exact
+    estimate(task, 26.5)
+    assert task.should_stop(fitted) is None and fitted.calls == 0  # too far to look
+    estimate(task, 28.0)
+    assert task.should_stop(fitted) == "reached the target 30" and fitted.calls == 1
+    behind = ImageTask(tiny_image, target_psnr=30.0)
+    estimate(behind, 30.5)  # the estimate reached it, the fitted network has not
+    assert behind.should_stop(_Shifted(behind, 0.1)) is None  # 26 dB
+
+
 def test_a_target_stop_is_confirmed_on_the_averaged_network_the_run_ends_with(tmp_path):
     """With --average the fitted network lags the trained weights: a target the training
     estimate (of the trained weights) reaches must also be reached by the network the run

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from sirenkit.training.sampling import ErrorSampler, GainStop
+from sirenkit.training.sampling import ErrorSampler, GainStop, TargetCheck, TrainingQuality
 
 
 def _heavy_tailed_errors(n: int) -> torch.Tensor:
@@ -64,6 +64,37 @@ def test_gain_stop_reaches_a_target():
     stop = GainStop(target=40.0)
     assert not any(stop.update(w, q) for w, q in [(1, 20.0), (2, 30.0), (3, 39.9)])
     assert stop.update(4, 40.0) and "target" in stop.reason
+
+
+def test_the_target_is_checked_on_the_fitted_network_once_the_estimate_comes_near():
+    """The estimate lags the fitted network: it is checked from 3 dB below the target, then
+    where the estimate plus the offset that check measured comes within 0.5 dB, never twice
+    for one measurement, and at most every two full images while it falls short."""
+    check = TargetCheck()
+    assert not check.due((1.0, 36.9), 40.0, reached=False)  # more than 3 dB below
+    assert check.due((2.0, 37.0), 40.0, reached=False)
+    assert check.measure(39.0, (2.0, 37.0)) == 39.0 and check.offset == 2.0
+    assert not check.due((2.0, 37.0), 40.0, reached=False)  # this measurement is judged
+    assert not check.due((3.0, 38.0), 40.0, reached=False)  # 39.5 + 0.5, but too soon
+    assert check.due((4.0, 37.6), 40.0, reached=False)  # 37.6 + 2 >= 39.5
+    check.measure(39.2, (4.0, 37.6))
+    assert not check.due((6.0, 37.7), 40.0, reached=False)  # 37.7 + 1.6 < 39.5
+    assert check.due((6.5, 37.7), 40.0, reached=True)  # the estimate's own claim
+    again = TargetCheck()
+    again.load_state_dict(check.state_dict())
+    assert again.state_dict() == check.state_dict()
+
+
+def test_a_target_reached_by_the_fitted_network_stops_the_run_before_the_estimate_does():
+    quality = TrainingQuality(GainStop(target=40.0))
+    for estimate in (30.0, 36.0, 37.5):
+        quality.observe(4.0 / 10 ** (estimate / 10), 1.0)
+        quality.confirm_target(lambda: 40.2)  # the average is ahead
+    assert quality.stop.reason == "reached the target 40" and quality.stop.history[-1][1] < 38
+    short = TrainingQuality(GainStop(target=40.0))
+    short.observe(4.0 / 10**4.05, 1.0)  # the estimate says 40.5 dB
+    short.confirm_target(lambda: 39.8)
+    assert short.stop.reason == ""  # not confirmed: go on
 
 
 def test_gain_stop_stops_on_a_flat_curve_and_not_on_a_rising_one():

@@ -269,17 +269,18 @@ class ImageTask(SampledTask):
         return mse, {"psnr": 10 * torch.log10(4.0 / mse.detach().clamp_min(1e-30))}
 
     def should_stop(self, model: nn.Module) -> str | None:
-        """A target reached by the training estimate (a batch mean of the trained weights,
-        possibly in bfloat16) is confirmed on the whole image by the network the run would
-        end with (``model``: the average of the weights, if it keeps one), in float32, as the
-        final evaluation measures it; if it falls short, training goes on."""
-        stop = self.quality.stop
-        if stop.target is not None and stop.reason.startswith("reached"):
+        """The target is judged on the whole image by the network the run would end with
+        (``model``: the average of the weights, if it keeps one), in float32, as the final
+        evaluation measures it, when the training estimate (a batch mean of the trained
+        weights, possibly in bfloat16, that lags it) says it may be reached
+        (:class:`~sirenkit.training.sampling.TargetCheck`)."""
+
+        def exact() -> float:
             with torch.autocast(self.coords.device.type, enabled=False):
-                exact = psnr(self.predict(model), self.image)
-            if exact < stop.target:
-                stop.reason = ""
-        return stop.reason or None
+                return psnr(self.predict(model), self.image)
+
+        self.quality.confirm_target(exact)
+        return self.quality.stop.reason or None
 
     def predict(self, model: nn.Module, chunk: int = 65536) -> np.ndarray:
         """The model's image on the training grid, ``(H, W, C)``."""
