@@ -91,6 +91,10 @@ def test_a_target_reached_by_the_fitted_network_stops_the_run_before_the_estimat
         quality.observe(4.0 / 10 ** (estimate / 10), 1.0)
         quality.confirm_target(lambda: 40.2)  # the average is ahead
     assert quality.stop.reason == "reached the target 40" and quality.stop.history[-1][1] < 38
+    resumed = TrainingQuality(GainStop(target=40.0))
+    resumed.load_state_dict(quality.state_dict())  # a checkpoint keeps when it last checked
+    assert resumed.target_check.state_dict() == quality.target_check.state_dict()
+    assert resumed.target_check.offset is not None
     short = TrainingQuality(GainStop(target=40.0))
     short.observe(4.0 / 10**4.05, 1.0)  # the estimate says 40.5 dB
     short.confirm_target(lambda: 39.8)

@@ -87,8 +87,9 @@ class FitImageConfig(RunOptions):
     """Share of an error-driven draw that follows the error (the rest is uniform, which bounds
     every pixel's weight by 1 / (1 - error_mix))."""
     target_psnr: float | None = None
-    """Stop once the training PSNR (over the last full image's worth of pixels) reaches this
-    many dB and the fitted network (the average of the weights) does on the whole image."""
+    """Stop once the fitted network (the average of the weights) reaches this many dB on the
+    whole image. It is checked from when the training PSNR (over the last full image's worth
+    of pixels, which lags it) comes within 3 dB, at the cost of one inference a check."""
     min_gain: float | None = 0.02
     """Stop once the curve has flattened: the slope of the training PSNR over the last 20 full
     images' worth of pixels falls below this many dB per full image (None: run every step),
