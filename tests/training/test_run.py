@@ -194,6 +194,29 @@ def test_bfloat16_backward_is_on_in_the_float32_training_steps_only(tmp_path):
     assert_resume_matches_full_run(cfg)
 
 
+def test_where_bfloat16_is_not_faster_muon_orthogonalises_in_float32(tmp_path, monkeypatch, capsys):
+    """torch's Muon orthogonalises in bfloat16, emulated some 30x slower on a CPU without
+    bfloat16 instructions: there the loop has it orthogonalise in float32 (a float32 run
+    measures, since Muon computes in bfloat16 whatever the precision)."""
+    from sirenkit.training import loop
+
+    def muon_run():
+        c = tiny_config(tmp_path, optimizer="muon")
+        c.model.hidden = 32
+        return run(c)
+
+    monkeypatch.setattr(loop, "bfloat16_speedup", lambda device: 0.8)
+    slow = muon_run()
+    assert "float32 instead for Muon's orthogonalisation" in capsys.readouterr().err
+    monkeypatch.setattr(loop, "bfloat16_speedup", lambda device: 2.0)
+    fast = muon_run()
+    assert "not faster" not in capsys.readouterr().err
+    assert not all(
+        torch.equal(p, q)
+        for p, q in zip(slow.model.parameters(), fast.model.parameters(), strict=True)
+    )
+
+
 def test_where_bfloat16_is_not_faster_the_run_trains_in_float32_and_says_so(
     tmp_path, monkeypatch, capsys
 ):
@@ -206,7 +229,9 @@ def test_where_bfloat16_is_not_faster_the_run_trains_in_float32_and_says_so(
     assert bfloat16_speedup(torch.device("cpu")) > 0  # measured on this machine
     monkeypatch.setattr(loop, "bfloat16_speedup", lambda device: 0.8)
     slow = run(asked)
-    assert "bfloat16 products are not faster than float32" in capsys.readouterr().err
+    assert "bfloat16 products are not faster than float32 on this cpu (0.80x)" in (
+        capsys.readouterr().err
+    )
     saved = json.loads((slow.run_dir / "config.json").read_text())["train"]
     assert saved["precision"] == "bfloat16-backward" and saved["bfloat16_steps"] == 4
     exact = run(tiny_config(tmp_path))

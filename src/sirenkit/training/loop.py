@@ -107,12 +107,14 @@ def _optimizer(
     rates: Sequence[torch.Tensor] | None,
     saved: dict[str, Any] | None,
     extra: Sequence[nn.Parameter] = (),
+    bfloat16_pays: bool = True,
 ) -> torch.optim.Optimizer | MuonAdam:
-    """Adam (or, under ``--optimizer muon``, :class:`MuonAdam`) on the network's parameters
-    and ``extra`` (the task's own), the first layer in a group of its own under
-    ``cfg.first_lr_w0`` (:func:`~sirenkit.training.optim.param_groups`); or the learned-rate
-    steps of a learned initialisation (given, or, on resume, named by the saved optimiser
-    state, which then restores the rates), which are per weight already."""
+    """Adam (or, under ``--optimizer muon``, :class:`MuonAdam`, orthogonalising in float32
+    where bfloat16 does not pay) on the network's parameters and ``extra`` (the task's own),
+    the first layer in a group of its own under ``cfg.first_lr_w0``
+    (:func:`~sirenkit.training.optim.param_groups`); or the learned-rate steps of a learned
+    initialisation (given, or, on resume, named by the saved optimiser state, which then
+    restores the rates), which are per weight already."""
     if rates is None and is_learned_rate_state(saved):
         rates = [torch.zeros_like(p) for p in model.parameters()]
     if rates is not None:
@@ -121,26 +123,38 @@ def _optimizer(
         return LearnedRateSGD(model.parameters(), rates, lr=cfg.lr, peak=cfg.lr)
     groups = param_groups(model, extra, cfg.first_lr_w0)
     if cfg.optimizer == "muon":
-        return MuonAdam(groups, lr=cfg.lr, betas=cfg.betas)
+        low = torch.bfloat16 if bfloat16_pays else torch.float32
+        return MuonAdam(groups, lr=cfg.lr, betas=cfg.betas, ns_dtype=low)
     return torch.optim.Adam(groups, lr=cfg.lr, betas=cfg.betas)
 
 
+def _bfloat16_speedup(cfg: TrainConfig, device: torch.device, ctx: Any) -> float | None:
+    """How many times faster bfloat16 products are than float32 ones on ``device``
+    (:func:`~sirenkit.training.precision.bfloat16_speedup`; rank 0 measures for all ranks),
+    measured only where ``cfg`` computes in bfloat16: its precision phases, Muon's
+    orthogonalisation (None otherwise)."""
+    if cfg.precision == "float32" and cfg.bfloat16_steps == 0 and cfg.optimizer != "muon":
+        return None
+    main = ctx is None or ctx.main
+    return distributed.broadcast(bfloat16_speedup(device) if main else None, ctx)
+
+
 def _float32_unless_bfloat16_pays(
-    cfg: TrainConfig, device: torch.device, ctx: Any, main: bool
+    cfg: TrainConfig, speedup: float | None, device: torch.device, main: bool
 ) -> TrainConfig:
-    """``cfg``, or the same in float32 throughout when its bfloat16 phases would not be faster
-    on ``device`` (:func:`~sirenkit.training.precision.bfloat16_speedup`; rank 0 decides for
-    all ranks). The saved config keeps what was asked: a resumed run re-measures."""
-    if cfg.precision == "float32" and cfg.bfloat16_steps == 0:
-        return cfg
-    speedup = distributed.broadcast(bfloat16_speedup(device) if main else None, ctx)
-    if speedup >= MIN_SPEEDUP:
+    """``cfg``, or the same in float32 throughout (its precision phases; the loop also
+    orthogonalises Muon's steps in float32) where bfloat16 products are not at least
+    :data:`MIN_SPEEDUP` times faster, said once. The saved config keeps what was asked: a
+    resumed run re-measures."""
+    if speedup is None or speedup >= MIN_SPEEDUP:
         return cfg
     if main:
+        phases = cfg.precision != "float32" or cfg.bfloat16_steps > 0
+        what = [f"--precision {cfg.precision} and --bfloat16-steps {cfg.bfloat16_steps}"] * phases
+        what += ["Muon's orthogonalisation"] * (cfg.optimizer == "muon")
         print(
             f"sirenkit: bfloat16 products are not faster than float32 on this {device.type} "
-            f"({speedup:.2f}x): training in float32 instead of --precision {cfg.precision} "
-            f"and --bfloat16-steps {cfg.bfloat16_steps}",
+            f"({speedup:.2f}x): float32 instead for {' and '.join(what)}",
             file=sys.stderr,
         )
     return dataclasses.replace(cfg, precision="float32", bfloat16_steps=0)
@@ -198,9 +212,11 @@ def train(
     task.to(device)
     model.train()
     net = distributed.wrap(model, ctx, device)
-    cfg = _float32_unless_bfloat16_pays(cfg, device, ctx, main)
+    speedup = _bfloat16_speedup(cfg, device, ctx)
+    cfg = _float32_unless_bfloat16_pays(cfg, speedup, device, main)
+    pays = speedup is None or speedup >= MIN_SPEEDUP
     saved = resume.optimizer if resume else None
-    optimizer = _optimizer(model, cfg, rates, saved, task.parameters())
+    optimizer = _optimizer(model, cfg, rates, saved, task.parameters(), pays)
     low = AUTOCAST_DTYPES[cfg.precision]
     generator = torch.Generator().manual_seed(cfg.seed)
     state = resume or TrainState()
