@@ -5,8 +5,9 @@ The image recipe's bfloat16 phases (``--bfloat16-steps``, ``--precision bfloat16
 CPU of this project's sessions 1-18 had AVX512-BF16: a 256-wide product ran 2.5x faster).
 Elsewhere (the AVX2 CPU of session 19, many laptops, older GPUs) the same products are
 emulated, some 30x slower than float32: the recipe would cost more for a lower-precision
-result. So a run measures the ratio once and trains in float32 where bfloat16 does not pay,
-and says so."""
+result. So a run measures the ratio once and, where bfloat16 does not pay, trains in float32
+(its precision phases, and Muon's orthogonalisation, which torch runs in bfloat16 whatever
+the precision: ``training/optim.py``), and says so."""
 
 from __future__ import annotations
 
