@@ -229,7 +229,8 @@ class TargetCheck:
     The training estimate lags the network a run ends with: it is a mean over the last full
     signal's worth of batches of a fit that is still rising, of the trained weights (not their
     average), possibly in bfloat16. On the moon at 256x256 in float32 the averaged network was
-    1.5-2.7 dB above the estimate while rising (docs/speed.md). So the target is checked on
+    up to 3.5 dB above the estimate (docs/speed.md, "When --target-psnr stops"), and the rule
+    that waited for the estimate stopped 12-81 steps late. So the target is checked on
     the fitted network (one inference, about a third of a full batch's training step) once
     the estimate comes within :attr:`first` dB of it, and then whenever the estimate plus the
     offset the last check measured comes within :attr:`slack` dB, at most every
