@@ -1,6 +1,7 @@
 """When `--target-psnr` stops a fit: the training estimate's rule against the fitted network's.
 
-A `sirenkit fit image` run is recorded once, without a target, step by step: the training
+A `sirenkit fit image` run is recorded once, without a target (and without the flat-curve
+rule, which would end some fits first), step by step: the training
 estimate at every measurement (a full image's worth of batches) and the PSNR of the network
 the run would end with (the average of the weights, in float32) after every step. The run
 does not depend on its stopping rule until it stops, so both rules are replayed on the same
