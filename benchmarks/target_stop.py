@@ -9,7 +9,8 @@ record, exactly:
 
 * **estimate**: stop at the first measurement whose estimate reaches the target and whose
   fitted network does too (the rule before session 19);
-* **checked**: :class:`sirenkit.training.sampling.TargetCheck`, the rule of `fit image`
+* **checked**: :class:`sirenkit.training.sampling.TargetCheck` (through
+  :meth:`~sirenkit.training.sampling.TrainingQuality.confirm_target`), the rule of `fit image`
   since session 19 (the fitted network checked once the estimate comes near).
 
 Reported per photograph: the step at which the fitted network first reaches the target, the
@@ -38,7 +39,7 @@ from sirenkit.metrics import psnr
 from sirenkit.nets.registry import model_from_config
 from sirenkit.tasks.image import FitImageConfig
 from sirenkit.training.loop import train
-from sirenkit.training.sampling import TargetCheck
+from sirenkit.training.sampling import GainStop, TrainingQuality
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,9 +89,10 @@ def record(name: str, size: int, target: float, max_steps: int | None) -> list[d
 
 def replay(rows: list[dict], target: float) -> dict[str, dict | None]:
     """Where each rule stops on ``rows`` (:func:`record`'s): the row it stops after, with the
-    checks it spent; None where it has not stopped."""
+    checks it spent; None where it has not stopped. The checked rule is the loop's own
+    (:meth:`TrainingQuality.confirm_target`), fed the recorded measurements."""
     out: dict[str, dict | None] = {"estimate": None, "checked": None}
-    check, checks, seen = TargetCheck(), 0, 0
+    quality, checks, seen = TrainingQuality(GainStop(target)), [], 0
     for row in rows:
         if row["measured"] == seen:
             continue  # the rules decide after a measurement
@@ -98,12 +100,16 @@ def replay(rows: list[dict], target: float) -> dict[str, dict | None]:
         estimate, fitted = row["estimate"], row["fitted"]
         if out["estimate"] is None and estimate >= target and fitted >= target:
             out["estimate"] = {**row, "checks": 0}
-        if out["checked"] is None and check.due(
-            (row["work"], estimate), target, estimate >= target
-        ):
-            checks += 1
-            if check.measure(fitted, (row["work"], estimate)) >= target:
-                out["checked"] = {**row, "checks": checks}
+        if out["checked"] is None:
+            quality.stop.update(row["work"], estimate)
+
+            def exact(value: float = fitted) -> float:  # one inference of the loop's
+                checks.append(value)
+                return value
+
+            quality.confirm_target(exact)
+            if quality.stop.reason:
+                out["checked"] = {**row, "checks": len(checks)}
     return out
 
 
