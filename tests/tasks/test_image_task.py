@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -191,10 +192,11 @@ def test_a_flat_training_psnr_lowers_the_learning_rate_the_loop_uses(tmp_path):
 def test_the_default_cuts_the_rate_in_its_bfloat16_phase_and_compare_does_not():
     from sirenkit.compare.config import CompareImageConfig
 
-    cfg = FitImageConfig(source="camera", size=32)  # 1024 pixels: every batch is all of them
+    cfg = FitImageConfig(source="camera", size=32)  # 1024 pixels: batches of a quarter
     plateau = cfg.setup().quality.plateau
     assert plateau is not None and plateau.min_gain == cfg.plateau_gain is not None
-    assert cfg.train.bfloat16_steps > 0 and plateau.until == pytest.approx(cfg.train.bfloat16_steps)
+    assert cfg.train.bfloat16_steps > 0
+    assert plateau.until == pytest.approx(cfg.train.bfloat16_steps / 4)
     assert CompareImageConfig(source="camera", size=32).setup().quality.plateau is None
 
 
@@ -240,10 +242,38 @@ def test_step_counts_scale_with_the_pixels_and_a_resume_derives_the_same_schedul
     assert json.loads((done.run_dir / "summary.json").read_text())["steps"] == 24
     assert_resume_matches_full_run(cfg)
 
-    big = FitImageConfig(source="camera", size=16, schedule_pixels=1024)  # a smaller image
-    assert big.schedule(big.setup()) is big.train
     off = FitImageConfig(source="camera", size=16, schedule_pixels=None)
     assert off.schedule(off.setup()) is off.train
+
+
+def test_a_smaller_image_takes_the_same_share_in_a_batch():
+    """16x16 = 256 pixels with counts given for 1024: batches a quarter as large, every
+    count as given; with --no-scale-batch (or --schedule-pixels None) the batch as given."""
+    small = FitImageConfig(source="camera", size=16, schedule_pixels=1024)
+    small.train.batch_size = 100
+    s = small.schedule(small.setup())
+    assert s.batch_size == 25
+    assert s == replace(small.train, batch_size=25)
+    kept = FitImageConfig(source="camera", size=16, schedule_pixels=1024, scale_batch=False)
+    assert kept.schedule(kept.setup()) is kept.train
+    whole = FitImageConfig(source="camera", size=16, schedule_pixels=1024)
+    whole.train.batch_size = None  # the full batch stays full
+    assert whole.schedule(whole.setup()) is whole.train
+
+
+def test_a_run_saved_before_scale_batch_resumes_with_its_batch(tmp_path):
+    """A run folder from before --scale-batch trains a smaller image on the batch as given
+    (FORMER_DEFAULTS), and ends on the weights of the same run never stopped."""
+
+    def cfg() -> FitImageConfig:
+        c = FitImageConfig(source="camera", size=16, out=tmp_path / "runs", schedule_pixels=1024)
+        c.model.hidden, c.model.layers = 24, 3
+        c.train = tiny_train(steps=6, batch_size=128, batch_growth_every=0)
+        c.scale_batch = False  # as the code before the field ran
+        return c
+
+    assert cfg().schedule(cfg().setup()).batch_size == 128
+    assert_stripped_resume_matches_full_run(cfg, ("scale_batch",))
 
 
 def test_a_run_saved_before_steps_power_resumes_with_its_linear_steps(tmp_path):

@@ -10,7 +10,8 @@ gradients as autograd with fewer ``N x out`` temporaries (the bias and ``w0`` ri
 ``addmm``; the backward pass turns the saved pre-activation into ``cos(z) * grad`` in place).
 Every other case (no gradients, ``torch.func`` transforms, autocast, batched inputs) uses plain
 differentiable operations, so higher derivatives, ``torch.func`` and mixed precision behave
-exactly as with any PyTorch module.
+exactly as with any PyTorch module. On a CPU a :class:`Siren` takes a large batch through all
+its layers in row blocks that stay in cache (:func:`block_rows`).
 
 Under :func:`bfloat16_backward` (the loop's ``--precision bfloat16-backward``) the first-order
 backward pass of :class:`SineFunction` takes its two matrix products per layer (input and
