@@ -1,15 +1,13 @@
-"""A Siren runs a large CPU batch in row blocks: the same values and gradients as one pass, and
-autograd takes each block's backward pass through every layer before the next block's."""
+"""A Siren runs a large CPU batch in row blocks, and autograd takes each block's backward pass
+through every layer before the next block's (values and gradients: test_sine_function.py,
+whose tests run in one pass and in blocks)."""
 
 import pytest
 import torch
-from torch.func import functional_call, grad
 
 import sirenkit.nets.siren as siren_module
 from sirenkit import Siren
 from sirenkit.nets.siren import SineFunction, block_rows
-
-from .test_sine_function import assert_all_close, params, plain
 
 
 @pytest.fixture
@@ -39,42 +37,6 @@ def test_a_large_cpu_batch_is_split(small_blocks, x):
         assert block_rows(x) is None  # autocast bypasses SineFunction
         with torch.no_grad():
             assert block_rows(x) == small_blocks
-
-
-def test_values_and_gradients_match_one_pass(model, x):
-    y, y_ref = model(x), plain(model, x)
-    torch.testing.assert_close(y, y_ref, rtol=1e-12, atol=1e-12)
-    assert_all_close(
-        torch.autograd.grad((y**2).sum(), params(model)),
-        torch.autograd.grad((y_ref**2).sum(), params(model)),
-    )
-    with torch.no_grad():
-        torch.testing.assert_close(model(x), y_ref.detach(), rtol=1e-12, atol=1e-12)
-
-
-def test_retained_graph_and_double_backward(model, x):
-    loss = (model(x) ** 2).sum()
-    first = torch.autograd.grad(loss, params(model), retain_graph=True)
-    assert_all_close(first, torch.autograd.grad(loss, params(model)))
-
-    def penalty(y):
-        g = torch.autograd.grad((y**2).sum(), params(model), create_graph=True)
-        return sum((t**2).sum() for t in g)
-
-    assert_all_close(
-        torch.autograd.grad(penalty(model(x)), params(model)),
-        torch.autograd.grad(penalty(plain(model, x)), params(model)),
-    )
-
-
-def test_torch_func_grad_runs_whole(model, x):
-    def loss(p):
-        return (functional_call(model, p, (x,)) ** 2).sum()
-
-    named = dict(model.named_parameters())
-    got = grad(loss)(named)
-    want = torch.autograd.grad((plain(model, x) ** 2).sum(), params(model))
-    assert_all_close([got[k] for k in named], want)
 
 
 def test_backward_takes_one_block_through_every_layer_at_a_time(model, x, monkeypatch):

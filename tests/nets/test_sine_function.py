@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch.func import functional_call, grad, jacrev, vmap
 
+import sirenkit.nets.siren as siren_module
 from sirenkit import Siren
 from sirenkit.derivatives import laplacian, value_and_derivatives
 from sirenkit.nets.batched import BatchedSiren
@@ -26,10 +27,15 @@ def model() -> Siren:
     return Siren(2, 24, 2, 3).double()
 
 
-@pytest.fixture
-def x() -> torch.Tensor:
+@pytest.fixture(params=["one pass", "row blocks"])
+def x(request, monkeypatch) -> torch.Tensor:
+    """40 points in one pass, or (blocks of 8 rows per thread) five row blocks of a Siren."""
+    rows = 40
+    if request.param == "row blocks":
+        monkeypatch.setattr(siren_module, "BLOCK_ROWS_PER_THREAD", 8)
+        rows = 5 * 8 * torch.get_num_threads()
     gen = torch.Generator().manual_seed(1)
-    return torch.rand(40, 2, dtype=torch.float64, generator=gen) * 2 - 1
+    return torch.rand(rows, 2, dtype=torch.float64, generator=gen) * 2 - 1
 
 
 def params(model):
