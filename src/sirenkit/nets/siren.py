@@ -343,9 +343,10 @@ class Siren(nn.Module):
 
 
 BLOCK_ROWS_PER_THREAD = 1024
-"""Rows of a CPU block per intra-op thread (:func:`block_rows`): of 512, 1024, 2048 and 4096
-for the 5x256 image network at 16384 points, 1024 on one thread and 2048 on two were fastest
-(``python -m benchmarks.row_blocks``)."""
+"""Rows of a CPU block per intra-op thread (:func:`block_rows`): a thousand 256-wide rows (1 MB)
+stay in cache from one layer to the next, and each thread's share of a product is still
+large enough to run at a large product's rate (``python -m benchmarks.row_blocks`` measures
+what the blocks save)."""
 
 
 def block_rows(x: torch.Tensor) -> int | None:
