@@ -6,7 +6,7 @@ import torch
 
 from sirenkit import Siren
 from sirenkit.errors import SirenkitError
-from sirenkit.tasks.image import FitImageConfig, ImageTask
+from sirenkit.tasks.image import MIN_SCALED_BATCH, FitImageConfig, ImageTask
 from sirenkit.training import Interrupted, run
 from tests.tasks.common import (
     assert_resume_matches_full_run,
@@ -192,11 +192,10 @@ def test_a_flat_training_psnr_lowers_the_learning_rate_the_loop_uses(tmp_path):
 def test_the_default_cuts_the_rate_in_its_bfloat16_phase_and_compare_does_not():
     from sirenkit.compare.config import CompareImageConfig
 
-    cfg = FitImageConfig(source="camera", size=32)  # 1024 pixels: batches of a quarter
+    cfg = FitImageConfig(source="camera", size=32)  # 1024 pixels: every batch is all of them
     plateau = cfg.setup().quality.plateau
     assert plateau is not None and plateau.min_gain == cfg.plateau_gain is not None
-    assert cfg.train.bfloat16_steps > 0
-    assert plateau.until == pytest.approx(cfg.train.bfloat16_steps / 4)
+    assert cfg.train.bfloat16_steps > 0 and plateau.until == pytest.approx(cfg.train.bfloat16_steps)
     assert CompareImageConfig(source="camera", size=32).setup().quality.plateau is None
 
 
@@ -248,12 +247,20 @@ def test_step_counts_scale_with_the_pixels_and_a_resume_derives_the_same_schedul
 
 def test_a_smaller_image_takes_the_same_share_in_a_batch():
     """16x16 = 256 pixels with counts given for 1024: batches a quarter as large, every
-    count as given; with --no-scale-batch (or --schedule-pixels None) the batch as given."""
-    small = FitImageConfig(source="camera", size=16, schedule_pixels=1024)
-    small.train.batch_size = 100
-    s = small.schedule(small.setup())
-    assert s.batch_size == 25
-    assert s == replace(small.train, batch_size=25)
+    count as given, but never below MIN_SCALED_BATCH pixels (or the batch given, if fewer);
+    with --no-scale-batch (or --schedule-pixels None) the batch as given."""
+
+    def scaled(batch: int):
+        small = FitImageConfig(source="camera", size=16, schedule_pixels=1024)
+        small.train.batch_size = batch
+        s = small.schedule(small.setup())
+        assert s == replace(small.train, batch_size=s.batch_size)  # only the batch changes
+        return s.batch_size
+
+    assert scaled(4 * MIN_SCALED_BATCH + 40) == MIN_SCALED_BATCH + 10
+    assert scaled(2 * MIN_SCALED_BATCH) == MIN_SCALED_BATCH
+    assert scaled(MIN_SCALED_BATCH + 4) == MIN_SCALED_BATCH
+    assert scaled(100) == 100
     kept = FitImageConfig(source="camera", size=16, schedule_pixels=1024, scale_batch=False)
     assert kept.schedule(kept.setup()) is kept.train
     whole = FitImageConfig(source="camera", size=16, schedule_pixels=1024)
@@ -268,11 +275,11 @@ def test_a_run_saved_before_scale_batch_resumes_with_its_batch(tmp_path):
     def cfg() -> FitImageConfig:
         c = FitImageConfig(source="camera", size=16, out=tmp_path / "runs", schedule_pixels=1024)
         c.model.hidden, c.model.layers = 24, 3
-        c.train = tiny_train(steps=6, batch_size=128, batch_growth_every=0)
+        c.train = tiny_train(steps=6, batch_size=4 * MIN_SCALED_BATCH, batch_growth_every=0)
         c.scale_batch = False  # as the code before the field ran
         return c
 
-    assert cfg().schedule(cfg().setup()).batch_size == 128
+    assert cfg().schedule(cfg().setup()).batch_size == 4 * MIN_SCALED_BATCH
     assert_stripped_resume_matches_full_run(cfg, ("scale_batch",))
 
 

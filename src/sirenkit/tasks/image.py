@@ -37,6 +37,11 @@ IMAGE_START_BATCH = 16384
 """First batch of the default policy (1/4 of a 256x256 image), drawn by the error sampler."""
 SCHEDULE_PIXELS = 256 * 256
 """The image size the default step counts were measured for (docs/speed.md)."""
+MIN_SCALED_BATCH = 2048
+"""The fewest pixels --scale-batch shrinks a batch to (a smaller --batch-size stays as given):
+below a thousand pixels the optimiser step (Muon's, about 0.03 CPU s on one thread) costs more
+than the network's forward and backward pass (0.7 s for 16384 pixels; docs/speed.md's
+optimiser-step table)."""
 
 
 @dataclass
@@ -123,9 +128,9 @@ class FitImageConfig(RunOptions):
     scale_batch: bool = True
     """On an image with k < 1 times --schedule-pixels pixels, take batches k times as large
     (--batch-size), so that a batch is the same share of the image as the counts were measured
-    with (a quarter). At 16384 pixels a 127x256 page trained on half-image batches and took
-    1.5x the work to 40 dB, a 98x256 text 1.55x (docs/speed.md). False: --batch-size as
-    given, whatever the image."""
+    with (a quarter), down to MIN_SCALED_BATCH pixels. At 16384 pixels a 127x256 page
+    trained on half-image batches and took 1.5x the work to 40 dB, a 98x256 text 1.55x
+    (docs/speed.md). False: --batch-size as given, whatever the image."""
     steps_power: float = 1.5
     """How a larger image's run lengthens (--schedule-pixels): k to this power times the
     steps, the added ones after the growing batches, on the full image, under a longer decay.
@@ -147,7 +152,8 @@ class FitImageConfig(RunOptions):
         k = 1.0 if self.schedule_pixels is None else pixels / self.schedule_pixels
         t = self.train
         if k < 1 and self.scale_batch and t.batch_size is not None:
-            return replace(t, batch_size=max(1, round(t.batch_size * k)))
+            floor = min(t.batch_size, MIN_SCALED_BATCH)
+            return replace(t, batch_size=max(floor, round(t.batch_size * k)))
         if k <= 1:
             return t
         phases = ("bfloat16_steps", "batch_growth_every", "warmup")
@@ -170,13 +176,14 @@ class FitImageConfig(RunOptions):
         pixels = img.shape[0] * img.shape[1]
         train = self._schedule_for(pixels)
         min_gain = self._min_gain_for(train)
-        if train.batch_size != self.train.batch_size and is_main():
+        scaled = train.batch_size != self.train.batch_size
+        if scaled and train.batch_size is not None and train.batch_size < pixels and is_main():
             print(
                 f"{img.shape[1]}x{img.shape[0]} pixels: batches of {train.batch_size} pixels, "
                 f"--batch-size {self.train.batch_size} given for {self.schedule_pixels} pixels "
                 "scaled as the pixels (--no-scale-batch keeps it)"
             )
-        elif train is not self.train and is_main():
+        elif not scaled and train is not self.train and is_main():
             print(
                 f"{img.shape[1]}x{img.shape[0]} pixels: {train.steps} steps, the counts given "
                 f"for {self.schedule_pixels} pixels scaled {pixels / self.schedule_pixels:.2f}x "
