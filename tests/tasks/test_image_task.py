@@ -273,13 +273,18 @@ def test_a_run_saved_before_scale_batch_resumes_with_its_batch(tmp_path):
     (FORMER_DEFAULTS), and ends on the weights of the same run never stopped."""
 
     def cfg() -> FitImageConfig:
-        c = FitImageConfig(source="camera", size=16, out=tmp_path / "runs", schedule_pixels=1024)
+        # 64x64 = 4096 pixels, a quarter of the 16384 the counts are given for: scaled, the
+        # batch would be MIN_SCALED_BATCH pixels, not the 3000 given
+        c = FitImageConfig(source="camera", size=64, out=tmp_path / "runs", schedule_pixels=16384)
         c.model.hidden, c.model.layers = 24, 3
-        c.train = tiny_train(steps=6, batch_size=4 * MIN_SCALED_BATCH, batch_growth_every=0)
+        c.train = tiny_train(steps=6, batch_size=3000, batch_growth_every=0)
         c.scale_batch = False  # as the code before the field ran
         return c
 
-    assert cfg().schedule(cfg().setup()).batch_size == 4 * MIN_SCALED_BATCH
+    assert cfg().schedule(cfg().setup()).batch_size == 3000
+    scaled = cfg()
+    scaled.scale_batch = True
+    assert scaled.schedule(scaled.setup()).batch_size == MIN_SCALED_BATCH
     assert_stripped_resume_matches_full_run(cfg, ("scale_batch",))
 
 
