@@ -39,7 +39,7 @@ SCHEDULE_PIXELS = 256 * 256
 """The image size the default step counts were measured for (docs/speed.md)."""
 MIN_SCALED_BATCH = 2048
 """The fewest pixels --scale-batch shrinks a batch to (a smaller --batch-size stays as given):
-below a thousand pixels the optimiser step (Muon's, about 0.03 CPU s on one thread) costs more
+below about 700 pixels the optimiser step (Muon's, about 0.03 CPU s on one thread) costs more
 than the network's forward and backward pass (0.7 s for 16384 pixels; docs/speed.md's
 optimiser-step table)."""
 
