@@ -33,8 +33,8 @@ from ..training.sampling import (
 from ..training.schedule import judging_from, work_until
 from ..viz.figures import Panel, note_panel, save_panels
 
-IMAGE_START_BATCH = 16384
-"""First batch of the default policy (1/4 of a 256x256 image), drawn by the error sampler."""
+IMAGE_START_BATCH = 4096
+"""First batch of the default policy (1/16 of a 256x256 image), drawn by the error sampler."""
 SCHEDULE_PIXELS = 256 * 256
 """The image size the default step counts were measured for (docs/speed.md)."""
 MIN_SCALED_BATCH = 2048
@@ -68,8 +68,8 @@ class FitImageConfig(RunOptions):
         default_factory=lambda: TrainConfig(
             steps=300,
             batch_size=IMAGE_START_BATCH,
-            batch_growth_every=200,
-            batch_doublings=2,
+            batch_growth_every=67,
+            batch_doublings=4,
             bfloat16_steps=150,
             precision="bfloat16-backward",
             optimizer="muon",
@@ -78,9 +78,9 @@ class FitImageConfig(RunOptions):
     )
     """Defaults chosen by measurement (docs/speed.md): Muon on the hidden layers' matrices and
     Adam on the rest at 1e-3, with a cosine decay from the start (Muon's steps do not shrink
-    with the gradient: its noise floor follows the learning rate);
-    error-driven batches of 16384 pixels, doubled at step 200 (full batch from step
-    400 in longer runs); the first 150 steps in bfloat16, the rest with a float32 forward pass
+    with the gradient: its noise floor follows the learning rate, so small early batches
+    cost no steps); error-driven batches of 4096 pixels, doubled every 67 steps (32768 from
+    step 201, the full image from step 268); the first 150 steps in bfloat16, the rest with a float32 forward pass
     and bfloat16 backward products (--precision bfloat16-backward); the fitted network is the
     running average of the weights over about the last 10 steps (--average 0.9: 40 dB one
     evaluation sooner on four photographs, the same final; 0.95 and 0.99 lag the full-batch
@@ -128,9 +128,9 @@ class FitImageConfig(RunOptions):
     scale_batch: bool = True
     """On an image with k < 1 times --schedule-pixels pixels, take batches k times as large
     (--batch-size), so that a batch is the same share of the image as the counts were measured
-    with (a quarter), down to MIN_SCALED_BATCH pixels. At 16384 pixels a 127x256 page
-    trained on half-image batches and took 1.5x the work to 40 dB, a 98x256 text 1.55x
-    (docs/speed.md). False: --batch-size as given, whatever the image."""
+    with, down to MIN_SCALED_BATCH pixels. With a 16384-pixel batch given, unscaled, a
+    127x256 page trained on half-image batches and took 1.5x the work to 40 dB, a 98x256
+    text 1.55x (docs/speed.md). False: --batch-size as given, whatever the image."""
     steps_power: float = 1.5
     """How a larger image's run lengthens (--schedule-pixels): k to this power times the
     steps, the added ones after the growing batches, on the full image, under a longer decay.
