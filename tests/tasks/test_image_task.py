@@ -250,17 +250,24 @@ def test_a_smaller_image_takes_the_same_share_in_a_batch():
     count as given, but never below MIN_SCALED_BATCH pixels (or the batch given, if fewer);
     with --no-scale-batch (or --schedule-pixels None) the batch as given."""
 
-    def scaled(batch: int):
+    def scaled(batch: int, ramp: int = 0) -> tuple[int, int]:
         small = FitImageConfig(source="camera", size=16, schedule_pixels=1024)
-        small.train.batch_size = batch
+        small.train.batch_size, small.train.batch_ramp = batch, ramp
         s = small.schedule(small.setup())
-        assert s == replace(small.train, batch_size=s.batch_size)  # only the batch changes
-        return s.batch_size
+        # only the batch changes, and the ramp where its first batch would go below the floor
+        assert s == replace(small.train, batch_size=s.batch_size, batch_ramp=s.batch_ramp)
+        return s.batch_size, s.batch_ramp
 
-    assert scaled(4 * MIN_SCALED_BATCH + 40) == MIN_SCALED_BATCH + 10
-    assert scaled(2 * MIN_SCALED_BATCH) == MIN_SCALED_BATCH
-    assert scaled(MIN_SCALED_BATCH + 4) == MIN_SCALED_BATCH
-    assert scaled(100) == 100
+    assert scaled(4 * MIN_SCALED_BATCH + 40) == (MIN_SCALED_BATCH + 10, 0)
+    assert scaled(2 * MIN_SCALED_BATCH) == (MIN_SCALED_BATCH, 0)
+    assert scaled(MIN_SCALED_BATCH + 4) == (MIN_SCALED_BATCH, 0)
+    assert scaled(100) == (100, 0)
+    # a ramp from a quarter of the batch: as long as its first batch stays above the floor
+    assert scaled(64 * MIN_SCALED_BATCH, ramp=2) == (16 * MIN_SCALED_BATCH, 2)
+    assert scaled(16 * MIN_SCALED_BATCH, ramp=2) == (4 * MIN_SCALED_BATCH, 2)
+    assert scaled(12 * MIN_SCALED_BATCH, ramp=2) == (3 * MIN_SCALED_BATCH, 1)
+    assert scaled(4 * MIN_SCALED_BATCH, ramp=2) == (MIN_SCALED_BATCH, 0)
+    assert scaled(400, ramp=2) == (400, 2)  # a given batch's own ramp below the floor stays
     kept = FitImageConfig(source="camera", size=16, schedule_pixels=1024, scale_batch=False)
     assert kept.schedule(kept.setup()) is kept.train
     whole = FitImageConfig(source="camera", size=16, schedule_pixels=1024)

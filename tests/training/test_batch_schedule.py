@@ -1,4 +1,6 @@
-from sirenkit.tasks.image import IMAGE_START_BATCH, FitImageConfig
+from dataclasses import replace
+
+from sirenkit.tasks.image import IMAGE_BATCH, FitImageConfig
 from sirenkit.training.config import TrainConfig
 from sirenkit.training.schedule import batch_size_at
 
@@ -16,5 +18,14 @@ def test_growing_batch_doubles_then_takes_the_full_batch():
 
 def test_image_default_ends_in_the_full_batch():
     cfg = FitImageConfig().train
-    assert batch_size_at(cfg, 0) == IMAGE_START_BATCH
+    assert batch_size_at(cfg, cfg.batch_growth_every - 1) == IMAGE_BATCH
     assert batch_size_at(cfg, cfg.batch_growth_every * cfg.batch_doublings) is None
+
+
+def test_a_ramp_starts_halved_and_doubles_in_equal_parts_to_the_batch():
+    cfg = TrainConfig(batch_size=400, batch_growth_every=6, batch_doublings=2, batch_ramp=2)
+    sizes = [batch_size_at(cfg, s) for s in range(20)]
+    assert sizes[:6] == [100, 100, 200, 200, 400, 400]
+    # after the first phase the batches are those of the schedule without a ramp
+    flat = replace(cfg, batch_ramp=0)
+    assert sizes[6:] == [batch_size_at(flat, s) for s in range(6, 20)] == [800] * 6 + [None] * 8

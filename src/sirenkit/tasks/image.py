@@ -33,8 +33,9 @@ from ..training.sampling import (
 from ..training.schedule import judging_from, work_until
 from ..viz.figures import Panel, note_panel, save_panels
 
-IMAGE_START_BATCH = 4096
-"""First batch of the default policy (1/16 of a 256x256 image), drawn by the error sampler."""
+IMAGE_BATCH = 16384
+"""Batch of the default policy (1/4 of a 256x256 image) at step 134, after a ramp from 1/16
+(--batch-ramp), and before its doublings; drawn by the error sampler."""
 SCHEDULE_PIXELS = 256 * 256
 """The image size the default step counts were measured for (docs/speed.md)."""
 MIN_SCALED_BATCH = 2048
@@ -67,9 +68,10 @@ class FitImageConfig(RunOptions):
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
             steps=300,
-            batch_size=IMAGE_START_BATCH,
-            batch_growth_every=67,
-            batch_doublings=4,
+            batch_size=IMAGE_BATCH,
+            batch_growth_every=200,
+            batch_doublings=2,
+            batch_ramp=2,
             bfloat16_steps=150,
             precision="bfloat16-backward",
             optimizer="muon",
@@ -78,13 +80,14 @@ class FitImageConfig(RunOptions):
     )
     """Defaults chosen by measurement (docs/speed.md): Muon on the hidden layers' matrices and
     Adam on the rest at 1e-3, with a cosine decay from the start (Muon's steps do not shrink
-    with the gradient: its noise floor follows the learning rate, so small early batches
-    cost no steps); error-driven batches of 4096 pixels, doubled every 67 steps (32768 from
-    step 201, the full image from step 268); the first 150 steps in bfloat16, the rest with a float32 forward pass
-    and bfloat16 backward products (--precision bfloat16-backward); the fitted network is the
-    running average of the weights over about the last 10 steps (--average 0.9: 40 dB one
-    evaluation sooner on four photographs, the same final; 0.95 and 0.99 lag the full-batch
-    phase). About a minute for 256x256 on two CPU cores; --steps 1000 for a longer budget."""
+    with the gradient: its noise floor follows the learning rate, so small early batches cost
+    few steps); error-driven batches of 4096, 8192 and 16384 pixels from steps 0, 67 and 134,
+    32768 from step 200 (the full image from step 400 in longer runs); the first 150 steps in
+    bfloat16, the rest with a float32 forward pass and bfloat16 backward products (--precision
+    bfloat16-backward); the fitted network is the running average of the weights over about the
+    last 10 steps (--average 0.9: 40 dB one evaluation sooner on four photographs, the same
+    final; 0.95 and 0.99 lag the full-batch phase). About a minute for 256x256 on two CPU cores;
+    --steps 1000 for a longer budget."""
     sampling: Literal["error", "uniform"] = "error"
     """How the pixels of a partial batch are drawn: error (more often where the last seen error
     is large, each loss weighted so the batch loss stays an unbiased estimate of the full
@@ -128,7 +131,8 @@ class FitImageConfig(RunOptions):
     scale_batch: bool = True
     """On an image with k < 1 times --schedule-pixels pixels, take batches k times as large
     (--batch-size), so that a batch is the same share of the image as the counts were measured
-    with, down to MIN_SCALED_BATCH pixels. With a 16384-pixel batch given, unscaled, a
+    with, down to MIN_SCALED_BATCH pixels (a shorter --batch-ramp keeps its first batch
+    there too). With a 16384-pixel batch given, unscaled, a
     127x256 page trained on half-image batches and took 1.5x the work to 40 dB, a 98x256
     text 1.55x (docs/speed.md). False: --batch-size as given, whatever the image."""
     steps_power: float = 1.5
@@ -153,7 +157,12 @@ class FitImageConfig(RunOptions):
         t = self.train
         if k < 1 and self.scale_batch and t.batch_size is not None:
             floor = min(t.batch_size, MIN_SCALED_BATCH)
-            return replace(t, batch_size=max(floor, round(t.batch_size * k)))
+            size = max(floor, round(t.batch_size * k))
+            # the ramp's first batch, too, stays above the floor (or the first batch given)
+            ramp, first = t.batch_ramp, min(t.batch_size >> t.batch_ramp, MIN_SCALED_BATCH)
+            while ramp > 0 and size >> ramp < first:
+                ramp -= 1
+            return replace(t, batch_size=size, batch_ramp=ramp)
         if k <= 1:
             return t
         phases = ("bfloat16_steps", "batch_growth_every", "warmup")
@@ -178,8 +187,11 @@ class FitImageConfig(RunOptions):
         min_gain = self._min_gain_for(train)
         scaled = train.batch_size != self.train.batch_size
         if scaled and train.batch_size is not None and train.batch_size < pixels and is_main():
+            first = train.batch_size >> train.batch_ramp if train.batch_growth_every > 0 else 0
             print(
-                f"{img.shape[1]}x{img.shape[0]} pixels: batches of {train.batch_size} pixels, "
+                f"{img.shape[1]}x{img.shape[0]} pixels: batches of "
+                + (f"{first} to " if first and first < train.batch_size else "")
+                + f"{train.batch_size} pixels, "
                 f"--batch-size {self.train.batch_size} given for {self.schedule_pixels} pixels "
                 "scaled as the pixels (--no-scale-batch keeps it)"
             )

@@ -76,6 +76,11 @@ class TrainConfig:
     batch_doublings doublings; 0 keeps batch_size throughout (see docs/speed.md)."""
     batch_doublings: int = 3
     """How many times a growing batch doubles before the full batch takes over."""
+    batch_ramp: int = 0
+    """Halvings of batch_size at the start of a growing batch: its first batch_growth_every
+    steps run in batch_ramp + 1 equal parts, from batch_size / 2**batch_ramp doubling to
+    batch_size. Muon's early fit sits on a floor its learning rate sets, not on the batch's
+    noise, so those steps need fewer points (docs/speed.md); 0: batch_size from step 0."""
     seed: int = 0
     """Seed of the network's init and of every random batch, for reproducible runs."""
     log_every: int = 10

@@ -29,9 +29,14 @@ def learning_rate(cfg: TrainConfig, step: int) -> float:
 
 def batch_size_at(cfg: TrainConfig, step: int) -> int | None:
     """Points for 0-based ``step``: ``cfg.batch_size``, doubled every ``batch_growth_every``
-    steps, and None (the task's full batch) after ``batch_doublings`` doublings."""
+    steps, and None (the task's full batch) after ``batch_doublings`` doublings; the first
+    ``batch_growth_every`` steps ramp up to ``batch_size`` from ``batch_ramp`` halvings below
+    it, in equal parts."""
     if cfg.batch_size is None or cfg.batch_growth_every <= 0:
         return cfg.batch_size
+    if step < cfg.batch_growth_every and cfg.batch_ramp > 0:
+        part = step * (cfg.batch_ramp + 1) // cfg.batch_growth_every
+        return max(1, cfg.batch_size >> (cfg.batch_ramp - part))
     doublings = step // cfg.batch_growth_every
     if doublings >= cfg.batch_doublings:
         return None
