@@ -51,6 +51,7 @@ def test_fit_render_and_help(tmp_path, capsys):
         (["fit", "image", "nosuchbuiltin"], "built-in"),
         (["fit", "image", "--steps", "0"], "--steps must be positive"),
         (["fit", "image", "--hold", "1"], "--hold must be in"),
+        (["fit", "image", "--batch-ramp", "-1"], "--batch-ramp"),
         (["fit", "image", "--betas", "0.9", "1"], "--betas must be two numbers"),
         (["fit", "image", "--size", "-3"], "positive"),
         (["fit", "image", "--model", "nope"], "unknown model"),

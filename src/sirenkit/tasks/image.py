@@ -131,10 +131,10 @@ class FitImageConfig(RunOptions):
     scale_batch: bool = True
     """On an image with k < 1 times --schedule-pixels pixels, take batches k times as large
     (--batch-size), so that a batch is the same share of the image as the counts were measured
-    with, down to MIN_SCALED_BATCH pixels (a shorter --batch-ramp keeps its first batch
-    there too). With a 16384-pixel batch given, unscaled, a
-    127x256 page trained on half-image batches and took 1.5x the work to 40 dB, a 98x256
-    text 1.55x (docs/speed.md). False: --batch-size as given, whatever the image."""
+    with, down to MIN_SCALED_BATCH pixels (a shorter --batch-ramp keeps its first batch there
+    too). With a 16384-pixel batch given, unscaled, a 127x256 page trained on half-image batches
+    and took 1.5x the work to 40 dB, a 98x256 text 1.55x (docs/speed.md). False: --batch-size as
+    given, whatever the image."""
     steps_power: float = 1.5
     """How a larger image's run lengthens (--schedule-pixels): k to this power times the
     steps, the added ones after the growing batches, on the full image, under a longer decay.

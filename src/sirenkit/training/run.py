@@ -54,10 +54,10 @@ def check_train_config(cfg: RunOptions) -> None:
     require_positive("--batch-size", t.batch_size, allow_none=True)
     require_positive("--log-every", t.log_every)
     counts = (t.eval_every, t.checkpoint_every, t.warmup, t.batch_growth_every, t.batch_doublings)
-    if min(*counts, t.bfloat16_steps) < 0:
+    if min(*counts, t.batch_ramp, t.bfloat16_steps) < 0:
         raise SirenkitError(
             "--eval-every, --checkpoint-every, --warmup, --batch-growth-every, "
-            "--batch-doublings and --bfloat16-steps must be >= 0"
+            "--batch-doublings, --batch-ramp and --bfloat16-steps must be >= 0"
         )
     if t.then_lbfgs < 0:
         raise SirenkitError(f"--then-lbfgs must be >= 0, got {t.then_lbfgs}")
