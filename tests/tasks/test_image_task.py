@@ -295,6 +295,25 @@ def test_a_run_saved_before_scale_batch_resumes_with_its_batch(tmp_path):
     assert_stripped_resume_matches_full_run(cfg, ("scale_batch",))
 
 
+def test_a_run_saved_before_batch_ramp_resumes_without_one(tmp_path):
+    """A run folder from before --batch-ramp has no such field in its train settings: resumed
+    inside the first batch phase, it keeps batch_size from step 0 (TrainConfig's default 0),
+    not fit image's ramp, and ends on the weights of the same run never stopped."""
+
+    def cfg() -> FitImageConfig:
+        c = FitImageConfig(source="camera", size=16, out=tmp_path / "runs")
+        c.model.hidden, c.model.layers = 24, 3
+        # steps 5-7 of the resumed run lie in the first phase, where a ramp would halve them
+        c.train = tiny_train(steps=8, batch_size=64, batch_growth_every=8, batch_doublings=1)
+        assert c.train.batch_ramp == 0  # as the code before the field ran
+        return c
+
+    ramped = cfg()
+    ramped.train.batch_ramp = FitImageConfig().train.batch_ramp
+    assert ramped.schedule(ramped.setup()).batch_ramp > 0  # so a wrong default would show
+    assert_stripped_resume_matches_full_run(cfg, ("train.batch_ramp",))
+
+
 def test_a_run_saved_before_steps_power_resumes_with_its_linear_steps(tmp_path):
     """A run folder from before --steps-power has no such field: resumed, its steps stay
     linear in the pixels (FORMER_DEFAULTS), 12 here, not the power rule's 24."""

@@ -162,6 +162,8 @@ class FitImageConfig(RunOptions):
             ramp, first = t.batch_ramp, min(t.batch_size >> t.batch_ramp, MIN_SCALED_BATCH)
             while ramp > 0 and size >> ramp < first:
                 ramp -= 1
+            if (size, ramp) == (t.batch_size, t.batch_ramp):
+                return t  # nothing to scale (a batch at the floor already)
             return replace(t, batch_size=size, batch_ramp=ramp)
         if k <= 1:
             return t
