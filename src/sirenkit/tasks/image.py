@@ -30,7 +30,7 @@ from ..training.sampling import (
     TrainingQuality,
     draw_batch,
 )
-from ..training.schedule import judging_from, work_until
+from ..training.schedule import batch_size_at, judging_from, work_until
 from ..viz.figures import Panel, note_panel, save_panels
 
 IMAGE_BATCH = 16384
@@ -189,10 +189,10 @@ class FitImageConfig(RunOptions):
         min_gain = self._min_gain_for(train)
         scaled = train.batch_size != self.train.batch_size
         if scaled and train.batch_size is not None and train.batch_size < pixels and is_main():
-            first = train.batch_size >> train.batch_ramp if train.batch_growth_every > 0 else 0
+            first = batch_size_at(train, 0)
             print(
                 f"{img.shape[1]}x{img.shape[0]} pixels: batches of "
-                + (f"{first} to " if first and first < train.batch_size else "")
+                + (f"{first} to " if first is not None and first < train.batch_size else "")
                 + f"{train.batch_size} pixels, "
                 f"--batch-size {self.train.batch_size} given for {self.schedule_pixels} pixels "
                 "scaled as the pixels (--no-scale-batch keeps it)"
